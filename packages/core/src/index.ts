@@ -1,0 +1,136 @@
+export type { ColumnHint, DataType, LoaderFileFormat, WriteDisposition } from "./data-types.js";
+export {
+  COLUMN_HINTS,
+  DATA_TYPES,
+  isDataType,
+  LOADER_FILE_FORMATS,
+  WRITE_DISPOSITIONS,
+} from "./data-types.js";
+export type {
+  Destination,
+  DestinationCapabilities,
+  DestinationClient,
+  DestinationContext,
+  LoadJob,
+  LoadJobFile,
+  MergeStrategy,
+  ReplaceStrategy,
+  SchemaUpdateResult,
+  StoredStateRow,
+  WithSqlClient,
+  WithStateSync,
+} from "./destination.js";
+export {
+  DEFAULT_CAPABILITIES,
+  defineCapabilities,
+  MERGE_STRATEGIES,
+  REPLACE_STRATEGIES,
+  supportsSql,
+  supportsStateSync,
+} from "./destination.js";
+export type {
+  PipelineStep,
+  PipelineStepFailedOptions,
+  TsdltErrorCode,
+  TsdltErrorContext,
+  TsdltErrorOptions,
+} from "./errors.js";
+export {
+  DestinationError,
+  ERROR_CODES,
+  ExtractError,
+  isTsdltError,
+  LoadJobError,
+  NormalizeError,
+  PIPELINE_STEPS,
+  PipelineStepFailed,
+  SchemaError,
+  TsdltError,
+  toTsdltError,
+} from "./errors.js";
+export { fsyncDirSync, renameDurableSync, writeFileAtomicSync } from "./fs-utils.js";
+export { DLT_ID_LENGTH_BYTES, digest128, digest256, randomDltId, uniqId } from "./hashing.js";
+export type {
+  JobState,
+  LoadPackageStateDoc,
+  PackageJob,
+  PackageState,
+  PackageStorageKind,
+  ParsedJobFileName,
+} from "./load-package.js";
+export {
+  compareLoadIds,
+  createLoadId,
+  formatJobFileName,
+  isLoaderFileFormat,
+  JOB_STATES,
+  jobIdOf,
+  LoadPackage,
+  newFileId,
+  PACKAGE_FILES,
+  PACKAGE_STATES,
+  PackageStorage,
+  parseJobFileName,
+  STORAGE_VERSIONS,
+} from "./load-package.js";
+export type { Logger } from "./logger.js";
+export { silentLogger } from "./logger.js";
+export type { NamingConvention } from "./naming/naming-convention.js";
+export { PATH_SEPARATOR, shortenIdentifier } from "./naming/naming-convention.js";
+export type { SnakeCaseOptions } from "./naming/snake-case.js";
+export { snakeCase, toSnakeCase } from "./naming/snake-case.js";
+export type { LocalState, PipelineStateDoc, SourceState } from "./pipeline-state.js";
+export {
+  bumpStateVersion,
+  compressState,
+  decompressState,
+  newPipelineState,
+  pipelineStateRow,
+  STATE_ENGINE_VERSION,
+  stateVersionHash,
+} from "./pipeline-state.js";
+export type { SchemaOptions } from "./schema/schema.js";
+export {
+  defaultHints,
+  isCompleteColumn,
+  MAX_SCHEMA_NAME_LENGTH,
+  normalizeSchemaName,
+  RELATIONAL_NORMALIZER,
+  Schema,
+} from "./schema/schema.js";
+export {
+  C_DLT_ID,
+  C_DLT_LIST_IDX,
+  C_DLT_LOAD_ID,
+  C_DLT_PARENT_ID,
+  C_DLT_ROOT_ID,
+  DLT_PREFIX,
+  isDltName,
+  LOADS_TABLE_NAME,
+  loadsTable,
+  PIPELINE_STATE_TABLE_NAME,
+  pipelineStateTable,
+  VERSION_TABLE_NAME,
+  versionTable,
+} from "./schema/system-tables.js";
+export type {
+  ColumnSchema,
+  CompleteColumnSchema,
+  NormalizersConfig,
+  SchemaContract,
+  SchemaContractMode,
+  SchemaSettings,
+  StoredSchema,
+  TableSchema,
+} from "./schema/types.js";
+export { SCHEMA_ENGINE_VERSION } from "./schema/types.js";
+export type { PuaKind, TypedScalar } from "./typed-json.js";
+export {
+  decodePua,
+  fromTypedJson,
+  isPuaEncoded,
+  PUA_KINDS,
+  PUA_START,
+  toTypedJson,
+  typedJsonReplacer,
+} from "./typed-json.js";

@@ -1,0 +1,9 @@
+import { defineConfig } from "vitest/config";
+
+// One vitest run over every workspace package; each package's own vitest.config.ts names its project.
+export default defineConfig({
+  test: {
+    projects: ["packages/*", "apps/*"],
+    allowOnly: !process.env.CI,
+  },
+});
