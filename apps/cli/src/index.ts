@@ -1,1 +1,2 @@
-export {};
+export type { CliIO } from "./cli.js";
+export { cliVersion, runCli } from "./cli.js";

@@ -70,17 +70,17 @@ export interface DestinationCapabilities {
   readonly namingConvention: string;
 }
 
-/** Defaults every destination inherits (dlt's `generic_capabilities()`). */
+/** Defaults every destination inherits (dlt's `generic_capabilities()`). Deeply frozen: destinations share these arrays. */
 export const DEFAULT_CAPABILITIES: DestinationCapabilities = Object.freeze({
   preferredLoaderFileFormat: "jsonl",
-  supportedLoaderFileFormats: ["jsonl", "insert_values", "parquet", "csv", "model"],
+  supportedLoaderFileFormats: Object.freeze(["jsonl", "insert_values", "parquet", "csv", "model"] as const),
   preferredStagingFileFormat: undefined,
-  supportedStagingFileFormats: [],
+  supportedStagingFileFormats: Object.freeze([]),
   maxIdentifierLength: 65536,
   maxColumnIdentifierLength: 65536,
   hasCaseSensitiveIdentifiers: true,
-  decimalPrecision: [38, 9],
-  weiPrecision: [78, 0],
+  decimalPrecision: Object.freeze([38, 9] as const),
+  weiPrecision: Object.freeze([78, 0] as const),
   timestampPrecision: 6,
   maxTimestampPrecision: 6,
   maxQueryLength: 32 * 1024 * 1024,
@@ -95,8 +95,8 @@ export const DEFAULT_CAPABILITIES: DestinationCapabilities = Object.freeze({
   supportsTzAwareDatetime: true,
   supportsNaiveDatetime: true,
   maxTableNesting: undefined,
-  supportedMergeStrategies: [],
-  supportedReplaceStrategies: ["truncate-and-insert"],
+  supportedMergeStrategies: Object.freeze([]),
+  supportedReplaceStrategies: Object.freeze(["truncate-and-insert"] as const),
   maxParallelLoadJobs: undefined,
   loaderParallelismStrategy: "parallel",
   needsDatasetName: true,

@@ -54,7 +54,10 @@ export function formatJobFileName(parts: ParsedJobFileName): string {
       { code: "LOAD_PACKAGE_INVALID", table: parts.tableName },
     );
   }
-  return `${parts.tableName}.${parts.fileId}.${parts.retryCount}.${parts.fileFormat}${parts.compressed ? ".gz" : ""}`;
+  const name = `${parts.tableName}.${parts.fileId}.${parts.retryCount}.${parts.fileFormat}${parts.compressed ? ".gz" : ""}`;
+  // Every other part must survive the round trip through parseJobFileName.
+  parseJobFileName(name);
+  return name;
 }
 
 /** Parses a job file name; throws a `LOAD_PACKAGE_INVALID` error when it does not follow the grammar. */
@@ -64,14 +67,8 @@ export function parseJobFileName(fileName: string): ParsedJobFileName {
   if (compressed) parts.pop();
   const [tableName, fileId, retry, fileFormat] = parts;
   const retryCount = Number(retry);
-  if (
-    parts.length !== 4 ||
-    !tableName ||
-    !fileId ||
-    !fileFormat ||
-    !Number.isInteger(retryCount) ||
-    retryCount < 0
-  ) {
+  // The retry count is plain decimal digits: `Number()` alone would accept "", " ", "1e1", "0x1".
+  if (parts.length !== 4 || !tableName || !fileId || !fileFormat || !/^\d+$/.test(retry ?? "")) {
     throw new TsdltError(
       `\`${fileName}\` is not a job file name: expected \`<table>.<file_id>.<retry_count>.<format>[.gz]\`.`,
       { code: "LOAD_PACKAGE_INVALID" },

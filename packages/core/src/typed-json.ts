@@ -53,7 +53,7 @@ export function decodePua(s: string): unknown {
     case PUA_KINDS.bytes:
       return new Uint8Array(Buffer.from(body, "base64"));
     case PUA_KINDS.bigint:
-      return BigInt(body);
+      return /^-?\d+$/.test(body) ? BigInt(body) : s;
     case PUA_KINDS.decimal:
       return { kind: "decimal", value: body } satisfies TypedScalar;
     case PUA_KINDS.date:
@@ -84,6 +84,11 @@ export function typedJsonReplacer(this: unknown, key: string, value: unknown): u
     }
     case "object":
       if (value instanceof Uint8Array) return PUA_BYTES + Buffer.from(value).toString("base64");
+      if ((value as { type?: unknown } | null)?.type === "Buffer") {
+        // Buffer#toJSON already ran; look at the holder to recover the bytes.
+        const raw = (this as Record<string, unknown>)[key];
+        if (raw instanceof Uint8Array) return PUA_BYTES + Buffer.from(raw).toString("base64");
+      }
       return value;
     default:
       return value;

@@ -1,1 +1,3 @@
-export {};
+export { GuardedClient } from "./guarded-client.js";
+export type { FailedJob, LoadOptions, LoadResult } from "./load.js";
+export { loadPackage } from "./load.js";

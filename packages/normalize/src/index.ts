@@ -1,1 +1,6 @@
-export {};
+/**
+ * @tsdlt/normalize — the normalize stage: turns extracted packages (typed JSONL items) into
+ * normalized packages (relational rows in jsonl job files) and evolves the schema (REFERENCE §2).
+ */
+export type { NormalizeOptions, NormalizeResult } from "./normalize-package.js";
+export { normalizePackage } from "./normalize-package.js";

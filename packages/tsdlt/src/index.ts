@@ -1,1 +1,52 @@
-export {};
+/**
+ * tsdlt — the data load tool for TypeScript. Hand it arrays, iterables or (async) generators; it
+ * infers a schema, normalizes nested data into relational tables and loads them into DuckDB.
+ *
+ * @example
+ * ```ts
+ * import * as dlt from "tsdlt";
+ * const pipeline = dlt.pipeline({ pipelineName: "quick_start", destination: "duckdb", datasetName: "mydata" });
+ * console.log(String(await pipeline.run([{ id: 1, name: "Alice" }], { tableName: "users" })));
+ * ```
+ */
+
+export type {
+  ColumnSchema,
+  DataType,
+  Destination,
+  DestinationCapabilities,
+  DestinationClient,
+  PipelineStateDoc,
+  TableSchema,
+  TsdltErrorCode,
+  WriteDisposition,
+} from "@tsdlt/core";
+export {
+  DestinationError,
+  defineCapabilities,
+  ExtractError,
+  isTsdltError,
+  LoadJobError,
+  NormalizeError,
+  PipelineStepFailed,
+  Schema,
+  TsdltError,
+} from "@tsdlt/core";
+export type { ColumnsHint, ResourceData, ResourceHints, ResourceOptions } from "@tsdlt/extract";
+export { DltResource, resource } from "@tsdlt/extract";
+export type { DestinationReference } from "./destinations.js";
+export { destinations, isDestination, resolveDestination } from "./destinations.js";
+export { formatElapsed } from "./humanize.js";
+export { dataDir, defaultPipelinesDir } from "./paths.js";
+export type {
+  AttachOptions,
+  PipelineOptions,
+  PipelineSqlClient,
+  PipelineTrace,
+  ProgressOption,
+  RefreshMode,
+  RunOptions,
+} from "./pipeline.js";
+export { attach, Pipeline, pipeline, run } from "./pipeline.js";
+export type { LoadInfoFields, LoadJobInfo, LoadPackageInfo } from "./step-info.js";
+export { ExtractInfo, LoadInfo, NormalizeInfo } from "./step-info.js";

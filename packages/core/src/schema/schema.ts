@@ -294,7 +294,9 @@ export class Schema {
 function removeColumnDefaults(column: ColumnSchema): ColumnSchema {
   const out: ColumnSchema = {};
   for (const [key, value] of Object.entries(column) as [keyof ColumnSchema, unknown][]) {
-    if (key === "name" || value === false || value === undefined) continue;
+    if (key === "name" || value === undefined) continue;
+    // `nullable: false` is not a default (nullable defaults to true): dropping it would lose NOT NULL.
+    if (value === false && key !== "nullable") continue;
     if (key === "timezone" && value === true) continue;
     (out as Record<string, unknown>)[key] = value;
   }

@@ -1,0 +1,563 @@
+/**
+ * The DuckDB destination client: one database file (or in-memory database), one dataset (a DuckDB
+ * schema), one dlt schema.
+ *
+ * Maps to: dataset → `CREATE SCHEMA`, tables → `"<dataset>"."<table>"`, schema evolution → new tables
+ * and new columns only (one `ALTER TABLE` per column, without NOT NULL, which DuckDB cannot add),
+ * `jsonl` job files → one bulk `INSERT ... SELECT ... FROM read_json(...)` each.
+ *
+ * Does not support: loader formats other than `jsonl` (parquet / insert_values / csv / model), staging
+ * datasets, merge/replace follow-up SQL, dropping or retyping columns.
+ *
+ * Locking and transactions: the client opens the file through DuckDB's in-process instance cache, so
+ * clients of the same file in one process share one database (never two writers on one file); another
+ * process is locked out until every client of the file is disposed ("Could not set lock" is classified
+ * retryable). Schema migration (DDL + the `_dlt_version` row) runs in one transaction on the client's
+ * own connection; metadata statements and `query()` are serialised on it. Each load job runs on a fresh
+ * connection of its own (a single autocommitted `INSERT`), so jobs run in parallel and an `AbortSignal`
+ * interrupts only its job. Every connection has its session time zone set to UTC.
+ */
+import { mkdir } from "node:fs/promises";
+import { dirname } from "node:path";
+import type {
+  DuckDBConnection,
+  DuckDBInstance,
+  DuckDBType,
+  DuckDBValue,
+  DuckDBValueConverter,
+  JS,
+} from "@duckdb/node-api";
+import {
+  type DestinationCapabilities,
+  type DestinationClient,
+  type DestinationContext,
+  DestinationError,
+  isCompleteColumn,
+  isTsdltError,
+  LOADS_TABLE_NAME,
+  type LoadJob,
+  type LoadJobFile,
+  type Logger,
+  loadsTable,
+  PIPELINE_STATE_TABLE_NAME,
+  type Schema,
+  type SchemaUpdateResult,
+  type StoredStateRow,
+  silentLogger,
+  type TableSchema,
+  VERSION_TABLE_NAME,
+  versionTable,
+  type WithSqlClient,
+  type WithStateSync,
+} from "@tsdlt/core";
+import {
+  createDatasetSql,
+  createTableSql,
+  datasetExistsQuery,
+  insertLoadQuery,
+  insertVersionQuery,
+  qualifiedTableName,
+  type SqlParam,
+  type SqlQuery,
+  type StorageColumns,
+  schemaFromStoredRow,
+  schemaUpdateSql,
+  schemaVersionExistsQuery,
+  storageColumnsQuery,
+  storedSchemaQuery,
+  storedStateQuery,
+  toStorageColumns,
+  truncateTableSql,
+} from "@tsdlt/sql";
+import { type DuckDBModule, loadDuckDB } from "./duckdb-api.js";
+import { duckdbDialect } from "./duckdb-dialect.js";
+import { type DuckDBErrorContext, toDestinationError } from "./duckdb-errors.js";
+import { detectCompression, jsonlInsertSql } from "./jsonl-load.js";
+
+/** Where and for whom a {@link DuckDBClient} opens its database. */
+export interface DuckDBClientOptions {
+  readonly schema: Schema;
+  readonly context: DestinationContext;
+  /** Absolute path of the database file, or `:memory:`. */
+  readonly databasePath: string;
+  /** Name used in messages (the destination name). @default "duckdb" */
+  readonly destinationName?: string;
+}
+
+/** A row of {@link DuckDBClient.query}. */
+export type DuckDBRow = Record<string, unknown>;
+
+const noop = (): void => {};
+
+/**
+ * A {@link DestinationClient} for DuckDB with state sync ({@link WithStateSync}) and SQL access
+ * ({@link WithSqlClient}). Create it with `duckdb().createClient(schema, context)` or
+ * {@link DuckDBClient.open}; dispose it (`await using`) to release the database file.
+ */
+export class DuckDBClient implements DestinationClient, WithStateSync, WithSqlClient {
+  readonly capabilities: DestinationCapabilities = duckdbDialect.capabilities;
+  /** The dlt schema this client migrates to and loads. */
+  readonly schema: Schema;
+  /** The DuckDB schema holding the tables. */
+  readonly datasetName: string;
+  /** Absolute path of the database file, or `:memory:`. */
+  readonly databasePath: string;
+  readonly #destination: string;
+  readonly #logger: Logger;
+  readonly #api: DuckDBModule;
+  readonly #instance: DuckDBInstance;
+  readonly #connection: DuckDBConnection;
+  readonly #converter: DuckDBValueConverter<unknown>;
+  /** Tail of the queue that serialises work on {@link DuckDBClient.#connection}. */
+  #tail: Promise<void> = Promise.resolve();
+  /** Connections of running jobs (interrupted on dispose) and the jobs themselves (awaited on dispose). */
+  readonly #jobConnections = new Set<DuckDBConnection>();
+  readonly #runningJobs = new Set<Promise<void>>();
+  #disposed = false;
+
+  private constructor(
+    options: DuckDBClientOptions,
+    api: DuckDBModule,
+    instance: DuckDBInstance,
+    connection: DuckDBConnection,
+  ) {
+    this.schema = options.schema;
+    this.datasetName = options.context.datasetName;
+    this.databasePath = options.databasePath;
+    this.#destination = options.destinationName ?? duckdbDialect.name;
+    this.#logger = options.context.logger ?? silentLogger;
+    this.#api = api;
+    this.#instance = instance;
+    this.#connection = connection;
+    this.#converter = createRowConverter(api);
+  }
+
+  /**
+   * Opens the database (creating its folder and file if missing) and a connection to it. Files are
+   * opened through DuckDB's instance cache; `:memory:` opens a fresh database that lives as long as
+   * the client.
+   */
+  static async open(options: DuckDBClientOptions): Promise<DuckDBClient> {
+    const api = await loadDuckDB();
+    const path = options.databasePath;
+    const destination = options.destinationName ?? duckdbDialect.name;
+    const failure = (cause: unknown): DestinationError =>
+      toDestinationError(cause, {
+        destination,
+        subject: `Opening database \`${path}\``,
+        path,
+        consequence: {
+          terminal:
+            "Check that the path is a DuckDB file the process may write, or set the `credentials` option.",
+          retryable: "Another process holds the database; close it (a CLI, a notebook) and run again.",
+        },
+      });
+    let instance: DuckDBInstance;
+    try {
+      if (path === ":memory:") {
+        instance = await api.DuckDBInstance.create(":memory:");
+      } else {
+        await mkdir(dirname(path), { recursive: true });
+        instance = await api.DuckDBInstance.fromCache(path);
+      }
+    } catch (cause) {
+      throw failure(cause);
+    }
+    try {
+      return new DuckDBClient(options, api, instance, await openConnection(instance));
+    } catch (cause) {
+      instance.closeSync();
+      throw failure(cause);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // DestinationClient
+
+  /** Creates the dataset and `_dlt_version` / `_dlt_loads` if missing; empties `truncateTables` that exist. */
+  async initializeStorage(options: { truncateTables?: readonly string[] } = {}): Promise<void> {
+    await this.#exclusive(`Initializing dataset \`${this.datasetName}\``, async (c) => {
+      await transaction(c, async () => {
+        await c.run(createDatasetSql(duckdbDialect, this.datasetName, { ifNotExists: true }));
+        for (const table of [this.#systemTable(VERSION_TABLE_NAME), this.#systemTable(LOADS_TABLE_NAME)]) {
+          const columns = Object.values(table.columns).filter(isCompleteColumn);
+          await c.run(createTableSql(duckdbDialect, this.datasetName, table, columns, { ifNotExists: true }));
+        }
+        const truncate = options.truncateTables ?? [];
+        if (truncate.length === 0) return;
+        const existing = lowerKeys(await this.#storageColumns(c, truncate));
+        for (const name of truncate) {
+          if (existing.has(name.toLowerCase()))
+            await c.run(truncateTableSql(duckdbDialect, this.datasetName, name));
+        }
+      });
+    });
+  }
+
+  /** True when the dataset exists in the database. */
+  async isStorageInitialized(): Promise<boolean> {
+    return this.#exclusive(`Checking dataset \`${this.datasetName}\``, async (c) => {
+      return (await this.#rows(c, datasetExistsQuery(duckdbDialect, this.datasetName))).length > 0;
+    });
+  }
+
+  /**
+   * Migrates the dataset to the client's schema unless `_dlt_version` already holds its version hash:
+   * creates missing tables, adds missing columns, and inserts the `_dlt_version` row, all in one
+   * transaction. `statements` lists the DDL (not the `_dlt_version` insert). `_dlt_version` and
+   * `_dlt_loads` are always considered, whatever `onlyTables` says.
+   */
+  async updateStoredSchema(options: { onlyTables?: readonly string[] } = {}): Promise<SchemaUpdateResult> {
+    return this.#exclusive(
+      `Migrating dataset \`${this.datasetName}\` to schema \`${this.schema.name}\``,
+      async (c) => {
+        const storage = await this.#storageColumns(c);
+        const tables = lowerKeys(storage);
+        if (tables.has(VERSION_TABLE_NAME) && (await this.#hasSchemaVersion(c, this.schema.versionHash))) {
+          return { tables: {}, statements: [] };
+        }
+        const onlyTables = options.onlyTables && [
+          VERSION_TABLE_NAME,
+          LOADS_TABLE_NAME,
+          ...options.onlyTables,
+        ];
+        const plan = schemaUpdateSql(
+          duckdbDialect,
+          this.datasetName,
+          this.schema,
+          storage,
+          onlyTables ? { onlyTables } : {},
+        );
+        for (const warning of plan.warnings) this.#logger.warn(warning);
+        const statements =
+          tables.size === 0 && !(await this.#datasetExists(c))
+            ? [createDatasetSql(duckdbDialect, this.datasetName, { ifNotExists: true }), ...plan.statements]
+            : plan.statements;
+        const version = insertVersionQuery(duckdbDialect, this.datasetName, this.schema);
+        await transaction(c, async () => {
+          for (const sql of statements) await c.run(sql);
+          await c.run(version.sql, this.#params(version.params));
+        });
+        return { tables: plan.tables, statements };
+      },
+    );
+  }
+
+  /**
+   * A job that loads one `jsonl` file into `table`. Other formats fail here with a terminal
+   * {@link DestinationError}. The job runs on its own connection; `run(signal)` interrupts it on abort.
+   */
+  async createLoadJob(table: TableSchema, job: LoadJobFile, loadId: string): Promise<LoadJob> {
+    this.#assertOpen();
+    const jobId = `${job.parsed.tableName}.${job.parsed.fileId}.${job.parsed.fileFormat}`;
+    const context: DuckDBErrorContext = {
+      destination: this.#destination,
+      subject: `Job \`${job.fileName}\` in load \`${loadId}\``,
+      loadId,
+      jobId,
+      table: table.name,
+      path: job.path,
+      consequence: {
+        terminal: `Retrying will not help: fix the file or the schema of table \`${table.name}\`.`,
+        retryable: "Running the job again may succeed.",
+      },
+    };
+    const terminal = (reason: string): DestinationError =>
+      new DestinationError(
+        `[tsdlt] [${this.#destination}] ${context.subject} failed terminally: ${reason}.`,
+        {
+          code: "DESTINATION_TERMINAL",
+          retryable: false,
+          destination: this.#destination,
+          loadId,
+          jobId,
+          table: table.name,
+          path: job.path,
+        },
+      );
+    if (job.parsed.fileFormat !== "jsonl") {
+      throw terminal(
+        `DuckDB loads only \`jsonl\` files, not \`${job.parsed.fileFormat}\`; normalize with \`loaderFileFormat: "jsonl"\``,
+      );
+    }
+    if (!Object.values(table.columns).some(isCompleteColumn)) {
+      throw terminal(`table \`${table.name}\` has no complete columns to load`);
+    }
+    return {
+      jobId,
+      run: (signal?: AbortSignal) =>
+        this.#runJob(context, signal, async () => {
+          const compression = await detectCompression(job.path);
+          return jsonlInsertSql(this.datasetName, table, job.path, { compression });
+        }),
+    };
+  }
+
+  /** Inserts the `_dlt_loads` row (status 0) that marks load `loadId` complete. */
+  async completeLoad(loadId: string): Promise<void> {
+    const query = insertLoadQuery(duckdbDialect, this.datasetName, {
+      loadId,
+      schemaName: this.schema.name,
+      schemaVersionHash: this.schema.versionHash,
+    });
+    await this.#exclusive(`Completing load \`${loadId}\``, async (c) => {
+      await c.run(query.sql, this.#params(query.params));
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // WithStateSync
+
+  /** The newest `_dlt_version` schema named `schemaName` (default: this client's schema), if any. */
+  async getStoredSchema(schemaName: string = this.schema.name): Promise<Schema | undefined> {
+    return this.#storedSchema(storedSchemaQuery(duckdbDialect, this.datasetName, { schemaName }));
+  }
+
+  /** The `_dlt_version` schema with `versionHash`, if stored. */
+  async getStoredSchemaByHash(versionHash: string): Promise<Schema | undefined> {
+    return this.#storedSchema(storedSchemaQuery(duckdbDialect, this.datasetName, { versionHash }));
+  }
+
+  /**
+   * The newest `_dlt_pipeline_state` row of `pipelineName` whose load completed (`_dlt_loads.status = 0`);
+   * undefined when there is none or the tables do not exist.
+   */
+  async getStoredState(pipelineName: string): Promise<StoredStateRow | undefined> {
+    return this.#exclusive(`Reading the state of pipeline \`${pipelineName}\``, async (c) => {
+      const tables = lowerKeys(await this.#storageColumns(c, [PIPELINE_STATE_TABLE_NAME, LOADS_TABLE_NAME]));
+      if (!tables.has(PIPELINE_STATE_TABLE_NAME) || !tables.has(LOADS_TABLE_NAME)) return undefined;
+      const [row] = await this.#rows(c, storedStateQuery(duckdbDialect, this.datasetName, pipelineName));
+      if (row === undefined) return undefined;
+      return {
+        version: Number(row.version),
+        engineVersion: Number(row.engine_version),
+        pipelineName: String(row.pipeline_name),
+        state: String(row.state),
+        createdAt: row.created_at instanceof Date ? row.created_at : new Date(String(row.created_at)),
+        versionHash:
+          row.version_hash === null || row.version_hash === undefined ? undefined : String(row.version_hash),
+        loadId: String(row._dlt_load_id),
+      };
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // WithSqlClient
+
+  /**
+   * Runs SQL (`$1`-style placeholders) and returns the rows as plain objects. Values: BOOLEAN → boolean;
+   * TINYINT/SMALLINT/INTEGER/FLOAT/DOUBLE → number; BIGINT/HUGEINT/UBIGINT → **bigint**; DECIMAL, DATE
+   * (`YYYY-MM-DD`), TIME and INTERVAL → string (exact); TIMESTAMP* → `Date` (millisecond precision;
+   * infinities as strings); VARCHAR and JSON → string (JSON text, not parsed); BLOB → `Uint8Array`;
+   * LIST/STRUCT/MAP → arrays/objects of the above. Parameters may be `string`, `number`, `bigint`,
+   * `boolean`, `null`, `Date` (bound as TIMESTAMPTZ) or `Uint8Array` (BLOB). Without parameters the text
+   * may hold several statements; the rows are those of the last.
+   */
+  async query(sql: string, params?: readonly unknown[]): Promise<DuckDBRow[]> {
+    return this.#exclusive(
+      "Query",
+      async (c) => this.#rows(c, { sql, params: (params ?? []) as SqlParam[] }),
+      params,
+    );
+  }
+
+  /** `"<dataset>"."<table>"`. */
+  qualifiedTableName(table: string): string {
+    return qualifiedTableName(duckdbDialect, this.datasetName, table);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // lifecycle
+
+  /**
+   * Interrupts running jobs and waits for them, lets queued statements finish, then closes the
+   * connection and the database handle, so the file can be opened by another process right away.
+   * Idempotent.
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    for (const connection of this.#jobConnections) connection.interrupt();
+    await Promise.allSettled(this.#runningJobs);
+    await this.#tail;
+    try {
+      this.#connection.closeSync();
+    } finally {
+      this.#instance.closeSync();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // internals
+
+  #assertOpen(): void {
+    if (this.#disposed) {
+      throw new DestinationError(
+        `[tsdlt] [${this.#destination}] The client of \`${this.databasePath}\` was used after it was disposed. Create a new client.`,
+        { code: "CLIENT_DISPOSED", destination: this.#destination },
+      );
+    }
+  }
+
+  /** Runs `work` on the client's connection after all earlier work; native failures become {@link DestinationError}s. */
+  #exclusive<T>(
+    subject: string,
+    work: (c: DuckDBConnection) => Promise<T>,
+    params?: readonly unknown[],
+  ): Promise<T> {
+    this.#assertOpen();
+    const run = this.#tail.then(async () => {
+      try {
+        return await work(this.#connection);
+      } catch (cause) {
+        if (isTsdltError(cause)) throw cause;
+        throw toDestinationError(cause, { destination: this.#destination, subject, params });
+      }
+    });
+    this.#tail = run.then(noop, noop);
+    return run;
+  }
+
+  async #runJob(
+    context: DuckDBErrorContext,
+    signal: AbortSignal | undefined,
+    sql: () => Promise<string>,
+  ): Promise<void> {
+    this.#assertOpen();
+    const cancelled = (): DestinationError =>
+      new DestinationError(
+        `[tsdlt] [${this.#destination}] ${context.subject} was cancelled before it started. Running the job again may succeed.`,
+        {
+          code: "DESTINATION_TRANSIENT",
+          retryable: true,
+          cause: signal?.reason,
+          destination: this.#destination,
+          loadId: context.loadId,
+          jobId: context.jobId,
+          table: context.table,
+          path: context.path,
+        },
+      );
+    const running = (async () => {
+      if (signal?.aborted) throw cancelled();
+      let connection: DuckDBConnection | undefined;
+      const interrupt = (): void => connection?.interrupt();
+      try {
+        const statement = await sql();
+        connection = await openConnection(this.#instance);
+        this.#jobConnections.add(connection);
+        if (signal?.aborted) throw cancelled();
+        signal?.addEventListener("abort", interrupt, { once: true });
+        await connection.run(statement);
+      } catch (cause) {
+        throw toDestinationError(cause, context);
+      } finally {
+        signal?.removeEventListener("abort", interrupt);
+        if (connection) {
+          this.#jobConnections.delete(connection);
+          connection.closeSync();
+        }
+      }
+    })();
+    this.#runningJobs.add(running);
+    try {
+      await running;
+    } finally {
+      this.#runningJobs.delete(running);
+    }
+  }
+
+  #systemTable(name: typeof VERSION_TABLE_NAME | typeof LOADS_TABLE_NAME): TableSchema {
+    return this.schema.getTable(name) ?? (name === VERSION_TABLE_NAME ? versionTable() : loadsTable());
+  }
+
+  async #storedSchema(query: SqlQuery): Promise<Schema | undefined> {
+    return this.#exclusive(`Reading schema from \`${this.datasetName}._dlt_version\``, async (c) => {
+      if (!lowerKeys(await this.#storageColumns(c, [VERSION_TABLE_NAME])).has(VERSION_TABLE_NAME))
+        return undefined;
+      const [row] = await this.#rows(c, query);
+      return row === undefined ? undefined : schemaFromStoredRow(row);
+    });
+  }
+
+  async #storageColumns(c: DuckDBConnection, tables?: readonly string[]): Promise<StorageColumns> {
+    return toStorageColumns(
+      await this.#rows(c, storageColumnsQuery(duckdbDialect, this.datasetName, tables)),
+    );
+  }
+
+  async #datasetExists(c: DuckDBConnection): Promise<boolean> {
+    return (await this.#rows(c, datasetExistsQuery(duckdbDialect, this.datasetName))).length > 0;
+  }
+
+  async #hasSchemaVersion(c: DuckDBConnection, versionHash: string): Promise<boolean> {
+    return (
+      (await this.#rows(c, schemaVersionExistsQuery(duckdbDialect, this.datasetName, versionHash))).length > 0
+    );
+  }
+
+  async #rows(c: DuckDBConnection, query: SqlQuery): Promise<DuckDBRow[]> {
+    const params = query.params.length > 0 ? this.#params(query.params) : undefined;
+    const reader = await c.runAndReadAll(query.sql, params);
+    return reader.convertRowObjects(this.#converter);
+  }
+
+  /** JS values → DuckDB values: `Date` → TIMESTAMPTZ, `Uint8Array` → BLOB, the rest as is. */
+  #params(params: readonly unknown[]): DuckDBValue[] {
+    return params.map((value) => {
+      if (value === undefined) return null;
+      if (value instanceof Date) return this.#api.timestampTZValue(BigInt(value.getTime()) * 1000n);
+      if (value instanceof Uint8Array) return this.#api.blobValue(value);
+      return value as DuckDBValue;
+    });
+  }
+}
+
+/** Opens a connection with the session time zone set to UTC (naive timestamps mean UTC). */
+async function openConnection(instance: DuckDBInstance): Promise<DuckDBConnection> {
+  const connection = await instance.connect();
+  try {
+    await connection.run("SET TimeZone = 'UTC'");
+    return connection;
+  } catch (cause) {
+    connection.closeSync();
+    throw cause;
+  }
+}
+
+async function transaction(c: DuckDBConnection, work: () => Promise<void>): Promise<void> {
+  await c.run("BEGIN TRANSACTION");
+  try {
+    await work();
+    await c.run("COMMIT");
+  } catch (cause) {
+    await c.run("ROLLBACK").catch(noop);
+    throw cause;
+  }
+}
+
+function lowerKeys(storage: StorageColumns): Set<string> {
+  return new Set(Object.keys(storage).map((name) => name.toLowerCase()));
+}
+
+/** DuckDB values → plain JS, as documented on {@link DuckDBClient.query}. */
+function createRowConverter(api: DuckDBModule): DuckDBValueConverter<unknown> {
+  const T = api.DuckDBTypeId;
+  const exact = new Set<number>([T.DECIMAL, T.DATE, T.TIME, T.TIME_NS, T.TIME_TZ, T.INTERVAL]);
+  const timestamps = new Set<number>([
+    T.TIMESTAMP,
+    T.TIMESTAMP_TZ,
+    T.TIMESTAMP_S,
+    T.TIMESTAMP_MS,
+    T.TIMESTAMP_NS,
+  ]);
+  const convert: DuckDBValueConverter<unknown> = (value: DuckDBValue, type: DuckDBType, converter) => {
+    if (value === null) return null;
+    if (exact.has(type.typeId)) return String(value);
+    if (type.typeId === T.BLOB && value instanceof api.DuckDBBlobValue) return new Uint8Array(value.bytes);
+    if (timestamps.has(type.typeId) && (value as { isFinite?: boolean }).isFinite === false)
+      return String(value);
+    return api.JSDuckDBValueConverter(value, type, converter as DuckDBValueConverter<JS>);
+  };
+  return convert;
+}

@@ -1,0 +1,100 @@
+/**
+ * The DuckDB destination factory (REFERENCE §11.3): an embedded database file per pipeline, datasets
+ * as DuckDB schemas, `jsonl` job files bulk-loaded with `read_json`. No I/O happens until
+ * `createClient`; see `duckdb-client.ts` for what the client maps to, what it does not support, and
+ * its locking and transaction behaviour.
+ */
+import { isAbsolute, resolve } from "node:path";
+import {
+  type Destination,
+  type DestinationCapabilities,
+  type DestinationContext,
+  type Schema,
+  TsdltError,
+} from "@tsdlt/core";
+import { DuckDBClient } from "./duckdb-client.js";
+import { DESTINATION_NAME, DESTINATION_TYPE, DUCKDB_CAPABILITIES } from "./duckdb-dialect.js";
+
+/** Options of {@link duckdb}. */
+export interface DuckDBDestinationOptions {
+  /**
+   * Where the database lives: a file path (relative paths resolve against the context's `localDir`;
+   * a `duckdb:///` prefix is accepted), `":pipeline:"` for `<workingDir>/<pipelineName>.duckdb`, or
+   * `":memory:"` for an in-memory database that lives as long as one client (tests only).
+   * @default `<localDir>/<destinationName ?? pipelineName>.duckdb`
+   */
+  readonly credentials?: string;
+  /** Name of a named destination; shown to users and used as the default file name. @default "duckdb" */
+  readonly destinationName?: string;
+}
+
+/** The parts of a {@link DestinationContext} that decide the database path. */
+export type DuckDBPathContext = Pick<DestinationContext, "pipelineName" | "workingDir" | "localDir">;
+
+/** A DuckDB {@link Destination} whose clients are {@link DuckDBClient}s. */
+export interface DuckDBDestination extends Destination {
+  /** The options given to {@link duckdb}, copied and frozen. */
+  readonly options: Readonly<DuckDBDestinationOptions>;
+  /** The absolute database path (or `:memory:`) for a pipeline. */
+  databasePath(context: DuckDBPathContext): string;
+  createClient(schema: Schema, context: DestinationContext): Promise<DuckDBClient>;
+}
+
+const URL_PREFIX = "duckdb:///";
+
+/**
+ * Resolves the database path: no credentials → `<localDir>/<destinationName ?? pipelineName>.duckdb`;
+ * `:pipeline:` → `<workingDir>/<pipelineName>.duckdb`; `:memory:` stays; other paths resolve against
+ * `localDir`.
+ */
+export function duckdbDatabasePath(options: DuckDBDestinationOptions, context: DuckDBPathContext): string {
+  const raw = options.credentials?.startsWith(URL_PREFIX)
+    ? options.credentials.slice(URL_PREFIX.length)
+    : options.credentials;
+  if (raw === undefined || raw === "") {
+    return resolve(context.localDir, `${options.destinationName ?? context.pipelineName}.duckdb`);
+  }
+  if (raw === ":memory:") return raw;
+  if (raw === ":pipeline:") return resolve(context.workingDir, `${context.pipelineName}.duckdb`);
+  return isAbsolute(raw) ? resolve(raw) : resolve(context.localDir, raw);
+}
+
+function assertOptionalName(value: unknown, option: string): void {
+  if (value !== undefined && (typeof value !== "string" || value.length === 0)) {
+    throw new TsdltError(
+      `[tsdlt] [duckdb] Option \`${option}\` must be a non-empty string; got ${typeof value}. Remove it to use the default.`,
+      { code: "INVALID_ARGUMENT", destination: DESTINATION_NAME },
+    );
+  }
+}
+
+/**
+ * The DuckDB destination.
+ *
+ * @example
+ * ```ts
+ * import { duckdb } from "@tsdlt/destination-duckdb";
+ * const destination = duckdb({ credentials: "data/quick_start.duckdb" });
+ * await using client = await destination.createClient(schema, context);
+ * await client.initializeStorage();
+ * await client.updateStoredSchema();
+ * ```
+ */
+export function duckdb(options: DuckDBDestinationOptions = {}): DuckDBDestination {
+  assertOptionalName(options.credentials, "credentials");
+  assertOptionalName(options.destinationName, "destinationName");
+  const frozen: Readonly<DuckDBDestinationOptions> = Object.freeze({ ...options });
+  const name = frozen.destinationName ?? DESTINATION_NAME;
+  const capabilities: DestinationCapabilities = DUCKDB_CAPABILITIES;
+  const databasePath = (context: DuckDBPathContext): string => duckdbDatabasePath(frozen, context);
+  return Object.freeze({
+    name,
+    destinationType: DESTINATION_TYPE,
+    capabilities,
+    options: frozen,
+    databasePath,
+    displayLocation: (context: DestinationContext): string => `${URL_PREFIX}${databasePath(context)}`,
+    createClient: (schema: Schema, context: DestinationContext): Promise<DuckDBClient> =>
+      DuckDBClient.open({ schema, context, databasePath: databasePath(context), destinationName: name }),
+  });
+}

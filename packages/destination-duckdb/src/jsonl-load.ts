@@ -1,0 +1,76 @@
+/**
+ * The bulk `jsonl` load path: one `INSERT INTO ... SELECT ... FROM read_json(...)` per job file, with
+ * every column's JSON type given explicitly so DuckDB never guesses. Values arrive as normalize writes
+ * them: text/bigint/double/bool natively, timestamps/dates/times/decimals as strings (cast in SQL),
+ * binary as base64 (`from_base64`), json as raw JSON values.
+ */
+import { open } from "node:fs/promises";
+import { type CompleteColumnSchema, isCompleteColumn, type TableSchema } from "@tsdlt/core";
+import { escapeColumnName, qualifiedTableName } from "@tsdlt/sql";
+import { duckdbColumnType, duckdbDialect } from "./duckdb-dialect.js";
+
+/** How a job file is compressed. */
+export type JsonlCompression = "gzip" | "uncompressed";
+
+/** The type `read_json` reads a column as, and the expression that turns it into the column's type. */
+function readPlan(
+  column: CompleteColumnSchema,
+  table: TableSchema,
+): { readonly readAs: string; readonly select: string } {
+  const name = escapeColumnName(duckdbDialect, column.name);
+  const dbType = duckdbColumnType(column, table);
+  switch (column.data_type) {
+    case "text":
+    case "double":
+    case "bool":
+    case "bigint":
+    case "json":
+      return { readAs: dbType, select: name };
+    case "binary":
+      return { readAs: "VARCHAR", select: `from_base64(${name})` };
+    case "timestamp":
+      // via TIMESTAMPTZ so offsets are honoured; the session time zone is UTC, so naive values mean UTC
+      return dbType === "TIMESTAMP WITH TIME ZONE"
+        ? { readAs: "VARCHAR", select: `CAST(${name} AS TIMESTAMPTZ)` }
+        : { readAs: "VARCHAR", select: `CAST(CAST(${name} AS TIMESTAMPTZ) AS ${dbType})` };
+    case "date":
+    case "time":
+    case "decimal":
+    case "wei":
+      return { readAs: "VARCHAR", select: `CAST(${name} AS ${dbType})` };
+  }
+}
+
+/**
+ * The statement that loads a newline-delimited JSON file into `table` of `datasetName`. Only complete
+ * columns are read; keys missing from a line load as NULL, keys not in the table are ignored.
+ */
+export function jsonlInsertSql(
+  datasetName: string,
+  table: TableSchema,
+  filePath: string,
+  options: { readonly compression?: JsonlCompression } = {},
+): string {
+  const columns = Object.values(table.columns).filter(isCompleteColumn);
+  const plans = columns.map((column) => ({ column, ...readPlan(column, table) }));
+  const lit = (value: string): string => duckdbDialect.escapeLiteral(value);
+  const target = plans.map((p) => escapeColumnName(duckdbDialect, p.column.name)).join(", ");
+  const select = plans.map((p) => p.select).join(", ");
+  const struct = plans.map((p) => `${lit(p.column.name)}: '${p.readAs}'`).join(", ");
+  return (
+    `INSERT INTO ${qualifiedTableName(duckdbDialect, datasetName, table.name)} (${target})` +
+    ` SELECT ${select} FROM read_json(${lit(filePath)}, format = 'newline_delimited',` +
+    ` compression = '${options.compression ?? "uncompressed"}', columns = {${struct}})`
+  );
+}
+
+/** Detects gzip by its magic bytes (normalize may compress job files without a `.gz` suffix). */
+export async function detectCompression(filePath: string): Promise<JsonlCompression> {
+  const handle = await open(filePath, "r");
+  try {
+    const { bytesRead, buffer } = await handle.read(Buffer.alloc(2), 0, 2, 0);
+    return bytesRead === 2 && buffer[0] === 0x1f && buffer[1] === 0x8b ? "gzip" : "uncompressed";
+  } finally {
+    await handle.close();
+  }
+}

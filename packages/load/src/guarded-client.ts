@@ -1,0 +1,76 @@
+/**
+ * Lifecycle guard around a plugin's client: the load stage never calls a destination directly, so
+ * plugin authors need not re-implement "initialise once, dispose once, no use after dispose".
+ */
+import {
+  type DestinationClient,
+  type DestinationError,
+  type LoadJob,
+  type LoadJobFile,
+  type SchemaUpdateResult,
+  type TableSchema,
+  TsdltError,
+} from "@tsdlt/core";
+
+/** A {@link DestinationClient} wrapped by {@link GuardedClient}. */
+export class GuardedClient implements AsyncDisposable {
+  readonly #client: DestinationClient;
+  readonly #destination: string;
+  #initialized: Promise<void> | undefined;
+  #disposed = false;
+
+  constructor(client: DestinationClient, destinationName: string) {
+    this.#client = client;
+    this.#destination = destinationName;
+  }
+
+  /** The wrapped client (for optional abilities such as state sync). */
+  get client(): DestinationClient {
+    this.#assertOpen();
+    return this.#client;
+  }
+
+  #assertOpen(): void {
+    if (this.#disposed) {
+      throw new TsdltError(
+        `[tsdlt] [${this.#destination}] The destination client was used after it was disposed.`,
+        {
+          code: "CLIENT_DISPOSED",
+          destination: this.#destination,
+        },
+      );
+    }
+  }
+
+  /** Initialises storage once, however often it is called. */
+  initializeStorage(): Promise<void> {
+    this.#assertOpen();
+    this.#initialized ??= this.#client.initializeStorage();
+    return this.#initialized;
+  }
+
+  async updateStoredSchema(): Promise<SchemaUpdateResult> {
+    await this.initializeStorage();
+    return this.#client.updateStoredSchema();
+  }
+
+  async createLoadJob(table: TableSchema, job: LoadJobFile, loadId: string): Promise<LoadJob> {
+    await this.initializeStorage();
+    return this.#client.createLoadJob(table, job, loadId);
+  }
+
+  async completeLoad(loadId: string): Promise<void> {
+    await this.initializeStorage();
+    return this.#client.completeLoad(loadId);
+  }
+
+  /** Disposes the client once; later calls are no-ops. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    await this.#client[Symbol.asyncDispose]();
+  }
+}
+
+/** Type of errors the load stage inspects. */
+export type { DestinationError };

@@ -1,0 +1,287 @@
+/**
+ * The normalize stage for one package: reads an extracted package (typed JSONL job files), runs the
+ * relational normalizer over every item, and commits a normalized package (jsonl job files, the
+ * evolved schema, the schema update and the package state) to the load storage with one rename.
+ *
+ * Crash safety: output is built in the load storage's temporary folder and committed atomically;
+ * the extracted package is deleted only after the commit. If a previous run crashed between the two,
+ * the next call finds the committed package and only deletes the extracted one.
+ */
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import {
+  type DestinationCapabilities,
+  isTsdltError,
+  type LoaderFileFormat,
+  type LoadPackage,
+  type Logger,
+  NormalizeError,
+  PACKAGE_FILES,
+  type PackageStorage,
+  Schema,
+  silentLogger,
+  snakeCase,
+  type TableSchema,
+  writeFileAtomicSync,
+} from "@tsdlt/core";
+import { readLines } from "./line-reader.js";
+import { RelationalNormalizer, type TableState } from "./relational-normalizer.js";
+
+/** Options of {@link normalizePackage}. */
+export interface NormalizeOptions {
+  /** The extracted package to normalize (from the `normalize` package storage). */
+  readonly extracted: LoadPackage;
+  /** The `load` package storage that receives the normalized package. */
+  readonly loadStorage: PackageStorage;
+  /**
+   * Capabilities of the destination: identifier length (`min(maxIdentifierLength,
+   * maxColumnIdentifierLength)`), nesting cap (`maxTableNesting`) and file formats.
+   */
+  readonly capabilities: DestinationCapabilities;
+  /** Format of the job files. Only `jsonl` is implemented. @default capabilities.preferredLoaderFileFormat */
+  readonly fileFormat?: LoaderFileFormat;
+  /** Start a new job file after this many rows of a table. @default no rotation */
+  readonly fileMaxItems?: number;
+  readonly logger?: Logger;
+}
+
+/** What {@link normalizePackage} produced. */
+export interface NormalizeResult {
+  readonly loadId: string;
+  /** The committed normalized package. */
+  readonly package: LoadPackage;
+  /** The evolved schema (version bumped when changed), also stored as the package's `schema.json`. */
+  readonly schema: Schema;
+  /** Rows written per table, system tables included. Empty when an already committed package was found. */
+  readonly rowCounts: Record<string, number>;
+  /**
+   * Tables and columns this package adds to the destination, also stored as `schema_updates.json`:
+   * for tables that get data for the first time all complete columns, otherwise the columns added or
+   * completed by this package.
+   */
+  readonly schemaUpdate: Record<string, TableSchema>;
+}
+
+/** Input formats the normalizer reads. */
+const INPUT_FORMATS = new Set(["typed-jsonl", "jsonl"]);
+
+/**
+ * Normalizes one extracted package into a normalized package in `loadStorage`, then deletes the
+ * extracted package. On failure the extracted package is left intact and no output remains.
+ *
+ * @example
+ * ```ts
+ * const result = await normalizePackage({ extracted, loadStorage, capabilities });
+ * console.log(result.rowCounts); // { users: 2, _dlt_pipeline_state: 1 }
+ * ```
+ */
+export async function normalizePackage(options: NormalizeOptions): Promise<NormalizeResult> {
+  const { extracted, loadStorage, capabilities } = options;
+  const logger = options.logger ?? silentLogger;
+  const loadId = extracted.loadId;
+  checkOptions(options);
+
+  for (const state of ["normalized", "loaded"] as const) {
+    const existing = loadStorage.getPackage(state, loadId);
+    if (existing !== undefined) {
+      logger.info(
+        `Load package \`${loadId}\` is already ${state}; deleting the extracted copy instead of normalizing it again.`,
+      );
+      rmSync(extracted.path, { recursive: true, force: true });
+      return {
+        loadId,
+        package: existing,
+        schema: Schema.fromDict(existing.readSchemaDoc()),
+        rowCounts: {},
+        schemaUpdate: existing.readJson<Record<string, TableSchema>>(PACKAGE_FILES.schemaUpdates) ?? {},
+      };
+    }
+  }
+
+  const schema = Schema.fromDict(extracted.readSchemaDoc());
+  const naming = namingFor(schema, capabilities, loadId);
+  const output = loadStorage.createTempPackage(loadId);
+  const normalizer = new RelationalNormalizer({
+    schema,
+    naming,
+    loadId,
+    output,
+    fileMaxItems: options.fileMaxItems,
+    maxTableNesting: capabilities.maxTableNesting,
+  });
+  let committed: LoadPackage;
+  let rowCounts: Record<string, number>;
+  let schemaUpdate: Record<string, TableSchema>;
+  try {
+    const seenBefore = new Set(
+      Object.values(schema.tables)
+        .filter((t) => t["x-normalizer"]?.["seen-data"] === true)
+        .map((t) => t.name),
+    );
+    for (const job of extracted.listJobs("new_jobs")) {
+      if (!INPUT_FORMATS.has(job.parsed.fileFormat)) {
+        throw new NormalizeError(
+          `Job file \`${job.fileName}\` of load \`${loadId}\` has format \`${job.parsed.fileFormat}\`, which normalize cannot read yet (only typed-jsonl and jsonl).`,
+          { code: "NOT_IMPLEMENTED", loadId, path: job.path },
+        );
+      }
+      const root = normalizer.rootTable(naming.normalizeTablesPath(job.parsed.tableName));
+      await normalizeJobFile(normalizer, root, job.path, job.fileName, job.parsed.compressed, loadId);
+    }
+    normalizer.close();
+
+    const touched = normalizer.touchedTables();
+    rowCounts = Object.fromEntries(touched.map((t) => [t.name, t.rows]));
+    finishTables(schema, touched, loadId, logger);
+    schemaUpdate = buildSchemaUpdate(schema, touched, seenBefore);
+    schema.bumpVersion();
+    output.writeSchemaDoc(schema.toDict());
+    output.writeJson(PACKAGE_FILES.schemaUpdates, schemaUpdate);
+    const stateFile = join(extracted.path, PACKAGE_FILES.packageState);
+    if (existsSync(stateFile)) {
+      writeFileAtomicSync(join(output.path, PACKAGE_FILES.packageState), readFileSync(stateFile));
+    }
+    committed = loadStorage.commitPackage(output, "normalized");
+  } catch (error) {
+    normalizer.abort();
+    loadStorage.deletePackage(output);
+    if (isTsdltError(error)) throw error;
+    throw new NormalizeError(
+      `Normalizing load package \`${loadId}\` failed: ${error instanceof Error ? error.message : String(error)}. The extracted package is kept and will be normalized again on the next run.`,
+      { code: "NORMALIZE_FAILED", loadId, cause: error },
+    );
+  }
+  rmSync(extracted.path, { recursive: true, force: true });
+  logger.info(
+    `Normalized load package \`${loadId}\`: ${Object.entries(rowCounts)
+      .map(([table, rows]) => `${table}: ${rows} row(s)`)
+      .join(", ")}`,
+  );
+  return { loadId, package: committed, schema, rowCounts, schemaUpdate };
+}
+
+function checkOptions(options: NormalizeOptions): void {
+  const { capabilities, fileMaxItems } = options;
+  const loadId = options.extracted.loadId;
+  const format = options.fileFormat ?? capabilities.preferredLoaderFileFormat;
+  if (format !== "jsonl") {
+    throw new NormalizeError(
+      `Loader file format \`${format}\` is not implemented by normalize yet; only \`jsonl\` is. Pass \`fileFormat: "jsonl"\` (the destination must support it).`,
+      { code: "NOT_IMPLEMENTED", loadId },
+    );
+  }
+  if (!capabilities.supportedLoaderFileFormats.includes(format)) {
+    throw new NormalizeError(
+      `The destination does not accept \`${format}\` files (it supports ${capabilities.supportedLoaderFileFormats.map((f) => `\`${f}\``).join(", ")}).`,
+      { code: "INVALID_ARGUMENT", loadId },
+    );
+  }
+  if (fileMaxItems !== undefined && (!Number.isInteger(fileMaxItems) || fileMaxItems < 1)) {
+    throw new NormalizeError(`\`fileMaxItems\` must be a positive integer, got ${fileMaxItems}.`, {
+      code: "INVALID_ARGUMENT",
+      loadId,
+    });
+  }
+}
+
+/** The schema's naming convention limited to the destination's identifier length. */
+function namingFor(schema: Schema, capabilities: DestinationCapabilities, loadId: string) {
+  const names = schema.normalizers.names;
+  if (names !== "snake_case" && !names.endsWith(".snake_case")) {
+    throw new NormalizeError(
+      `Schema \`${schema.name}\` uses naming convention \`${names}\`; only \`snake_case\` is implemented.`,
+      { code: "NOT_IMPLEMENTED", loadId },
+    );
+  }
+  return snakeCase({
+    maxLength: Math.min(capabilities.maxIdentifierLength, capabilities.maxColumnIdentifierLength),
+  });
+}
+
+/** Streams one job file: every line is a JSON array of items (one buffered batch). */
+async function normalizeJobFile(
+  normalizer: RelationalNormalizer,
+  root: TableState,
+  path: string,
+  fileName: string,
+  gzipped: boolean,
+  loadId: string,
+): Promise<void> {
+  const rowsBefore = root.rows;
+  let line = 0;
+  for await (const text of readLines(path, gzipped)) {
+    line++;
+    normalizer.setPosition(fileName, line);
+    let batch: unknown;
+    try {
+      batch = JSON.parse(text);
+    } catch (cause) {
+      throw new NormalizeError(
+        `Line ${line} of job file \`${fileName}\` in load \`${loadId}\` is not valid JSON: ${(cause as Error).message}.`,
+        { code: "NORMALIZE_FAILED", loadId, table: root.name, path: fileName, cause },
+      );
+    }
+    if (Array.isArray(batch)) {
+      for (const item of batch) normalizer.normalizeItem(root, item);
+    } else {
+      normalizer.normalizeItem(root, batch);
+    }
+  }
+  // no rows from this file: an empty file materializes a declared table; a table that has seen
+  // data gets an empty job (so replace truncates it)
+  if (root.rows === rowsBefore) normalizer.materializeIfDeclared(root, line === 0);
+}
+
+/**
+ * Marks tables that received job files as `seen-data`, fails on declared non-nullable columns that
+ * never got a type, and logs one warning for columns that were not created (only nulls).
+ */
+function finishTables(schema: Schema, touched: readonly TableState[], loadId: string, logger: Logger): void {
+  const unbound: string[] = [];
+  for (const table of touched) {
+    const stored = schema.tables[table.name];
+    if (stored === undefined) continue;
+    stored["x-normalizer"] = { ...stored["x-normalizer"], "seen-data": true };
+    const names = new Set(table.nullOnly);
+    for (const column of Object.values(stored.columns)) {
+      if (column.data_type !== undefined || column.name === undefined) continue;
+      if (column.nullable === false) {
+        throw new NormalizeError(
+          `Column \`${column.name}\` of table \`${table.name}\` is declared not nullable but received no data in load \`${loadId}\`, so its data type is unknown. Send a value for it or declare its \`data_type\`.`,
+          { code: "CANNOT_COERCE_NULL", loadId, table: table.name, column: column.name },
+        );
+      }
+      names.add(column.name);
+    }
+    for (const name of names) {
+      if (stored.columns[name]?.data_type === undefined) unbound.push(`\`${table.name}\`.\`${name}\``);
+    }
+  }
+  if (unbound.length > 0) {
+    logger.warn(
+      `Load \`${loadId}\`: columns ${unbound.join(", ")} received no values other than null, so their data types could not be inferred and they were not created in the destination. Declare their data types (the \`columns\` hint) to create them.`,
+    );
+  }
+}
+
+/** The part of the schema this package adds (see {@link NormalizeResult.schemaUpdate}). */
+function buildSchemaUpdate(
+  schema: Schema,
+  touched: readonly TableState[],
+  seenBefore: ReadonlySet<string>,
+): Record<string, TableSchema> {
+  const update: Record<string, TableSchema> = {};
+  for (const table of touched) {
+    const stored = schema.tables[table.name];
+    if (stored === undefined) continue;
+    const firstData = !seenBefore.has(table.name);
+    if (!firstData && table.added.size === 0) continue;
+    const { columns, ...props } = stored;
+    const picked: Record<string, (typeof columns)[string]> = {};
+    for (const [name, column] of Object.entries(columns)) {
+      if (column.data_type !== undefined && (firstData || table.added.has(name))) picked[name] = column;
+    }
+    update[table.name] = structuredClone({ ...props, columns: picked });
+  }
+  return update;
+}

@@ -1,0 +1,117 @@
+/** Test fixtures: hand-built extracted packages in a fresh temp dir, and readers for the output. */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  createLoadId,
+  DEFAULT_CAPABILITIES,
+  type DestinationCapabilities,
+  formatJobFileName,
+  type LoadPackage,
+  type Logger,
+  newFileId,
+  PackageStorage,
+  parseJobFileName,
+  Schema,
+  toTypedJson,
+} from "@tsdlt/core";
+import { type NormalizeOptions, type NormalizeResult, normalizePackage } from "../src/index.js";
+
+export interface Fixture {
+  readonly dir: string;
+  readonly normalizeStorage: PackageStorage;
+  readonly loadStorage: PackageStorage;
+  cleanup(): void;
+}
+
+export function createFixture(): Fixture {
+  const dir = mkdtempSync(join(tmpdir(), "tsdlt-normalize-"));
+  return {
+    dir,
+    normalizeStorage: new PackageStorage(join(dir, "normalize"), "normalize"),
+    loadStorage: new PackageStorage(join(dir, "load"), "load"),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** A job file: the root table name and its lines, each a batch (array) of items. */
+export interface JobSpec {
+  readonly table: string;
+  readonly batches: readonly (readonly unknown[])[];
+}
+
+/** Builds and commits an extracted package holding `jobs`, with `schema` as its schema.json. */
+export function extractPackage(
+  fixture: Fixture,
+  jobs: readonly JobSpec[],
+  schema: Schema = new Schema("shop"),
+  loadId: string = createLoadId(),
+): LoadPackage {
+  const pkg = fixture.normalizeStorage.createTempPackage(loadId);
+  pkg.writeSchemaDoc(schema.toDict());
+  pkg.writeState({ created_at: new Date("2024-01-01T00:00:00Z"), marker: "state-of-package" });
+  for (const job of jobs) {
+    const fileName = formatJobFileName({
+      tableName: job.table,
+      fileId: newFileId(),
+      retryCount: 0,
+      fileFormat: "typed-jsonl",
+      compressed: false,
+    });
+    const text = job.batches.map((batch) => toTypedJson(batch)).join("\n");
+    writeFileSync(pkg.jobPath("new_jobs", fileName), text.length > 0 ? `${text}\n` : "");
+  }
+  return fixture.normalizeStorage.commitPackage(pkg, "extracted");
+}
+
+export const capabilities: DestinationCapabilities = DEFAULT_CAPABILITIES;
+
+/** Extracts `jobs` and normalizes them. */
+export async function normalize(
+  fixture: Fixture,
+  jobs: readonly JobSpec[],
+  schema?: Schema,
+  options: Partial<Omit<NormalizeOptions, "extracted" | "loadStorage">> = {},
+): Promise<NormalizeResult> {
+  const extracted = extractPackage(fixture, jobs, schema);
+  return normalizePackage({ extracted, loadStorage: fixture.loadStorage, capabilities, ...options });
+}
+
+/** Job files of `table` in a package, sorted. */
+export function jobFiles(pkg: LoadPackage, table: string): string[] {
+  return readdirSync(join(pkg.path, "new_jobs"))
+    .filter((f) => parseJobFileName(f).tableName === table)
+    .sort()
+    .map((f) => join(pkg.path, "new_jobs", f));
+}
+
+/** Raw lines of all job files of `table`. */
+export function rawLines(pkg: LoadPackage, table: string): string[] {
+  return jobFiles(pkg, table).flatMap((file) =>
+    readFileSync(file, "utf8")
+      .split("\n")
+      .filter((l) => l.length > 0),
+  );
+}
+
+/** Parsed rows of all job files of `table`. */
+export function rows(pkg: LoadPackage, table: string): Record<string, unknown>[] {
+  return rawLines(pkg, table).map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** Column names of a table of the schema, in order. */
+export function columnNames(schema: Schema, table: string): string[] {
+  return Object.keys(schema.tables[table]?.columns ?? {});
+}
+
+/** A logger that records messages. */
+export function recordingLogger(): Logger & { warnings: string[] } {
+  const warnings: string[] = [];
+  return {
+    warnings,
+    debug: () => {},
+    info: () => {},
+    warn: (m: string) => warnings.push(m),
+    error: () => {},
+  };
+}

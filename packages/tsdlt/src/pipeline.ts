@@ -1,0 +1,839 @@
+/**
+ * The pipeline: names a working folder, a destination and a dataset, and runs extract → normalize →
+ * load over user data. Every step is persisted in the working folder, so a failed run is finished by
+ * the next one.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { basename, extname, join, resolve } from "node:path";
+import {
+  bumpStateVersion,
+  type Destination,
+  type DestinationClient,
+  type DestinationContext,
+  fromTypedJson,
+  jobIdOf,
+  type LoadPackage,
+  type Logger,
+  type NamingConvention,
+  newPipelineState,
+  normalizeSchemaName,
+  PACKAGE_FILES,
+  type PackageState,
+  PackageStorage,
+  type PipelineStateDoc,
+  type PipelineStep,
+  PipelineStepFailed,
+  pipelineStateRow,
+  Schema,
+  snakeCase,
+  supportsSql,
+  TsdltError,
+  toTypedJson,
+  type WriteDisposition,
+  writeFileAtomicSync,
+} from "@tsdlt/core";
+import { type ColumnsHint, type DltResource, extractResources, isResource, resource } from "@tsdlt/extract";
+import { loadPackage } from "@tsdlt/load";
+import { normalizePackage } from "@tsdlt/normalize";
+import { type DestinationReference, destinationShortName, resolveDestination } from "./destinations.js";
+import { defaultLogger } from "./logger.js";
+import { defaultPipelinesDir, localDir } from "./paths.js";
+import { ExtractInfo, LoadInfo, type LoadJobInfo, type LoadPackageInfo, NormalizeInfo } from "./step-info.js";
+
+/** Refresh modes of dlt (REFERENCE §6.6). */
+export type RefreshMode = "drop_sources" | "drop_resources" | "drop_data";
+/** Progress display: a collector name of dlt, or `"none"`. */
+export type ProgressOption = "log" | "tqdm" | "enlighten" | "alive_progress" | "bar" | "none";
+
+/** Options of {@link pipeline} (dlt's `dlt.pipeline(...)` parameters, camelCase). */
+export interface PipelineOptions {
+  /** Identifies the pipeline's working folder and state. Default `dlt_<script name>`, else `dlt_pipeline`. */
+  readonly pipelineName?: string;
+  /** Folder of pipeline working folders. @default `~/.dlt/pipelines` (env `DLT_DATA_DIR` moves `~/.dlt`) */
+  readonly pipelinesDir?: string;
+  /** Salt for deterministic hashing (data anonymization). Stored; no step uses it yet. @default derived from the name */
+  readonly pipelineSalt?: string;
+  /** `"duckdb"`, another destination name, or a destination object such as `dlt.destinations.duckdb({...})`. */
+  readonly destination?: DestinationReference;
+  /** Staging destination. Accepted; a run that would use it fails with `NOT_IMPLEMENTED` until staging lands. */
+  readonly staging?: DestinationReference;
+  /** Dataset (database schema) to load into. @default `<pipelineName>_dataset` */
+  readonly datasetName?: string;
+  /** Folder with `<schema>.schema.yaml` files imported when a schema is first created. */
+  readonly importSchemaPath?: string;
+  /** Folder where the schema is exported as `<schema>.schema.yaml` after each normalize. */
+  readonly exportSchemaPath?: string;
+  /** Wipe the working folder on creation and suffix the dataset name with a timestamp. @default false */
+  readonly devMode?: boolean;
+  /** @deprecated Use `devMode`. */
+  readonly fullRefresh?: boolean;
+  /** Applied on every run. Accepted; a run with it set fails with `NOT_IMPLEMENTED` until refresh lands. */
+  readonly refresh?: RefreshMode;
+  /** Credentials of the destination when it is given by name (e.g. a DuckDB file path). */
+  readonly credentials?: unknown;
+  /** Progress display. Accepted; a warning says it is not shown yet. @default "none" */
+  readonly progress?: ProgressOption;
+  /** Logger for warnings and debug output. @default pino to stderr, level from `RUNTIME__LOG_LEVEL` */
+  readonly logger?: Logger;
+}
+
+const PIPELINE_OPTION_KEYS: readonly string[] = [
+  "pipelineName",
+  "pipelinesDir",
+  "pipelineSalt",
+  "destination",
+  "staging",
+  "datasetName",
+  "importSchemaPath",
+  "exportSchemaPath",
+  "devMode",
+  "fullRefresh",
+  "refresh",
+  "credentials",
+  "progress",
+  "logger",
+];
+
+/** Hints and overrides accepted by {@link Pipeline.run} and {@link Pipeline.extract}. */
+export interface RunOptions {
+  readonly destination?: DestinationReference;
+  readonly staging?: DestinationReference;
+  readonly datasetName?: string;
+  readonly credentials?: unknown;
+  /** Table to load plain data into (required for arrays and iterables). */
+  readonly tableName?: string;
+  readonly writeDisposition?: WriteDisposition;
+  readonly columns?: ColumnsHint;
+  readonly primaryKey?: string | readonly string[];
+  /** Loader file format; only the destination's preferred format (`jsonl` for DuckDB) is supported yet. */
+  readonly loaderFileFormat?: "jsonl";
+  readonly refresh?: RefreshMode;
+  /** Fail the run when a job fails (the package is aborted). @default true */
+  readonly raiseOnFailedJobs?: boolean;
+}
+
+const RUN_OPTION_KEYS: readonly string[] = [
+  "destination",
+  "staging",
+  "datasetName",
+  "credentials",
+  "tableName",
+  "writeDisposition",
+  "columns",
+  "primaryKey",
+  "loaderFileFormat",
+  "refresh",
+  "raiseOnFailedJobs",
+];
+
+/** Characters that cannot appear in a pipeline name (it is a folder name). */
+const INVALID_NAME_CHARS = /[.%{}/\\:*?"<>|\0]/;
+
+function checkOptions(given: object, known: readonly string[], fn: string): void {
+  for (const key of Object.keys(given)) {
+    if (!known.includes(key)) {
+      throw new TsdltError(
+        `\`${fn}\` got an unexpected option \`${key}\`. Known options: ${known.join(", ")}.`,
+        {
+          code: "INVALID_ARGUMENT",
+        },
+      );
+    }
+  }
+}
+
+/** `dlt_<script stem>` for the running script, else `dlt_pipeline` (dlt's default name). */
+function defaultPipelineName(): string {
+  const script = process.argv[1];
+  if (!script) return "dlt_pipeline";
+  const stem = basename(script, extname(script)).replace(/[^a-zA-Z0-9_-]+/g, "_");
+  return stem ? `dlt_${stem}` : "dlt_pipeline";
+}
+
+function validatePipelineName(name: string): void {
+  if (typeof name !== "string" || name.trim() === "" || INVALID_NAME_CHARS.test(name)) {
+    throw new TsdltError(
+      `Pipeline name ${JSON.stringify(name)} is invalid: it names a folder, so it must be non-empty and must not contain any of . % { } / \\ : * ? " < > |.`,
+      { code: "INVALID_PIPELINE_NAME", pipelineName: String(name) },
+    );
+  }
+}
+
+/** `_YYYYMMDDhhmmss` suffix of dev-mode datasets (24-hour clock, UTC). */
+function devModeSuffix(now: Date): string {
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `_${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}`;
+}
+
+/** A client for ad hoc SQL against the pipeline's dataset. */
+export interface PipelineSqlClient extends AsyncDisposable {
+  query(sql: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]>;
+  qualifiedTableName(table: string): string;
+}
+
+/** A pipeline. Create it with {@link pipeline}. */
+export class Pipeline {
+  readonly pipelineName: string;
+  readonly pipelinesDir: string;
+  readonly workingDir: string;
+  readonly pipelineSalt: string | undefined;
+  readonly devMode: boolean;
+  readonly importSchemaPath: string | undefined;
+  readonly exportSchemaPath: string | undefined;
+  readonly progress: ProgressOption;
+  readonly #logger: Logger;
+  #destinationRef: DestinationReference | undefined;
+  #stagingRef: DestinationReference | undefined;
+  #credentials: unknown;
+  #destination: Destination | undefined;
+  #datasetName: string | undefined;
+  #refresh: RefreshMode | undefined;
+  #state: PipelineStateDoc;
+  #schema: Schema | undefined;
+  readonly #normalizeStorage: PackageStorage;
+  readonly #loadStorage: PackageStorage;
+  #lastTrace: PipelineTrace | undefined;
+
+  constructor(options: PipelineOptions = {}) {
+    checkOptions(options, PIPELINE_OPTION_KEYS, "pipeline");
+    this.#logger = options.logger ?? defaultLogger();
+    this.pipelineName = options.pipelineName ?? defaultPipelineName();
+    validatePipelineName(this.pipelineName);
+    this.pipelinesDir = resolve(options.pipelinesDir ?? defaultPipelinesDir());
+    this.workingDir = join(this.pipelinesDir, this.pipelineName);
+    this.pipelineSalt = options.pipelineSalt;
+    if (options.fullRefresh !== undefined) {
+      this.#logger.warn("The `fullRefresh` option is deprecated; use `devMode` instead.");
+    }
+    this.devMode = options.devMode ?? options.fullRefresh ?? false;
+    this.importSchemaPath = options.importSchemaPath;
+    this.exportSchemaPath = options.exportSchemaPath;
+    this.progress = options.progress ?? "none";
+    if (this.progress !== "none") {
+      this.#logger.warn(
+        `progress "${this.progress}" is accepted but not displayed yet: progress output lands in a later release.`,
+      );
+    }
+    this.#destinationRef = options.destination;
+    this.#stagingRef = options.staging;
+    this.#credentials = options.credentials;
+    this.#refresh = options.refresh;
+
+    if (this.devMode) rmSync(this.workingDir, { recursive: true, force: true });
+    mkdirSync(this.workingDir, { recursive: true });
+    this.#normalizeStorage = new PackageStorage(join(this.workingDir, "normalize"), "normalize");
+    this.#loadStorage = new PackageStorage(join(this.workingDir, "load"), "load");
+    this.#normalizeStorage.cleanupTemp();
+    this.#loadStorage.cleanupTemp();
+    this.#state = this.#readState();
+    this.#state._local._dev_mode = this.devMode;
+    this.#state._local.initial_cwd ??= process.cwd();
+
+    let dataset = options.datasetName ?? this.#state.dataset_name;
+    if (options.datasetName !== undefined && this.devMode) dataset = this.#devDataset(options.datasetName);
+    this.#datasetName = dataset;
+  }
+
+  #devDataset(name: string): string {
+    const suffix = devModeSuffix(new Date());
+    return name.endsWith("_") ? name + suffix.slice(1) : name + suffix;
+  }
+
+  #readState(): PipelineStateDoc {
+    const file = join(this.workingDir, "state.json");
+    if (!existsSync(file)) return newPipelineState(this.pipelineName);
+    try {
+      const state = fromTypedJson<PipelineStateDoc>(readFileSync(file, "utf8"));
+      state._local ??= {};
+      return state;
+    } catch (cause) {
+      throw new TsdltError(
+        `The pipeline state at ${file} cannot be read. Delete the working folder to start over.`,
+        {
+          code: "STATE_CORRUPTED",
+          pipelineName: this.pipelineName,
+          cause,
+        },
+      );
+    }
+  }
+
+  #writeState(state: PipelineStateDoc): void {
+    writeFileAtomicSync(join(this.workingDir, "state.json"), toTypedJson(state, 2));
+  }
+
+  /** A copy of the pipeline state document. */
+  get state(): PipelineStateDoc {
+    return structuredClone(this.#state);
+  }
+
+  /** True until the first successful load. */
+  get firstRun(): boolean {
+    return this.#state._local.first_run !== false;
+  }
+
+  /** The dataset the pipeline loads into (known once a destination is set). */
+  get datasetName(): string | undefined {
+    return this.#datasetName ?? (this.#destinationRef ? `${this.pipelineName}_dataset` : undefined);
+  }
+
+  /** Name of the default schema (the normalized pipeline name). */
+  get defaultSchemaName(): string {
+    return this.#state.default_schema_name ?? normalizeSchemaName(this.pipelineName);
+  }
+
+  /** The default schema (created on first use; imported from `importSchemaPath` when present there). */
+  get defaultSchema(): Schema {
+    this.#schema ??= this.#loadSchema(this.defaultSchemaName);
+    return this.#schema;
+  }
+
+  /** The last run's trace (also persisted as `trace.json` in the working folder). */
+  get lastTrace(): PipelineTrace | undefined {
+    if (this.#lastTrace) return this.#lastTrace;
+    const file = join(this.workingDir, "trace.json");
+    return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as PipelineTrace) : undefined;
+  }
+
+  #schemaFile(name: string): string {
+    return join(this.workingDir, "schemas", `${name}.schema.json`);
+  }
+
+  #loadSchema(name: string): Schema {
+    const file = this.#schemaFile(name);
+    if (existsSync(file)) return Schema.fromDict(JSON.parse(readFileSync(file, "utf8")));
+    if (this.importSchemaPath) {
+      const imported = join(this.importSchemaPath, `${name}.schema.yaml`);
+      if (existsSync(imported)) {
+        const schema = Schema.fromText(readFileSync(imported, "utf8"));
+        schema.importedVersionHash = schema.versionHash;
+        return schema;
+      }
+    }
+    return new Schema(name);
+  }
+
+  #saveSchema(schema: Schema): void {
+    mkdirSync(join(this.workingDir, "schemas"), { recursive: true });
+    writeFileAtomicSync(this.#schemaFile(schema.name), schema.toPrettyJson());
+    this.#schema = schema;
+    if (this.exportSchemaPath) {
+      mkdirSync(this.exportSchemaPath, { recursive: true });
+      writeFileAtomicSync(join(this.exportSchemaPath, `${schema.name}.schema.yaml`), schema.toPrettyYaml());
+    }
+  }
+
+  #applyRunOptions(options: RunOptions): void {
+    if (options.destination !== undefined) {
+      this.#destinationRef = options.destination;
+      this.#destination = undefined;
+    }
+    if (options.credentials !== undefined) {
+      this.#credentials = options.credentials;
+      this.#destination = undefined;
+    }
+    if (options.staging !== undefined) this.#stagingRef = options.staging;
+    if (options.datasetName !== undefined) this.#datasetName = options.datasetName;
+    if (options.refresh !== undefined) this.#refresh = options.refresh;
+  }
+
+  #assertImplemented(): void {
+    if (this.#stagingRef !== undefined) {
+      throw new TsdltError(
+        "`staging` is accepted but staging destinations are not implemented yet (they land with the filesystem destination). Remove `staging` to load directly.",
+        { code: "NOT_IMPLEMENTED", pipelineName: this.pipelineName },
+      );
+    }
+    if (this.#refresh !== undefined) {
+      throw new TsdltError(
+        `\`refresh: "${this.#refresh}"\` is accepted but not implemented yet. Remove it, or drop the tables yourself.`,
+        { code: "NOT_IMPLEMENTED", pipelineName: this.pipelineName },
+      );
+    }
+  }
+
+  async #resolveDestination(): Promise<Destination> {
+    if (this.#destination) return this.#destination;
+    const ref = this.#destinationRef ?? this.#state.destination_type;
+    if (ref === undefined) {
+      throw new TsdltError(
+        "Configuration element `destination` was not provided and the `load` step cannot run. Pass `destination` to `pipeline()` or `run()`.",
+        { code: "PIPELINE_CONFIG_MISSING", pipelineName: this.pipelineName },
+      );
+    }
+    this.#destination = await resolveDestination(ref, this.#credentials);
+    return this.#destination;
+  }
+
+  #naming(destination: Destination | undefined): NamingConvention {
+    const caps = destination?.capabilities;
+    const maxLength = caps ? Math.min(caps.maxIdentifierLength, caps.maxColumnIdentifierLength) : undefined;
+    return snakeCase({ maxLength });
+  }
+
+  #context(destination: Destination): DestinationContext {
+    const dataset = this.datasetName ?? `${this.pipelineName}_dataset`;
+    return {
+      pipelineName: this.pipelineName,
+      datasetName: this.#naming(destination).normalizeIdentifier(dataset),
+      workingDir: this.workingDir,
+      localDir: this.#state._local.last_run_context
+        ? ((this.#state._local.last_run_context as { local_dir?: string }).local_dir ?? localDir())
+        : localDir(),
+      logger: this.#logger,
+    };
+  }
+
+  #stepFailed(step: PipelineStep, cause: unknown, loadId?: string): PipelineStepFailed {
+    return new PipelineStepFailed({
+      pipelineName: this.pipelineName,
+      step,
+      loadId,
+      cause,
+      hasPendingData: this.hasPendingData,
+    });
+  }
+
+  /** Load ids of packages extracted or normalized but not yet loaded. */
+  listPendingPackages(): { extracted: string[]; normalized: string[] } {
+    return {
+      extracted: this.#normalizeStorage.listPackages("extracted"),
+      normalized: this.#loadStorage.listPackages("normalized"),
+    };
+  }
+
+  /** Load ids of completed (loaded or aborted) packages, oldest first. */
+  listCompletedPackages(): string[] {
+    return this.#loadStorage.listPackages("loaded");
+  }
+
+  /** True when packages wait to be normalized or loaded. */
+  get hasPendingData(): boolean {
+    const pending = this.listPendingPackages();
+    return pending.extracted.length + pending.normalized.length > 0;
+  }
+
+  /** Turns `data` into resources, applying run hints. */
+  #resources(data: unknown, options: RunOptions): DltResource[] {
+    const hints = {
+      tableName: options.tableName,
+      writeDisposition: options.writeDisposition,
+      columns: options.columns,
+      primaryKey: options.primaryKey,
+    };
+    const list =
+      Array.isArray(data) && data.length > 0 && data.every(isResource) ? (data as DltResource[]) : [data];
+    return list.map((item) => {
+      if (isResource(item)) return item.applyHints(hints);
+      const name = options.tableName ?? (typeof item === "function" && item.name ? item.name : undefined);
+      if (name === undefined) {
+        throw new TsdltError(
+          'The table name is missing. Data passed directly to `run()` or `extract()` (an array, iterable or generator object) needs `tableName`, e.g. `pipeline.run(rows, { tableName: "users" })`.',
+          { code: "INVALID_ARGUMENT", pipelineName: this.pipelineName },
+        );
+      }
+      return resource(item as Parameters<typeof resource>[0], { ...hints, name });
+    });
+  }
+
+  /**
+   * Extracts `data` into a new load package in the working folder. The pipeline state is stored in
+   * the same package when it changed.
+   */
+  async extract(data: unknown, options: RunOptions = {}): Promise<ExtractInfo> {
+    checkOptions(options, RUN_OPTION_KEYS, "extract");
+    this.#applyRunOptions(options);
+    const startedAt = new Date();
+    const destination = this.#destinationRef !== undefined ? await this.#resolveDestination() : undefined;
+    let loadId: string | undefined;
+    try {
+      const resources = this.#resources(data, options);
+      const schema = this.defaultSchema.clone();
+      const state = structuredClone(this.#state);
+      state.pipeline_name = this.pipelineName;
+      state.default_schema_name = schema.name;
+      state.schema_names = [...new Set([...(state.schema_names ?? []), schema.name])].sort();
+      if (this.datasetName !== undefined) state.dataset_name = this.datasetName;
+      if (destination) {
+        state.destination_type = destination.destinationType;
+        state.destination_name =
+          destinationShortName(destination.destinationType) === destination.name
+            ? undefined
+            : destination.name;
+      }
+      state._local.last_run_context = { local_dir: localDir(), run_dir: process.cwd() };
+      const result = await extractResources({
+        resources,
+        schema,
+        naming: this.#naming(destination),
+        storage: this.#normalizeStorage,
+        logger: this.#logger,
+        stateRow: () => {
+          bumpStateVersion(state);
+          return state._version_hash !== state._local._last_extracted_hash
+            ? pipelineStateRow(state)
+            : undefined;
+        },
+      });
+      loadId = result.loadId;
+      state._local._last_extracted_hash = state._version_hash;
+      state._local._last_extracted_at = new Date();
+      this.#state = state;
+      this.#writeState(state);
+      this.#saveSchema(schema);
+      return new ExtractInfo({
+        pipelineName: this.pipelineName,
+        loadPackages: [packageInfo(result.package, "extracted", schema.name)],
+        startedAt,
+        finishedAt: new Date(),
+        firstRun: this.firstRun,
+        itemCounts: result.itemCounts,
+      });
+    } catch (error) {
+      throw this.#stepFailed("extract", error, loadId);
+    }
+  }
+
+  /** Normalizes every extracted package, oldest first. */
+  async normalize(): Promise<NormalizeInfo> {
+    const startedAt = new Date();
+    const destination = await this.#resolveDestination();
+    const rowCounts: Record<string, number> = {};
+    const packages: LoadPackageInfo[] = [];
+    for (const loadId of this.#normalizeStorage.listPackages("extracted")) {
+      const extracted = this.#normalizeStorage.getPackage("extracted", loadId);
+      if (!extracted) continue;
+      try {
+        const result = await normalizePackage({
+          extracted,
+          loadStorage: this.#loadStorage,
+          capabilities: destination.capabilities,
+          logger: this.#logger,
+        });
+        for (const [table, n] of Object.entries(result.rowCounts))
+          rowCounts[table] = (rowCounts[table] ?? 0) + n;
+        this.#saveSchema(result.schema);
+        packages.push(packageInfo(result.package, "normalized", result.schema.name));
+      } catch (error) {
+        throw this.#stepFailed("normalize", error, loadId);
+      }
+    }
+    return new NormalizeInfo({
+      pipelineName: this.pipelineName,
+      loadPackages: packages,
+      startedAt,
+      finishedAt: new Date(),
+      firstRun: this.firstRun,
+      rowCounts,
+    });
+  }
+
+  /** Loads every normalized package, oldest first. */
+  async load(
+    options: Pick<RunOptions, "destination" | "datasetName" | "credentials" | "raiseOnFailedJobs"> = {},
+  ): Promise<LoadInfo> {
+    this.#applyRunOptions(options);
+    this.#assertImplemented();
+    const startedAt = new Date();
+    const destination = await this.#resolveDestination();
+    const context = this.#context(destination);
+    const packages: LoadPackageInfo[] = [];
+    for (const loadId of this.#loadStorage.listPackages("normalized")) {
+      const pkg = this.#loadStorage.getPackage("normalized", loadId);
+      if (!pkg) continue;
+      try {
+        const result = await loadPackage({
+          package: pkg,
+          storage: this.#loadStorage,
+          destination,
+          context,
+          raiseOnFailedJobs: options.raiseOnFailedJobs ?? true,
+          logger: this.#logger,
+        });
+        packages.push(packageInfo(result.package, result.state, this.defaultSchemaName, result.finishedAt));
+      } catch (error) {
+        throw this.#stepFailed("load", error, loadId);
+      }
+    }
+    if (packages.length > 0 && this.#state._local.first_run !== false) {
+      const first = packages.some((p) => p.state === "loaded");
+      if (first) {
+        this.#state._local.first_run = false;
+        this.#writeState(this.#state);
+      }
+    }
+    return new LoadInfo({
+      pipelineName: this.pipelineName,
+      loadPackages: packages,
+      startedAt,
+      finishedAt: new Date(),
+      firstRun: this.firstRun,
+      destinationName: destination.name,
+      destinationType: destination.destinationType,
+      destinationDisplayableCredentials: destination.displayLocation(context),
+      datasetName: context.datasetName,
+    });
+  }
+
+  /**
+   * Runs extract → normalize → load. Packages left pending by an earlier failed run are finished first;
+   * then `data` (if given) is extracted and loaded in the same call, and the returned {@link LoadInfo}
+   * lists every package loaded. (dlt instead returns after finishing pending packages.)
+   */
+  async run(data?: unknown, options: RunOptions = {}): Promise<LoadInfo> {
+    checkOptions(options, RUN_OPTION_KEYS, "run");
+    this.#applyRunOptions(options);
+    const trace = startTrace(this.pipelineName);
+    try {
+      this.#assertImplemented();
+      await this.#resolveDestination();
+      if (this.hasPendingData) {
+        await this.#traced(trace, "normalize", () => this.normalize());
+        await this.#traced(trace, "load", () => this.load(options));
+      }
+      if (data !== undefined) {
+        const { destination: _d, credentials: _c, datasetName: _n, ...hints } = options;
+        await this.#traced(trace, "extract", () => this.extract(data, hints));
+        await this.#traced(trace, "normalize", () => this.normalize());
+      }
+      const info = await this.#traced(trace, "load", () =>
+        this.load({ raiseOnFailedJobs: options.raiseOnFailedJobs ?? true }),
+      );
+      const merged = mergeLoadInfos(trace, info);
+      this.#finishTrace(trace, merged);
+      return merged;
+    } catch (error) {
+      this.#finishTrace(trace, undefined, error);
+      if (error instanceof PipelineStepFailed) throw error;
+      throw this.#stepFailed("run", error);
+    }
+  }
+
+  async #traced<T>(trace: PipelineTrace, step: PipelineStep, fn: () => Promise<T>): Promise<T> {
+    const started = new Date();
+    try {
+      const info = await fn();
+      trace.steps.push({
+        step,
+        started_at: started.toISOString(),
+        finished_at: new Date().toISOString(),
+        info: stepInfoJson(info),
+      });
+      if (info instanceof LoadInfo) trace.loadInfos.push(info);
+      return info;
+    } catch (error) {
+      trace.steps.push({
+        step,
+        started_at: started.toISOString(),
+        finished_at: new Date().toISOString(),
+        exception: error instanceof Error ? error.message : String(error),
+      });
+      throw error;
+    }
+  }
+
+  #finishTrace(trace: PipelineTrace, info: LoadInfo | undefined, error?: unknown): void {
+    trace.finished_at = new Date().toISOString();
+    if (info) trace.last_load_info = info.toJSON();
+    if (error !== undefined) trace.exception = error instanceof Error ? error.message : String(error);
+    const { loadInfos: _infos, ...persisted } = trace;
+    this.#lastTrace = trace;
+    writeFileAtomicSync(join(this.workingDir, "trace.json"), JSON.stringify(persisted, null, 2));
+  }
+
+  /**
+   * Opens a SQL client on the destination dataset. Dispose it (`await using`) when done.
+   *
+   * @example
+   * ```ts
+   * await using client = await pipeline.sqlClient();
+   * const rows = await client.query(`SELECT * FROM ${client.qualifiedTableName("users")}`);
+   * ```
+   */
+  async sqlClient(): Promise<PipelineSqlClient> {
+    const destination = await this.#resolveDestination();
+    const client: DestinationClient = await destination.createClient(
+      this.defaultSchema,
+      this.#context(destination),
+    );
+    if (!supportsSql(client)) {
+      await client[Symbol.asyncDispose]();
+      throw new TsdltError(`Destination \`${destination.name}\` does not support SQL queries.`, {
+        code: "NOT_IMPLEMENTED",
+        destination: destination.name,
+      });
+    }
+    return {
+      query: (sql, params) => client.query(sql, params),
+      qualifiedTableName: (table) => client.qualifiedTableName(table),
+      [Symbol.asyncDispose]: () => client[Symbol.asyncDispose](),
+    };
+  }
+
+  /** Runs one SQL query against the destination dataset and returns the rows. */
+  async query(sql: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]> {
+    await using client = await this.sqlClient();
+    return client.query(sql, params);
+  }
+
+  /** Deletes the pipeline's working folder (state, schemas, packages). The destination is not touched. */
+  drop(): void {
+    rmSync(this.workingDir, { recursive: true, force: true });
+    mkdirSync(this.workingDir, { recursive: true });
+    this.#state = newPipelineState(this.pipelineName);
+    this.#schema = undefined;
+  }
+}
+
+/** The persisted trace of the last run (`trace.json`). */
+export interface PipelineTrace {
+  transaction_id: string;
+  pipeline_name: string;
+  started_at: string;
+  finished_at?: string;
+  steps: {
+    step: PipelineStep;
+    started_at: string;
+    finished_at: string;
+    info?: unknown;
+    exception?: string;
+  }[];
+  last_load_info?: Record<string, unknown>;
+  exception?: string;
+  /** In-memory only: LoadInfos of the run's load steps. */
+  loadInfos: LoadInfo[];
+}
+
+function startTrace(pipelineName: string): PipelineTrace {
+  return {
+    transaction_id: crypto.randomUUID(),
+    pipeline_name: pipelineName,
+    started_at: new Date().toISOString(),
+    steps: [],
+    loadInfos: [],
+  };
+}
+
+function stepInfoJson(info: unknown): unknown {
+  if (info instanceof LoadInfo) return info.toJSON();
+  if (info instanceof NormalizeInfo) return { row_counts: info.rowCounts, loads_ids: info.loadsIds };
+  if (info instanceof ExtractInfo) return { item_counts: info.itemCounts, loads_ids: info.loadsIds };
+  return undefined;
+}
+
+/** One LoadInfo over every package loaded during a run (pending ones first). */
+function mergeLoadInfos(trace: PipelineTrace, last: LoadInfo): LoadInfo {
+  if (trace.loadInfos.length <= 1) return last;
+  const first = trace.loadInfos[0] as LoadInfo;
+  return new LoadInfo({
+    pipelineName: last.pipelineName,
+    loadPackages: trace.loadInfos.flatMap((i) => i.loadPackages),
+    startedAt: first.startedAt,
+    finishedAt: last.finishedAt,
+    firstRun: last.firstRun,
+    destinationName: last.destinationName,
+    destinationType: last.destinationType,
+    destinationDisplayableCredentials: last.destinationDisplayableCredentials,
+    datasetName: last.datasetName,
+  });
+}
+
+/** Describes a package folder for the info objects. */
+function packageInfo(
+  pkg: LoadPackage,
+  state: PackageState,
+  schemaName: string,
+  completedAt?: Date,
+): LoadPackageInfo {
+  const jobs: LoadJobInfo[] = [];
+  for (const jobState of ["new_jobs", "started_jobs", "completed_jobs", "failed_jobs"] as const) {
+    for (const job of pkg.listJobs(jobState)) {
+      jobs.push({
+        state: jobState,
+        jobId: jobIdOf(job.fileName),
+        fileName: job.fileName,
+        tableName: job.parsed.tableName,
+        fileSize: statSync(job.path).size,
+        failedMessage: jobState === "failed_jobs" ? pkg.readJobException(job.fileName) : undefined,
+      });
+    }
+  }
+  const completed = pkg.readJson<{ status?: PackageState }>(PACKAGE_FILES.completed);
+  return {
+    loadId: pkg.loadId,
+    state: completed?.status ?? state,
+    schemaName,
+    packagePath: pkg.path,
+    completedAt,
+    jobs,
+  };
+}
+
+/**
+ * Creates a pipeline: the entry point of tsdlt.
+ *
+ * @example
+ * ```ts
+ * const pipeline = dlt.pipeline({ pipelineName: "quick_start", destination: "duckdb", datasetName: "mydata" });
+ * const loadInfo = await pipeline.run([{ id: 1, name: "Alice" }], { tableName: "users" });
+ * console.log(String(loadInfo));
+ * ```
+ */
+export function pipeline(options: PipelineOptions = {}): Pipeline {
+  return new Pipeline(options);
+}
+
+/** Options of {@link attach}. */
+export interface AttachOptions {
+  readonly pipelineName: string;
+  readonly pipelinesDir?: string;
+  readonly destination?: DestinationReference;
+  readonly credentials?: unknown;
+  readonly datasetName?: string;
+  readonly logger?: Logger;
+}
+
+/**
+ * Attaches to an existing pipeline working folder (its `state.json` must exist); never wipes it.
+ * The destination and dataset come from the stored state unless given.
+ */
+export function attach(options: AttachOptions): Pipeline {
+  const pipelinesDir = resolve(options.pipelinesDir ?? defaultPipelinesDir());
+  const stateFile = join(pipelinesDir, options.pipelineName, "state.json");
+  if (!existsSync(stateFile)) {
+    const known = existsSync(pipelinesDir) ? readdirSync(pipelinesDir) : [];
+    throw new TsdltError(
+      `Cannot attach to pipeline \`${options.pipelineName}\`: no state found in ${join(pipelinesDir, options.pipelineName)}.` +
+        (known.length ? ` Pipelines in ${pipelinesDir}: ${known.join(", ")}.` : ""),
+      { code: "PIPELINE_CONFIG_MISSING", pipelineName: options.pipelineName },
+    );
+  }
+  const { pipelineName, pipelinesDir: _dir, ...rest } = options;
+  return new Pipeline({ pipelineName, pipelinesDir, ...stripUndefined(rest) });
+}
+
+/** Runs `data` through the pipeline named in `options` (created with defaults otherwise). */
+export async function run(data: unknown, options: PipelineOptions & RunOptions = {}): Promise<LoadInfo> {
+  const {
+    tableName,
+    writeDisposition,
+    columns,
+    primaryKey,
+    loaderFileFormat,
+    raiseOnFailedJobs,
+    ...pipelineOptions
+  } = options;
+  const runOptions = stripUndefined({
+    tableName,
+    writeDisposition,
+    columns,
+    primaryKey,
+    loaderFileFormat,
+    raiseOnFailedJobs,
+  }) as RunOptions;
+  return pipeline(pipelineOptions).run(data, runOptions);
+}
+
+function stripUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
