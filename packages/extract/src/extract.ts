@@ -214,7 +214,9 @@ export async function extractResources(options: ExtractOptions): Promise<Extract
         }
         for (const writer of writers.values()) writer.flush(resource.name);
       } catch (error) {
-        if (isTsdltError(error)) throw error;
+        // Our own errors (unstorable data, a consumed generator) already name the resource; anything
+        // else came from user code, tsdlt errors raised inside the generator included.
+        if (error instanceof ExtractError || (isTsdltError(error) && error.name === "ExtractError")) throw error;
         throw new ExtractError(
           `Resource \`${resource.name}\` failed while it was extracted: ${(error as Error)?.message ?? String(error)}`,
           { code: "EXTRACT_RESOURCE_FAILED", cause: error },

@@ -42,13 +42,19 @@ export type ResourceData =
 
 const RESOURCE_BRAND: unique symbol = Symbol.for("tsdlt.resource");
 
+/**
+ * One-shot iterators (generator objects) already iterated by any resource. Kept per iterator, not per
+ * resource: copies made by `applyHints`/`withName` share the iterator, and a generator function
+ * returns a fresh one on every call.
+ */
+const consumedIterators = new WeakSet<object>();
+
 /** A named producer of items with table hints. Create with {@link resource}. */
 export class DltResource {
   readonly name: string;
   readonly hints: ResourceHints;
   readonly selected: boolean;
   readonly #data: ResourceData;
-  #consumed = false;
 
   constructor(data: ResourceData, options: ResourceOptions = {}) {
     this.#data = data;
@@ -92,13 +98,13 @@ export class DltResource {
     if (typeof data === "function") data = await (data as () => unknown)();
     if (isAsyncIterable(data) || isIterable(data)) {
       if (isOneShot(data)) {
-        if (this.#consumed) {
+        if (consumedIterators.has(data)) {
           throw new ExtractError(
             `Resource \`${this.name}\` wraps a generator that was already iterated. Pass a generator function instead of a generator object to extract it again.`,
             { code: "INVALID_ARGUMENT" },
           );
         }
-        this.#consumed = true;
+        consumedIterators.add(data);
       }
       if (Array.isArray(data)) {
         yield* chunkArray(data);
