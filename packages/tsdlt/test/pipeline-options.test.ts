@@ -1,0 +1,184 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Logger } from "@tsdlt/core";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import * as dlt from "../src/index.js";
+
+let root: string;
+let warnings: string[];
+const logger: Logger = {
+  debug: () => {},
+  info: () => {},
+  warn: (m) => warnings.push(m),
+  error: () => {},
+};
+
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), "tsdlt-options-"));
+  warnings = [];
+});
+afterEach(() => {
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe("pipeline() options", () => {
+  it("should pass `credentials` to a destination given by name", async () => {
+    const file = join(root, "by_name.duckdb");
+    const p = dlt.pipeline({
+      pipelineName: "by_name",
+      pipelinesDir: root,
+      destination: "duckdb",
+      credentials: file,
+      datasetName: "d",
+    });
+    const info = await p.run([{ x: 1 }], { tableName: "t" });
+    expect(info.destinationDisplayableCredentials).toBe(`duckdb:///${file}`);
+    expect(existsSync(file)).toBe(true);
+  });
+
+  it("should export the schema as YAML after each run and import it for a new pipeline", async () => {
+    const exportDir = join(root, "export");
+    const p = dlt.pipeline({
+      pipelineName: "schema_io",
+      pipelinesDir: join(root, "pipelines"),
+      destination: dlt.destinations.duckdb({ credentials: join(root, "schema_io.duckdb") }),
+      exportSchemaPath: exportDir,
+    });
+    await p.run([{ id: 1, createdAt: "2024-01-01T00:00:00Z" }], { tableName: "events" });
+    const yaml = readFileSync(join(exportDir, "schema_io.schema.yaml"), "utf8");
+    expect(yaml).toMatch(/^version: \d+\nversion_hash: /);
+    expect(yaml).toContain("events:");
+    expect(yaml).toMatch(/created_at:\n\s+data_type: timestamp/);
+
+    // a user edits the exported schema: `note` is declared as text before any data arrives
+    const importDir = join(root, "import");
+    mkdirSync(importDir);
+    writeFileSync(
+      join(importDir, "schema_import.schema.yaml"),
+      yaml
+        .replace(/name: schema_io/, "name: schema_import")
+        .replace("events:\n    columns:\n", "events:\n    columns:\n      note:\n        data_type: text\n"),
+    );
+    const q = dlt.pipeline({
+      pipelineName: "schema_import",
+      pipelinesDir: join(root, "pipelines"),
+      destination: dlt.destinations.duckdb({ credentials: join(root, "schema_import.duckdb") }),
+      importSchemaPath: importDir,
+    });
+    await q.run([{ id: 2, createdAt: "2024-01-02T00:00:00Z", note: 5 }], { tableName: "events" });
+    const columns = await q.query(
+      "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'schema_import_dataset' AND table_name = 'events' ORDER BY ordinal_position",
+    );
+    expect(columns).toContainEqual({ column_name: "note", data_type: "VARCHAR" });
+    expect(await q.query("SELECT note FROM schema_import_dataset.events")).toEqual([{ note: "5" }]);
+  });
+
+  it("should treat fullRefresh as the deprecated alias of devMode and warn", () => {
+    const p = dlt.pipeline({
+      pipelineName: "legacy",
+      pipelinesDir: root,
+      fullRefresh: true,
+      datasetName: "d",
+      logger,
+    });
+    expect(p.devMode).toBe(true);
+    expect(warnings.some((w) => w.includes("`fullRefresh` option is deprecated; use `devMode`"))).toBe(true);
+  });
+
+  it("should accept progress and say that it is not displayed yet", () => {
+    dlt.pipeline({ pipelineName: "progress", pipelinesDir: root, progress: "log", logger });
+    expect(warnings).toEqual([expect.stringMatching(/progress "log" is accepted but not displayed yet/)]);
+  });
+
+  it("should fail a run with `refresh` clearly instead of ignoring it", async () => {
+    const p = dlt.pipeline({
+      pipelineName: "refresh",
+      pipelinesDir: root,
+      destination: dlt.destinations.duckdb({ credentials: join(root, "refresh.duckdb") }),
+      refresh: "drop_sources",
+    });
+    await expect(p.run([{ a: 1 }], { tableName: "t" })).rejects.toThrow(
+      /`refresh: "drop_sources"` is accepted but not implemented yet/,
+    );
+  });
+
+  it("should name the default pipeline after the running script", () => {
+    const p = dlt.pipeline({ pipelinesDir: root });
+    expect(p.pipelineName).toMatch(/^dlt_[A-Za-z0-9_-]+$/);
+  });
+});
+
+describe("dlt.run() and dlt.attach()", () => {
+  it("should run data through a pipeline configured in one call", async () => {
+    const info = await dlt.run([{ id: 1 }], {
+      pipelineName: "one_call",
+      pipelinesDir: root,
+      destination: dlt.destinations.duckdb({ credentials: join(root, "one_call.duckdb") }),
+      tableName: "items",
+    });
+    expect(String(info)).toMatch(/^Pipeline one_call load step completed in /);
+    expect(info.datasetName).toBe("one_call_dataset");
+  });
+
+  it("should attach to an existing working folder and keep its dataset and destination", async () => {
+    const credentials = join(root, "attached.duckdb");
+    const p = dlt.pipeline({
+      pipelineName: "attached",
+      pipelinesDir: root,
+      destination: dlt.destinations.duckdb({ credentials }),
+      datasetName: "kept",
+    });
+    await p.run([{ id: 1 }], { tableName: "items" });
+    const again = dlt.attach({
+      pipelineName: "attached",
+      pipelinesDir: root,
+      destination: dlt.destinations.duckdb({ credentials }),
+    });
+    expect(again.datasetName).toBe("kept");
+    expect(again.state.destination_type).toBe("dlt.destinations.duckdb");
+    await again.run([{ id: 2 }], { tableName: "items" });
+    expect(await again.query("SELECT count(*)::INT AS n FROM kept.items")).toEqual([{ n: 2 }]);
+    expect(() => dlt.attach({ pipelineName: "missing", pipelinesDir: root })).toThrow(
+      /Cannot attach to pipeline `missing`/,
+    );
+  });
+});
+
+describe("pending packages", () => {
+  it("should finish packages left by an interrupted run before loading new data", async () => {
+    const options = {
+      pipelineName: "resume",
+      pipelinesDir: root,
+      destination: dlt.destinations.duckdb({ credentials: join(root, "resume.duckdb") }),
+      datasetName: "r",
+    };
+    const interrupted = dlt.pipeline(options);
+    await interrupted.extract([{ id: 1 }], { tableName: "items" });
+    await interrupted.extract([{ id: 2 }], { tableName: "items" });
+    await interrupted.normalize();
+    await interrupted.extract([{ id: 3 }], { tableName: "items" });
+    const pending = interrupted.listPendingPackages();
+    expect(pending.normalized).toHaveLength(2);
+    expect(pending.extracted).toHaveLength(1);
+
+    // a new process: same pipeline, new data
+    const next = dlt.pipeline(options);
+    const info = await next.run([{ id: 4 }], { tableName: "items" });
+    expect(info.loadPackages).toHaveLength(4);
+    expect(info.loadPackages.every((p) => p.state === "loaded")).toBe(true);
+    expect(String(info).split("\n")[1]).toBe(
+      "4 load package(s) were loaded to destination duckdb and into dataset r",
+    );
+    expect(next.listPendingPackages()).toEqual({ extracted: [], normalized: [] });
+    const rows = await next.query(
+      "SELECT i.id, l.load_id IS NOT NULL AS complete FROM r.items i LEFT JOIN r._dlt_loads l ON l.load_id = i._dlt_load_id ORDER BY i.id",
+    );
+    expect(rows.map((r) => [Number(r.id), r.complete])).toEqual([
+      [1, true],
+      [2, true],
+      [3, true],
+      [4, true],
+    ]);
+  });
+});
