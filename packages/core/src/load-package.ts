@@ -312,6 +312,11 @@ export class PackageStorage {
     rmSync(pkg.path, { recursive: true, force: true });
   }
 
+  /** Deletes a package that was never committed, with the private temporary folder holding it. */
+  discardTempPackage(pkg: LoadPackage): void {
+    rmSync(this.kind === "normalize" ? join(pkg.path, "..") : pkg.path, { recursive: true, force: true });
+  }
+
   /** Removes temporary folders left by a crashed extract or normalize (never committed data). */
   cleanupTemp(): void {
     if (!existsSync(this.root)) return;

@@ -216,7 +216,8 @@ export async function extractResources(options: ExtractOptions): Promise<Extract
       } catch (error) {
         // Our own errors (unstorable data, a consumed generator) already name the resource; anything
         // else came from user code, tsdlt errors raised inside the generator included.
-        if (error instanceof ExtractError || (isTsdltError(error) && error.name === "ExtractError")) throw error;
+        if (error instanceof ExtractError || (isTsdltError(error) && error.name === "ExtractError"))
+          throw error;
         throw new ExtractError(
           `Resource \`${resource.name}\` failed while it was extracted: ${(error as Error)?.message ?? String(error)}`,
           { code: "EXTRACT_RESOURCE_FAILED", cause: error },
@@ -242,8 +243,7 @@ export async function extractResources(options: ExtractOptions): Promise<Extract
     return { loadId, package: committed, itemCounts, resourceNames: resources.map((r) => r.name) };
   } catch (error) {
     for (const writer of writers.values()) writer.close();
-    storage.deletePackage(pkg);
-    storage.cleanupTemp();
+    storage.discardTempPackage(pkg);
     throw error;
   }
 }

@@ -434,7 +434,11 @@ describe("extractResources: resources", () => {
     ]);
     expect(result.resourceNames).toEqual(["users", "orders"]);
     expect(result.itemCounts).toEqual({ users: 1, orders: 2 });
-    expect(jobFiles(result.package).map((f) => f.split(".")[0]).sort()).toEqual(["orders", "users"]);
+    expect(
+      jobFiles(result.package)
+        .map((f) => f.split(".")[0])
+        .sort(),
+    ).toEqual(["orders", "users"]);
   });
 
   it("should skip resources with `selected: false`", async () => {
@@ -670,7 +674,9 @@ describe("extractResources: failures commit nothing", () => {
 
   it("should accept shared (non-cyclic) references", async () => {
     const shared = { x: 1 };
-    const { package: pkg } = await extract(fixture, [resource([{ id: 1, a: shared, b: [shared] }], { name: "t" })]);
+    const { package: pkg } = await extract(fixture, [
+      resource([{ id: 1, a: shared, b: [shared] }], { name: "t" }),
+    ]);
     expect(items(pkg, "t")).toEqual([{ id: 1, a: { x: 1 }, b: [{ x: 1 }] }]);
   });
 });

@@ -41,9 +41,12 @@ describe("resource()", () => {
 
   it("should reject an invalid writeDisposition given through applyHints", () => {
     const res = resource([], { name: "r" });
-    expect(isTsdltError(thrown(() => res.applyHints({ writeDisposition: "nope" as never })), "INVALID_ARGUMENT")).toBe(
-      true,
-    );
+    expect(
+      isTsdltError(
+        thrown(() => res.applyHints({ writeDisposition: "nope" as never })),
+        "INVALID_ARGUMENT",
+      ),
+    ).toBe(true);
   });
 
   it.each(WRITE_DISPOSITIONS)("should accept writeDisposition %s", (d) => {

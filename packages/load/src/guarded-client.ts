@@ -42,8 +42,8 @@ export class GuardedClient implements AsyncDisposable {
     }
   }
 
-  /** Initialises storage once, however often it is called. */
-  initializeStorage(): Promise<void> {
+  /** Initialises storage once, however often it is called. Rejects (never throws) after dispose. */
+  async initializeStorage(): Promise<void> {
     this.#assertOpen();
     this.#initialized ??= this.#client.initializeStorage();
     return this.#initialized;

@@ -126,8 +126,9 @@ export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
           logger.warn(
             `[${destination.name}] job ${jobId} failed transiently, retry ${attempt + 1} in ${delay} ms: ${error.message}`,
           );
-          await sleep(delay);
-          continue;
+          // An abort during the backoff ends the wait and fails the job like an abort before it.
+          await sleep(delay, undefined, { signal: options.context.signal }).catch(() => undefined);
+          if (!options.context.signal?.aborted) continue;
         }
         pkg.moveJob(current, "started_jobs", "failed_jobs");
         pkg.writeJobException(current, error.message);
