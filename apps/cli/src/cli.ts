@@ -98,7 +98,7 @@ async function pipelineInfo(name: string, pipelinesDir: string, verbose: number,
   printLine(io);
 
   const trace = pipeline.lastTrace;
-  const lastLoad = trace?.last_load_info as
+  const lastLoad = trace?.lastLoadInfo as
     | {
         destination_name?: string;
         destination_displayable_credentials?: string;
@@ -108,8 +108,9 @@ async function pipelineInfo(name: string, pipelinesDir: string, verbose: number,
       }
     | undefined;
   if (trace) {
-    printLine(io, `Last run started at ${trace.started_at} and ${trace.exception ? "FAILED" : "COMPLETED"}`);
-    if (trace.exception) printLine(io, `Failed due to: ${trace.exception}`);
+    printLine(io, `Last run started at ${trace.startedAt} and ${trace.failed ? "FAILED" : "COMPLETED"}`);
+    const failedStep = trace.steps.find((s) => s.exception !== undefined);
+    if (failedStep) printLine(io, `Failed due to: ${failedStep.exception}`);
   }
   if (lastLoad) {
     printLine(

@@ -1,3 +1,5 @@
+export type { Collector, CollectorUpdate } from "./collector.js";
+export { nullCollector } from "./collector.js";
 export type { ColumnHint, DataType, LoaderFileFormat, WriteDisposition } from "./data-types.js";
 export {
   COLUMN_HINTS,

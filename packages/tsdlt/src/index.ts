@@ -11,6 +11,8 @@
  */
 
 export type {
+  Collector,
+  CollectorUpdate,
   ColumnSchema,
   DataType,
   Destination,
@@ -28,6 +30,7 @@ export {
   isTsdltError,
   LoadJobError,
   NormalizeError,
+  nullCollector,
   PipelineStepFailed,
   Schema,
   TsdltError,
@@ -37,16 +40,19 @@ export { DltResource, resource } from "@tsdlt/extract";
 export type { DestinationReference } from "./destinations.js";
 export { destinations, isDestination, resolveDestination } from "./destinations.js";
 export { formatElapsed } from "./humanize.js";
+export { LOCK_STALE_MS } from "./lock.js";
 export { dataDir, defaultPipelinesDir } from "./paths.js";
 export type {
   AttachOptions,
   PipelineOptions,
   PipelineSqlClient,
-  PipelineTrace,
-  ProgressOption,
   RefreshMode,
   RunOptions,
 } from "./pipeline.js";
 export { attach, Pipeline, pipeline, run } from "./pipeline.js";
+export type { BarCollectorOptions, LogCollectorOptions, ProgressOption } from "./progress.js";
+export { BarCollector, createCollector, LogCollector } from "./progress.js";
 export type { LoadInfoFields, LoadJobInfo, LoadPackageInfo } from "./step-info.js";
 export { ExtractInfo, LoadInfo, NormalizeInfo } from "./step-info.js";
+export type { PipelineStepTrace, PipelineTraceDoc } from "./trace.js";
+export { PipelineTrace } from "./trace.js";

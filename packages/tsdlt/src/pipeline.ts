@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } fr
 import { basename, extname, join, resolve } from "node:path";
 import {
   bumpStateVersion,
+  type Collector,
   type Destination,
   type DestinationClient,
   type DestinationContext,
@@ -36,14 +37,15 @@ import { type ColumnsHint, type DltResource, extractResources, isResource, resou
 import { loadPackage } from "@tsdlt/load";
 import { normalizePackage } from "@tsdlt/normalize";
 import { type DestinationReference, destinationShortName, resolveDestination } from "./destinations.js";
+import { lockWorkingDir } from "./lock.js";
 import { defaultLogger } from "./logger.js";
 import { defaultPipelinesDir, localDir } from "./paths.js";
+import { createCollector, type ProgressOption } from "./progress.js";
 import { ExtractInfo, LoadInfo, type LoadJobInfo, type LoadPackageInfo, NormalizeInfo } from "./step-info.js";
+import { PipelineTrace, type PipelineTraceDoc } from "./trace.js";
 
 /** Refresh modes of dlt (REFERENCE §6.6). */
 export type RefreshMode = "drop_sources" | "drop_resources" | "drop_data";
-/** Progress display: a collector name of dlt, or `"none"`. */
-export type ProgressOption = "log" | "tqdm" | "enlighten" | "alive_progress" | "bar" | "none";
 
 /** Options of {@link pipeline} (dlt's `dlt.pipeline(...)` parameters, camelCase). */
 export interface PipelineOptions {
@@ -71,7 +73,10 @@ export interface PipelineOptions {
   readonly refresh?: RefreshMode;
   /** Credentials of the destination when it is given by name (e.g. a DuckDB file path). */
   readonly credentials?: unknown;
-  /** Progress display. Accepted; a warning says it is not shown yet. @default "none" */
+  /**
+   * Progress display: `"log"` (periodic counter blocks), `"bar"` (live bars on a TTY, log lines
+   * elsewhere; dlt's `tqdm`, `enlighten`, `alive_progress` are aliases), or a {@link Collector}. @default "none"
+   */
   readonly progress?: ProgressOption;
   /** Logger for warnings and debug output. @default pino to stderr, level from `RUNTIME__LOG_LEVEL` */
   readonly logger?: Logger;
@@ -193,6 +198,10 @@ export class Pipeline {
   readonly #normalizeStorage: PackageStorage;
   readonly #loadStorage: PackageStorage;
   #lastTrace: PipelineTrace | undefined;
+  readonly #collector: Collector;
+  #lockDepth = 0;
+  #releaseLock: (() => Promise<void>) | undefined;
+  #activeTrace: PipelineTrace | undefined;
 
   constructor(options: PipelineOptions = {}) {
     checkOptions(options, PIPELINE_OPTION_KEYS, "pipeline");
@@ -209,11 +218,7 @@ export class Pipeline {
     this.importSchemaPath = options.importSchemaPath;
     this.exportSchemaPath = options.exportSchemaPath;
     this.progress = options.progress ?? "none";
-    if (this.progress !== "none") {
-      this.#logger.warn(
-        `progress "${this.progress}" is accepted but not displayed yet: progress output lands in a later release.`,
-      );
-    }
+    this.#collector = createCollector(this.progress);
     this.#destinationRef = options.destination;
     this.#stagingRef = options.staging;
     this.#credentials = options.credentials;
@@ -223,8 +228,6 @@ export class Pipeline {
     mkdirSync(this.workingDir, { recursive: true });
     this.#normalizeStorage = new PackageStorage(join(this.workingDir, "normalize"), "normalize");
     this.#loadStorage = new PackageStorage(join(this.workingDir, "load"), "load");
-    this.#normalizeStorage.cleanupTemp();
-    this.#loadStorage.cleanupTemp();
     this.#state = this.#readState();
     this.#state._local._dev_mode = this.devMode;
     this.#state._local.initial_cwd ??= process.cwd();
@@ -292,7 +295,9 @@ export class Pipeline {
   get lastTrace(): PipelineTrace | undefined {
     if (this.#lastTrace) return this.#lastTrace;
     const file = join(this.workingDir, "trace.json");
-    return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as PipelineTrace) : undefined;
+    return existsSync(file)
+      ? new PipelineTrace(JSON.parse(readFileSync(file, "utf8")) as PipelineTraceDoc)
+      : undefined;
   }
 
   #schemaFile(name: string): string {
@@ -436,6 +441,70 @@ export class Pipeline {
     });
   }
 
+  /** Runs `fn` holding the working-folder lock (re-entrant within this instance). */
+  async #locked<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#lockDepth === 0) {
+      this.#releaseLock = await lockWorkingDir(this.workingDir, this.pipelineName);
+      // Temporary folders are only ever left by a crashed holder of this lock: safe to remove now.
+      this.#normalizeStorage.cleanupTemp();
+      this.#loadStorage.cleanupTemp();
+    }
+    this.#lockDepth++;
+    try {
+      return await fn();
+    } finally {
+      this.#lockDepth--;
+      if (this.#lockDepth === 0) {
+        const release = this.#releaseLock;
+        this.#releaseLock = undefined;
+        await release?.();
+      }
+    }
+  }
+
+  /** Runs one step under the lock and records it in the running trace (or in a one-step trace). */
+  async #step<T extends ExtractInfo | NormalizeInfo | LoadInfo>(
+    step: PipelineStep,
+    fn: () => Promise<T>,
+  ): Promise<T> {
+    return this.#locked(async () => {
+      const own = this.#activeTrace === undefined;
+      const trace = this.#activeTrace ?? PipelineTrace.start(this.pipelineName);
+      this.#activeTrace = trace;
+      const startedAt = new Date().toISOString();
+      try {
+        const info = await fn();
+        trace.steps.push({
+          step,
+          startedAt,
+          finishedAt: new Date().toISOString(),
+          stepInfo: info.toJSON(),
+          stepInfoText: String(info),
+        });
+        return info;
+      } catch (error) {
+        trace.steps.push({
+          step,
+          startedAt,
+          finishedAt: new Date().toISOString(),
+          exception: error instanceof Error ? error.message : String(error),
+        });
+        throw error;
+      } finally {
+        if (own) {
+          this.#activeTrace = undefined;
+          this.#persistTrace(trace);
+        }
+      }
+    });
+  }
+
+  #persistTrace(trace: PipelineTrace): void {
+    trace.finishedAt = new Date().toISOString();
+    this.#lastTrace = trace;
+    writeFileAtomicSync(join(this.workingDir, "trace.json"), JSON.stringify(trace, null, 2));
+  }
+
   /**
    * Extracts `data` into a new load package in the working folder. The pipeline state is stored in
    * the same package when it changed.
@@ -443,12 +512,18 @@ export class Pipeline {
   async extract(data: unknown, options: RunOptions = {}): Promise<ExtractInfo> {
     checkOptions(options, RUN_OPTION_KEYS, "extract");
     this.#applyRunOptions(options);
+    return this.#step("extract", () => this.#extract(data, options));
+  }
+
+  async #extract(data: unknown, options: RunOptions): Promise<ExtractInfo> {
     const startedAt = new Date();
     const destination = this.#destinationRef !== undefined ? await this.#resolveDestination() : undefined;
     let loadId: string | undefined;
+    const collector = this.#collector;
     try {
       const resources = this.#resources(data, options);
       const schema = this.defaultSchema.clone();
+      collector.start(`Extract ${schema.name}`);
       const state = structuredClone(this.#state);
       state.pipeline_name = this.pipelineName;
       state.default_schema_name = schema.name;
@@ -476,6 +551,8 @@ export class Pipeline {
         },
       });
       loadId = result.loadId;
+      collector.update("Resources", { inc: result.resourceNames.length, total: result.resourceNames.length });
+      for (const [table, n] of Object.entries(result.itemCounts)) collector.update(table, { inc: n });
       state._local._last_extracted_hash = state._version_hash;
       state._local._last_extracted_at = new Date();
       this.#state = state;
@@ -491,18 +568,27 @@ export class Pipeline {
       });
     } catch (error) {
       throw this.#stepFailed("extract", error, loadId);
+    } finally {
+      collector.stop();
     }
   }
 
   /** Normalizes every extracted package, oldest first. */
   async normalize(): Promise<NormalizeInfo> {
+    return this.#step("normalize", () => this.#normalize());
+  }
+
+  async #normalize(): Promise<NormalizeInfo> {
     const startedAt = new Date();
     const destination = await this.#resolveDestination();
     const rowCounts: Record<string, number> = {};
     const packages: LoadPackageInfo[] = [];
+    const collector = this.#collector;
     for (const loadId of this.#normalizeStorage.listPackages("extracted")) {
       const extracted = this.#normalizeStorage.getPackage("extracted", loadId);
       if (!extracted) continue;
+      const files = extracted.listJobs("new_jobs").length;
+      collector.start(`Normalize ${this.defaultSchemaName} in ${loadId}`);
       try {
         const result = await normalizePackage({
           extracted,
@@ -510,12 +596,17 @@ export class Pipeline {
           capabilities: destination.capabilities,
           logger: this.#logger,
         });
-        for (const [table, n] of Object.entries(result.rowCounts))
+        collector.update("Files", { inc: files, total: files });
+        for (const [table, n] of Object.entries(result.rowCounts)) {
           rowCounts[table] = (rowCounts[table] ?? 0) + n;
+          collector.update(table, { inc: n });
+        }
         this.#saveSchema(result.schema);
         packages.push(packageInfo(result.package, "normalized", result.schema.name));
       } catch (error) {
         throw this.#stepFailed("normalize", error, loadId);
+      } finally {
+        collector.stop();
       }
     }
     return new NormalizeInfo({
@@ -533,34 +624,49 @@ export class Pipeline {
     options: Pick<RunOptions, "destination" | "datasetName" | "credentials" | "raiseOnFailedJobs"> = {},
   ): Promise<LoadInfo> {
     this.#applyRunOptions(options);
+    return this.#step("load", () => this.#load(options.raiseOnFailedJobs ?? true));
+  }
+
+  async #load(raiseOnFailedJobs: boolean): Promise<LoadInfo> {
     this.#assertImplemented();
     const startedAt = new Date();
     const destination = await this.#resolveDestination();
     const context = this.#context(destination);
     const packages: LoadPackageInfo[] = [];
+    const collector = this.#collector;
     for (const loadId of this.#loadStorage.listPackages("normalized")) {
       const pkg = this.#loadStorage.getPackage("normalized", loadId);
       if (!pkg) continue;
+      collector.start(`Load ${this.defaultSchemaName} in ${loadId}`);
       try {
         const result = await loadPackage({
           package: pkg,
           storage: this.#loadStorage,
           destination,
           context,
-          raiseOnFailedJobs: options.raiseOnFailedJobs ?? true,
+          raiseOnFailedJobs,
           logger: this.#logger,
         });
+        const total = result.completedJobs.length + result.failedJobs.length;
+        collector.update("Jobs", { inc: result.completedJobs.length, total });
+        if (result.failedJobs.length > 0) {
+          collector.update("Jobs", {
+            inc: result.failedJobs.length,
+            total,
+            label: "Failed",
+            message: "WARNING: Some of the jobs failed!",
+          });
+        }
         packages.push(packageInfo(result.package, result.state, this.defaultSchemaName, result.finishedAt));
       } catch (error) {
         throw this.#stepFailed("load", error, loadId);
+      } finally {
+        collector.stop();
       }
     }
-    if (packages.length > 0 && this.#state._local.first_run !== false) {
-      const first = packages.some((p) => p.state === "loaded");
-      if (first) {
-        this.#state._local.first_run = false;
-        this.#writeState(this.#state);
-      }
+    if (packages.some((p) => p.state === "loaded") && this.#state._local.first_run !== false) {
+      this.#state._local.first_run = false;
+      this.#writeState(this.#state);
     }
     return new LoadInfo({
       pipelineName: this.pipelineName,
@@ -583,62 +689,71 @@ export class Pipeline {
   async run(data?: unknown, options: RunOptions = {}): Promise<LoadInfo> {
     checkOptions(options, RUN_OPTION_KEYS, "run");
     this.#applyRunOptions(options);
-    const trace = startTrace(this.pipelineName);
-    try {
-      this.#assertImplemented();
-      await this.#resolveDestination();
-      if (this.hasPendingData) {
-        await this.#traced(trace, "normalize", () => this.normalize());
-        await this.#traced(trace, "load", () => this.load(options));
+    const raiseOnFailedJobs = options.raiseOnFailedJobs ?? true;
+    return this.#locked(async () => {
+      const trace = PipelineTrace.start(this.pipelineName);
+      this.#activeTrace = trace;
+      const loadInfos: LoadInfo[] = [];
+      try {
+        this.#assertImplemented();
+        await this.#resolveDestination();
+        if (this.hasPendingData) {
+          await this.normalize();
+          loadInfos.push(await this.load({ raiseOnFailedJobs }));
+        }
+        if (data !== undefined) {
+          const { destination: _d, credentials: _c, datasetName: _n, ...hints } = options;
+          await this.extract(data, hints);
+          await this.normalize();
+          loadInfos.push(await this.load({ raiseOnFailedJobs }));
+        } else if (loadInfos.length === 0) {
+          loadInfos.push(await this.load({ raiseOnFailedJobs }));
+        }
+        return mergeLoadInfos(loadInfos);
+      } catch (error) {
+        if (error instanceof PipelineStepFailed) throw error;
+        throw this.#stepFailed("run", error);
+      } finally {
+        this.#activeTrace = undefined;
+        this.#persistTrace(trace);
       }
-      if (data !== undefined) {
-        const { destination: _d, credentials: _c, datasetName: _n, ...hints } = options;
-        await this.#traced(trace, "extract", () => this.extract(data, hints));
-        await this.#traced(trace, "normalize", () => this.normalize());
-      }
-      const info = await this.#traced(trace, "load", () =>
-        this.load({ raiseOnFailedJobs: options.raiseOnFailedJobs ?? true }),
-      );
-      const merged = mergeLoadInfos(trace, info);
-      this.#finishTrace(trace, merged);
-      return merged;
-    } catch (error) {
-      this.#finishTrace(trace, undefined, error);
-      if (error instanceof PipelineStepFailed) throw error;
-      throw this.#stepFailed("run", error);
-    }
+    });
   }
 
-  async #traced<T>(trace: PipelineTrace, step: PipelineStep, fn: () => Promise<T>): Promise<T> {
-    const started = new Date();
-    try {
-      const info = await fn();
-      trace.steps.push({
-        step,
-        started_at: started.toISOString(),
-        finished_at: new Date().toISOString(),
-        info: stepInfoJson(info),
-      });
-      if (info instanceof LoadInfo) trace.loadInfos.push(info);
-      return info;
-    } catch (error) {
-      trace.steps.push({
-        step,
-        started_at: started.toISOString(),
-        finished_at: new Date().toISOString(),
-        exception: error instanceof Error ? error.message : String(error),
-      });
-      throw error;
-    }
+  /**
+   * Deletes packages waiting to be normalized or loaded; returns their load ids. With
+   * `withPartialLoads: false`, packages whose load already started are kept (their data is partly in
+   * the destination). The pipeline state is not rolled back.
+   */
+  async dropPendingPackages(options: { withPartialLoads?: boolean } = {}): Promise<string[]> {
+    return this.#locked(async () => {
+      const dropped: string[] = [];
+      for (const loadId of this.#normalizeStorage.listPackages("extracted")) {
+        const pkg = this.#normalizeStorage.getPackage("extracted", loadId);
+        if (pkg) this.#normalizeStorage.deletePackage(pkg);
+        dropped.push(loadId);
+      }
+      for (const loadId of this.#loadStorage.listPackages("normalized")) {
+        const pkg = this.#loadStorage.getPackage("normalized", loadId);
+        if (!pkg) continue;
+        const partial = pkg.listJobs("completed_jobs").length + pkg.listJobs("started_jobs").length > 0;
+        if (partial && options.withPartialLoads === false) continue;
+        this.#loadStorage.deletePackage(pkg);
+        dropped.push(loadId);
+      }
+      return dropped;
+    });
   }
 
-  #finishTrace(trace: PipelineTrace, info: LoadInfo | undefined, error?: unknown): void {
-    trace.finished_at = new Date().toISOString();
-    if (info) trace.last_load_info = info.toJSON();
-    if (error !== undefined) trace.exception = error instanceof Error ? error.message : String(error);
-    const { loadInfos: _infos, ...persisted } = trace;
-    this.#lastTrace = trace;
-    writeFileAtomicSync(join(this.workingDir, "trace.json"), JSON.stringify(persisted, null, 2));
+  /** Describes the package `loadId` wherever it is (extracted, normalized or completed), or undefined. */
+  getLoadPackageInfo(loadId: string): LoadPackageInfo | undefined {
+    const extracted = this.#normalizeStorage.getPackage("extracted", loadId);
+    if (extracted) return packageInfo(extracted, "extracted", this.defaultSchemaName);
+    const normalized = this.#loadStorage.getPackage("normalized", loadId);
+    if (normalized) return packageInfo(normalized, "normalized", this.defaultSchemaName);
+    const loaded = this.#loadStorage.getPackage("loaded", loadId);
+    if (loaded) return packageInfo(loaded, "loaded", this.defaultSchemaName);
+    return undefined;
   }
 
   /**
@@ -685,49 +800,14 @@ export class Pipeline {
   }
 }
 
-/** The persisted trace of the last run (`trace.json`). */
-export interface PipelineTrace {
-  transaction_id: string;
-  pipeline_name: string;
-  started_at: string;
-  finished_at?: string;
-  steps: {
-    step: PipelineStep;
-    started_at: string;
-    finished_at: string;
-    info?: unknown;
-    exception?: string;
-  }[];
-  last_load_info?: Record<string, unknown>;
-  exception?: string;
-  /** In-memory only: LoadInfos of the run's load steps. */
-  loadInfos: LoadInfo[];
-}
-
-function startTrace(pipelineName: string): PipelineTrace {
-  return {
-    transaction_id: crypto.randomUUID(),
-    pipeline_name: pipelineName,
-    started_at: new Date().toISOString(),
-    steps: [],
-    loadInfos: [],
-  };
-}
-
-function stepInfoJson(info: unknown): unknown {
-  if (info instanceof LoadInfo) return info.toJSON();
-  if (info instanceof NormalizeInfo) return { row_counts: info.rowCounts, loads_ids: info.loadsIds };
-  if (info instanceof ExtractInfo) return { item_counts: info.itemCounts, loads_ids: info.loadsIds };
-  return undefined;
-}
-
 /** One LoadInfo over every package loaded during a run (pending ones first). */
-function mergeLoadInfos(trace: PipelineTrace, last: LoadInfo): LoadInfo {
-  if (trace.loadInfos.length <= 1) return last;
-  const first = trace.loadInfos[0] as LoadInfo;
+function mergeLoadInfos(infos: readonly LoadInfo[]): LoadInfo {
+  const last = infos.at(-1) as LoadInfo;
+  if (infos.length === 1) return last;
+  const first = infos[0] as LoadInfo;
   return new LoadInfo({
     pipelineName: last.pipelineName,
-    loadPackages: trace.loadInfos.flatMap((i) => i.loadPackages),
+    loadPackages: infos.flatMap((i) => i.loadPackages),
     startedAt: first.startedAt,
     finishedAt: last.finishedAt,
     firstRun: last.firstRun,

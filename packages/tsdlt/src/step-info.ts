@@ -65,6 +65,19 @@ export class ExtractInfo implements StepInfoFields {
     return this.loadPackages.map((p) => p.loadId);
   }
 
+  /** A plain object for JSON (traces, the CLI). */
+  toJSON(): Record<string, unknown> {
+    return {
+      pipeline_name: this.pipelineName,
+      started_at: this.startedAt.toISOString(),
+      finished_at: this.finishedAt.toISOString(),
+      first_run: this.firstRun,
+      loads_ids: this.loadsIds,
+      item_counts: this.itemCounts,
+      load_packages: this.loadPackages,
+    };
+  }
+
   toString(): string {
     const lines = [
       `Pipeline ${this.pipelineName} extract step completed in ${formatElapsed(elapsed(this))}`,
@@ -95,6 +108,19 @@ export class NormalizeInfo implements StepInfoFields {
 
   get loadsIds(): string[] {
     return this.loadPackages.map((p) => p.loadId);
+  }
+
+  /** A plain object for JSON (traces, the CLI). */
+  toJSON(): Record<string, unknown> {
+    return {
+      pipeline_name: this.pipelineName,
+      started_at: this.startedAt.toISOString(),
+      finished_at: this.finishedAt.toISOString(),
+      first_run: this.firstRun,
+      loads_ids: this.loadsIds,
+      row_counts: this.rowCounts,
+      load_packages: this.loadPackages,
+    };
   }
 
   toString(): string {

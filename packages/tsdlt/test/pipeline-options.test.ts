@@ -86,11 +86,6 @@ describe("pipeline() options", () => {
     expect(warnings.some((w) => w.includes("`fullRefresh` option is deprecated; use `devMode`"))).toBe(true);
   });
 
-  it("should accept progress and say that it is not displayed yet", () => {
-    dlt.pipeline({ pipelineName: "progress", pipelinesDir: root, progress: "log", logger });
-    expect(warnings).toEqual([expect.stringMatching(/progress "log" is accepted but not displayed yet/)]);
-  });
-
   it("should fail a run with `refresh` clearly instead of ignoring it", async () => {
     const p = dlt.pipeline({
       pipelineName: "refresh",
