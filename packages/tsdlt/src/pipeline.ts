@@ -11,6 +11,7 @@ import {
   type Destination,
   type DestinationClient,
   type DestinationContext,
+  decompressState,
   fromTypedJson,
   jobIdOf,
   type LoadPackage,
@@ -28,6 +29,7 @@ import {
   Schema,
   snakeCase,
   supportsSql,
+  supportsStateSync,
   TsdltError,
   toTypedJson,
   type WriteDisposition,
@@ -202,6 +204,8 @@ export class Pipeline {
   #lockDepth = 0;
   #releaseLock: (() => Promise<void>) | undefined;
   #activeTrace: PipelineTrace | undefined;
+  /** Set once the state and schemas were synced from the destination in this instance. */
+  #synced = false;
 
   constructor(options: PipelineOptions = {}) {
     checkOptions(options, PIPELINE_OPTION_KEYS, "pipeline");
@@ -697,6 +701,7 @@ export class Pipeline {
       try {
         this.#assertImplemented();
         await this.#resolveDestination();
+        await this.syncDestination();
         if (this.hasPendingData) {
           await this.normalize();
           loadInfos.push(await this.load({ raiseOnFailedJobs }));
@@ -718,6 +723,101 @@ export class Pipeline {
         this.#persistTrace(trace);
       }
     });
+  }
+
+  /**
+   * Restores state and schemas from the destination (REFERENCE §6.5); `run()` calls it once per
+   * instance. When the destination holds a newer state of this pipeline (e.g. on a fresh machine, or
+   * after the working folder was deleted), it replaces the local state and its schemas are downloaded,
+   * so incremental cursors continue where they stopped. Missing schemas are always downloaded. Skipped
+   * in `devMode`. When the dataset was dropped, a pipeline without pending packages starts over.
+   */
+  async syncDestination(): Promise<void> {
+    if (this.#synced || this.devMode) return;
+    this.#synced = true;
+    await this.#locked(async () => {
+      const destination = await this.#resolveDestination();
+      const context = this.#context(destination);
+      let client: DestinationClient | undefined;
+      try {
+        client = await destination.createClient(this.defaultSchema, context);
+        if (!supportsStateSync(client)) return;
+        if (!(await client.isStorageInitialized())) {
+          if (this.#state._local.first_run === false && !this.hasPendingData) {
+            this.#logger.warn(
+              `Dataset \`${context.datasetName}\` does not exist in destination \`${destination.name}\` any more: pipeline \`${this.pipelineName}\` starts over with a fresh local state.`,
+            );
+            this.#resetLocalState();
+          }
+          return;
+        }
+        let schemaNames = this.#state.schema_names ?? [];
+        const stored = await client.getStoredState(this.pipelineName);
+        if (stored) {
+          const remote = decompressState(stored.state);
+          if (remote.pipeline_name !== this.pipelineName) {
+            throw new TsdltError(
+              `The state stored in dataset \`${context.datasetName}\` belongs to pipeline \`${remote.pipeline_name}\`, not \`${this.pipelineName}\`.`,
+              { code: "STATE_CORRUPTED", pipelineName: this.pipelineName },
+            );
+          }
+          const local = this.#state;
+          if (remote._state_version >= local._state_version && remote._version_hash !== local._version_hash) {
+            if (this.hasPendingData) {
+              this.#logger.warn(
+                `Pipeline \`${this.pipelineName}\` restored a newer state from the destination while packages are pending; they were extracted with the older state.`,
+              );
+            }
+            const restored = {
+              ...remote,
+              _local: { ...local._local, _last_extracted_hash: remote._version_hash },
+            };
+            if (this.#datasetName !== undefined) restored.dataset_name = this.#datasetName;
+            this.#state = restored;
+            this.#writeState(restored);
+            schemaNames = remote.schema_names ?? [];
+            for (const name of schemaNames) {
+              const schema = await client.getStoredSchema(name);
+              if (schema) this.#storeSchema(schema);
+            }
+            return;
+          }
+        }
+        for (const name of schemaNames) {
+          if (existsSync(this.#schemaFile(name))) continue;
+          const schema = await client.getStoredSchema(name);
+          if (schema) this.#storeSchema(schema);
+        }
+      } catch (error) {
+        throw this.#stepFailed("sync", error);
+      } finally {
+        await client?.[Symbol.asyncDispose]();
+      }
+    });
+  }
+
+  /** Saves a schema restored from the destination (the default schema also becomes the live one). */
+  #storeSchema(schema: Schema): void {
+    if (schema.name === this.defaultSchemaName) {
+      this.#saveSchema(schema);
+      return;
+    }
+    mkdirSync(join(this.workingDir, "schemas"), { recursive: true });
+    writeFileAtomicSync(this.#schemaFile(schema.name), schema.toPrettyJson());
+  }
+
+  /** Forgets local state and schemas (keeps packages and the trace). */
+  #resetLocalState(): void {
+    rmSync(join(this.workingDir, "schemas"), { recursive: true, force: true });
+    const fresh = newPipelineState(this.pipelineName);
+    fresh._local = {
+      ...fresh._local,
+      _dev_mode: this.devMode,
+      initial_cwd: this.#state._local.initial_cwd ?? process.cwd(),
+    };
+    this.#state = fresh;
+    this.#schema = undefined;
+    this.#writeState(fresh);
   }
 
   /**

@@ -197,3 +197,43 @@ await p.run(slow, { tableName: "items" });
     );
   });
 });
+
+describe("sync with the destination", () => {
+  it("should restore state and schema from the destination into a fresh working folder", async () => {
+    const first = newPipeline("restore");
+    await first.run([{ id: 1, name: "a", meta: { kind: "x" } }], { tableName: "items" });
+    const stateBefore = first.state;
+    const schemaBefore = first.defaultSchema;
+    rmSync(first.workingDir, { recursive: true, force: true });
+
+    const fresh = newPipeline("restore");
+    expect(fresh.state._state_version).toBe(0);
+    await fresh.syncDestination();
+    expect(fresh.state._version_hash).toBe(stateBefore._version_hash);
+    expect(fresh.state._state_version).toBe(stateBefore._state_version);
+    expect(fresh.state.dataset_name).toBe("d");
+    expect(fresh.defaultSchema.versionHash).toBe(schemaBefore.versionHash);
+    expect(Object.keys(fresh.defaultSchema.getTableColumns("items"))).toEqual([
+      "id",
+      "name",
+      "meta__kind",
+      "_dlt_load_id",
+      "_dlt_id",
+    ]);
+
+    // the restored state is not written again: the next load adds no state row
+    await fresh.run([{ id: 2, name: "b" }], { tableName: "items" });
+    expect(await fresh.query("SELECT count(*)::INT AS n FROM d._dlt_pipeline_state")).toEqual([{ n: 1 }]);
+    expect(await fresh.query("SELECT count(*)::INT AS n FROM d.items")).toEqual([{ n: 2 }]);
+  });
+
+  it("should start over when the dataset was dropped", async () => {
+    const p = newPipeline("dropped");
+    await p.run([{ id: 1 }], { tableName: "items" });
+    await p.query("DROP SCHEMA d CASCADE");
+    const again = newPipeline("dropped");
+    await again.run([{ id: 2 }], { tableName: "items" });
+    expect(await again.query("SELECT count(*)::INT AS n FROM d._dlt_pipeline_state")).toEqual([{ n: 1 }]);
+    expect(await again.query("SELECT id FROM d.items")).toEqual([{ id: 2n }]);
+  });
+});
