@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   NORMALIZE_FAILED: "A row could not be normalized.",
   CANNOT_COERCE_NULL: "A null value was sent into a non-nullable column.",
   CANNOT_COERCE_COLUMN: "A value could not be coerced into its column or variant column.",
+  SCHEMA_CONTRACT_VIOLATION: "Data would change the schema in a way its schema contract freezes.",
   LOAD_PACKAGE_INVALID: "A load package on disk is incomplete or malformed.",
   LOAD_JOB_FAILED: "A load job failed terminally.",
   LOAD_JOB_RETRY: "A load job failed transiently and will be retried.",
@@ -28,7 +29,12 @@ export const ERROR_CODES = {
   DESTINATION_TRANSIENT: "The destination failed in a way that may succeed when retried.",
   DESTINATION_NOT_FOUND: "A destination name could not be resolved to an installed package.",
   CLIENT_DISPOSED: "A destination client was used after it was disposed.",
+  HTTP_REQUEST_FAILED: "An HTTP request of the REST client failed: an error status, a network error or a timeout.",
   STATE_CORRUPTED: "Pipeline state on disk or in the destination could not be read.",
+  CONFIG_FIELD_MISSING: "A required config value or secret was found in no config provider.",
+  CONFIG_VALUE_NOT_SECRET: "A secret was found in config.toml; it belongs in secrets.toml or env.",
+  CONFIG_VALUE_INVALID: "A config value or credential cannot be parsed or fails validation.",
+  CONFIG_FILE_INVALID: "A config.toml or secrets.toml file cannot be read or is not valid TOML.",
 } as const;
 
 /** A tsdlt error code. */

@@ -1,5 +1,8 @@
+export { z } from "zod";
 export type { Collector, CollectorUpdate } from "./collector.js";
 export { nullCollector } from "./collector.js";
+// Configuration and secrets: the curated list is `config/index.ts`.
+export * from "./config/index.js";
 export type { ColumnHint, DataType, LoaderFileFormat, WriteDisposition } from "./data-types.js";
 export {
   COLUMN_HINTS,
