@@ -29,7 +29,8 @@ export const ERROR_CODES = {
   DESTINATION_TRANSIENT: "The destination failed in a way that may succeed when retried.",
   DESTINATION_NOT_FOUND: "A destination name could not be resolved to an installed package.",
   CLIENT_DISPOSED: "A destination client was used after it was disposed.",
-  HTTP_REQUEST_FAILED: "An HTTP request of the REST client failed: an error status, a network error or a timeout.",
+  HTTP_REQUEST_FAILED:
+    "An HTTP request of the REST client failed: an error status, a network error or a timeout.",
   STATE_CORRUPTED: "Pipeline state on disk or in the destination could not be read.",
   CONFIG_FIELD_MISSING: "A required config value or secret was found in no config provider.",
   CONFIG_VALUE_NOT_SECRET: "A secret was found in config.toml; it belongs in secrets.toml or env.",

@@ -1,5 +1,5 @@
-/** The default logger: pino to stderr, level from env `RUNTIME__LOG_LEVEL` (dlt's `runtime.log_level`). */
-import type { Logger } from "@tsdlt/core";
+/** The default logger: pino to stderr, level from config `runtime.log_level` (env `RUNTIME__LOG_LEVEL`). */
+import { type Logger, redactingLogger } from "@tsdlt/core";
 import { pino } from "pino";
 
 const LEVELS: Record<string, string> = {
@@ -11,14 +11,18 @@ const LEVELS: Record<string, string> = {
   CRITICAL: "fatal",
 };
 
-let shared: Logger | undefined;
+const loggers = new Map<string, Logger>();
 
-/** The process-wide default logger (created on first use). @default level `warn` */
-export function defaultLogger(): Logger {
-  if (!shared) {
-    const raw = process.env.RUNTIME__LOG_LEVEL ?? process.env.LOG_LEVEL ?? "WARNING";
-    const level = LEVELS[raw.toUpperCase()] ?? raw.toLowerCase();
-    shared = pino({ name: "tsdlt", level }, pino.destination({ fd: 2, sync: true }));
+/**
+ * The process-wide logger for a dlt level name (`DEBUG`, `INFO`, `WARNING`, `ERROR`, `CRITICAL`; from
+ * config `runtime.log_level`), writing to stderr. Messages pass through the secret redactor.
+ */
+export function defaultLogger(logLevel = "WARNING"): Logger {
+  const level = LEVELS[logLevel.toUpperCase()] ?? logLevel.toLowerCase();
+  let logger = loggers.get(level);
+  if (!logger) {
+    logger = redactingLogger(pino({ name: "tsdlt", level }, pino.destination({ fd: 2, sync: true })));
+    loggers.set(level, logger);
   }
-  return shared;
+  return logger;
 }

@@ -22,11 +22,15 @@ import {
   PACKAGE_FILES,
   type PackageState,
   PackageStorage,
+  type PipelineConfig,
+  type PipelineSettings,
   type PipelineStateDoc,
   type PipelineStep,
   PipelineStepFailed,
   pipelineStateRow,
+  resolvePipelineSettings,
   Schema,
+  setActivePipelineName,
   snakeCase,
   supportsSql,
   supportsStateSync,
@@ -206,27 +210,48 @@ export class Pipeline {
   #activeTrace: PipelineTrace | undefined;
   /** Set once the state and schemas were synced from the destination in this instance. */
   #synced = false;
+  /** Settings resolved from code, env and TOML at construction. */
+  readonly #settings: PipelineSettings;
 
   constructor(options: PipelineOptions = {}) {
     checkOptions(options, PIPELINE_OPTION_KEYS, "pipeline");
-    this.#logger = options.logger ?? defaultLogger();
     this.pipelineName = options.pipelineName ?? defaultPipelineName();
     validatePipelineName(this.pipelineName);
-    this.pipelinesDir = resolve(options.pipelinesDir ?? defaultPipelinesDir());
+    setActivePipelineName(this.pipelineName);
+    // Options given in code win; `[pipelines.<name>]`, `[runtime]`, `[load]`, ... in env and TOML fill the rest.
+    const settings = resolvePipelineSettings({
+      pipelineName: this.pipelineName,
+      explicit: {
+        pipeline: stripUndefined({
+          pipelinesDir: options.pipelinesDir,
+          pipelineSalt: options.pipelineSalt,
+          datasetName: options.datasetName,
+          importSchemaPath: options.importSchemaPath,
+          exportSchemaPath: options.exportSchemaPath,
+          devMode: options.devMode ?? options.fullRefresh,
+          refresh: options.refresh,
+          progress: typeof options.progress === "string" ? options.progress : undefined,
+        }) as Partial<PipelineConfig>,
+      },
+    });
+    this.#settings = settings;
+    const configured = settings.pipeline;
+    this.#logger = options.logger ?? defaultLogger(settings.runtime.logLevel);
+    this.pipelinesDir = resolve(configured.pipelinesDir ?? defaultPipelinesDir());
     this.workingDir = join(this.pipelinesDir, this.pipelineName);
-    this.pipelineSalt = options.pipelineSalt;
+    this.pipelineSalt = configured.pipelineSalt;
     if (options.fullRefresh !== undefined) {
       this.#logger.warn("The `fullRefresh` option is deprecated; use `devMode` instead.");
     }
-    this.devMode = options.devMode ?? options.fullRefresh ?? false;
-    this.importSchemaPath = options.importSchemaPath;
-    this.exportSchemaPath = options.exportSchemaPath;
-    this.progress = options.progress ?? "none";
+    this.devMode = configured.devMode;
+    this.importSchemaPath = configured.importSchemaPath;
+    this.exportSchemaPath = configured.exportSchemaPath;
+    this.progress = options.progress ?? (configured.progress as ProgressOption | undefined) ?? "none";
     this.#collector = createCollector(this.progress);
-    this.#destinationRef = options.destination;
-    this.#stagingRef = options.staging;
+    this.#destinationRef = options.destination ?? configured.destinationName ?? configured.destinationType;
+    this.#stagingRef = options.staging ?? configured.stagingName ?? configured.stagingType;
     this.#credentials = options.credentials;
-    this.#refresh = options.refresh;
+    this.#refresh = configured.refresh;
 
     if (this.devMode) rmSync(this.workingDir, { recursive: true, force: true });
     mkdirSync(this.workingDir, { recursive: true });
@@ -236,8 +261,9 @@ export class Pipeline {
     this.#state._local._dev_mode = this.devMode;
     this.#state._local.initial_cwd ??= process.cwd();
 
-    let dataset = options.datasetName ?? this.#state.dataset_name;
-    if (options.datasetName !== undefined && this.devMode) dataset = this.#devDataset(options.datasetName);
+    let dataset = configured.datasetName ?? this.#state.dataset_name;
+    if (configured.datasetName !== undefined && this.devMode)
+      dataset = this.#devDataset(configured.datasetName);
     this.#datasetName = dataset;
   }
 
@@ -547,6 +573,10 @@ export class Pipeline {
         naming: this.#naming(destination),
         storage: this.#normalizeStorage,
         logger: this.#logger,
+        bufferMaxItems: this.#settings.extractDataWriter.bufferMaxItems,
+        ...(this.#settings.extractDataWriter.fileMaxItems !== undefined
+          ? { fileMaxItems: this.#settings.extractDataWriter.fileMaxItems }
+          : {}),
         stateRow: () => {
           bumpStateVersion(state);
           return state._version_hash !== state._local._last_extracted_hash
@@ -599,6 +629,9 @@ export class Pipeline {
           loadStorage: this.#loadStorage,
           capabilities: destination.capabilities,
           logger: this.#logger,
+          ...(this.#settings.normalizeDataWriter.fileMaxItems !== undefined
+            ? { fileMaxItems: this.#settings.normalizeDataWriter.fileMaxItems }
+            : {}),
         });
         collector.update("Files", { inc: files, total: files });
         for (const [table, n] of Object.entries(result.rowCounts)) {
@@ -628,7 +661,9 @@ export class Pipeline {
     options: Pick<RunOptions, "destination" | "datasetName" | "credentials" | "raiseOnFailedJobs"> = {},
   ): Promise<LoadInfo> {
     this.#applyRunOptions(options);
-    return this.#step("load", () => this.#load(options.raiseOnFailedJobs ?? true));
+    return this.#step("load", () =>
+      this.#load(options.raiseOnFailedJobs ?? this.#settings.load.raiseOnFailedJobs),
+    );
   }
 
   async #load(raiseOnFailedJobs: boolean): Promise<LoadInfo> {
@@ -649,6 +684,7 @@ export class Pipeline {
           destination,
           context,
           raiseOnFailedJobs,
+          workers: this.#settings.load.workers,
           logger: this.#logger,
         });
         const total = result.completedJobs.length + result.failedJobs.length;
@@ -693,7 +729,7 @@ export class Pipeline {
   async run(data?: unknown, options: RunOptions = {}): Promise<LoadInfo> {
     checkOptions(options, RUN_OPTION_KEYS, "run");
     this.#applyRunOptions(options);
-    const raiseOnFailedJobs = options.raiseOnFailedJobs ?? true;
+    const raiseOnFailedJobs = options.raiseOnFailedJobs ?? this.#settings.load.raiseOnFailedJobs;
     return this.#locked(async () => {
       const trace = PipelineTrace.start(this.pipelineName);
       this.#activeTrace = trace;

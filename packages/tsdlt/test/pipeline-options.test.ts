@@ -177,3 +177,53 @@ describe("pending packages", () => {
     ]);
   });
 });
+
+describe("pipeline settings from config", () => {
+  const saved: Record<string, string | undefined> = {};
+  const setEnv = (values: Record<string, string>) => {
+    for (const [k, v] of Object.entries(values)) {
+      saved[k] = process.env[k];
+      process.env[k] = v;
+    }
+  };
+  afterEach(() => {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  });
+
+  it("should take the destination, dataset and pipelines folder from env and .dlt/config.toml", async () => {
+    const project = join(root, "project");
+    mkdirSync(join(project, ".dlt"), { recursive: true });
+    writeFileSync(
+      join(project, ".dlt", "config.toml"),
+      '[pipelines.configured]\ndataset_name = "from_toml"\n\n[load]\nworkers = 2\n',
+    );
+    setEnv({
+      DLT_PROJECT_DIR: project,
+      DLT_LOCAL_DIR: project,
+      PIPELINES__CONFIGURED__DESTINATION_TYPE: "duckdb",
+      PIPELINES__CONFIGURED__PIPELINES_DIR: join(root, "from-env"),
+    });
+    const p = dlt.pipeline({ pipelineName: "configured" });
+    expect(p.pipelinesDir).toBe(join(root, "from-env"));
+    const info = await p.run([{ id: 1 }], { tableName: "items" });
+    expect(info.datasetName).toBe("from_toml");
+    expect(info.destinationDisplayableCredentials).toBe(`duckdb:///${join(project, "configured.duckdb")}`);
+    // options in code still win
+    const q = dlt.pipeline({
+      pipelineName: "configured",
+      datasetName: "from_code",
+      pipelinesDir: join(root, "code"),
+    });
+    expect(q.datasetName).toBe("from_code");
+    expect(q.pipelinesDir).toBe(join(root, "code"));
+  });
+
+  it("should re-export dlt.config and dlt.secrets for ad hoc reads", () => {
+    setEnv({ SOURCES__GITHUB__REPO_NAME: "dlt-hub/dlt", SOURCES__GITHUB__ACCESS_TOKEN: "ghp_secret" });
+    expect(dlt.config.get("sources.github.repo_name")).toBe("dlt-hub/dlt");
+    expect(dlt.secrets.get("sources.github.access_token")).toBe("ghp_secret");
+  });
+});
