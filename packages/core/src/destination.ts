@@ -18,6 +18,7 @@
  * ```
  */
 import type { LoaderFileFormat } from "./data-types.js";
+import { DestinationError } from "./errors.js";
 import type { ParsedJobFileName } from "./load-package.js";
 import type { Logger } from "./logger.js";
 import type { PipelineStateDoc } from "./pipeline-state.js";
@@ -131,6 +132,11 @@ export interface Destination {
   /** Type recorded in pipeline state, e.g. `dlt.destinations.duckdb`. */
   readonly destinationType: string;
   readonly capabilities: DestinationCapabilities;
+  /**
+   * The replace strategy chosen for this destination (dlt's `[destination] replace_strategy`); one of
+   * `capabilities.supportedReplaceStrategies`. @default the first supported strategy
+   */
+  readonly replaceStrategy?: ReplaceStrategy | undefined;
   /** Where the data goes, with secrets masked (e.g. `duckdb:////abs/path.duckdb`). */
   displayLocation(context: DestinationContext): string;
   /** Opens a client bound to `schema` and the pipeline's dataset. */
@@ -156,7 +162,11 @@ export interface DestinationClient extends AsyncDisposable {
    * drops or changes types), then records the version in `_dlt_version`. No-op when already stored.
    */
   updateStoredSchema(options?: { onlyTables?: readonly string[] }): Promise<SchemaUpdateResult>;
-  /** A job that loads one file of a package into `table`. */
+  /**
+   * A job that loads one file of a package into `table`. A client that creates follow-up jobs
+   * ({@link WithTableChainFollowupJobs}) also receives their files here (format `sql`), with the
+   * chain's root table.
+   */
   createLoadJob(table: TableSchema, job: LoadJobFile, loadId: string): Promise<LoadJob>;
   /** Records a completed package in `_dlt_loads` (status 0). */
   completeLoad(loadId: string): Promise<void>;
@@ -216,3 +226,162 @@ export function supportsSql(client: DestinationClient): client is DestinationCli
 
 /** Re-exported for destination authors. */
 export type { PipelineStateDoc };
+
+/** The layout of staging dataset names (dlt's `staging_dataset_name_layout`): `%s` is the dataset name. */
+export const STAGING_DATASET_NAME_LAYOUT = "%s_staging";
+
+/** The staging dataset of `datasetName` (`<dataset>_staging`); a layout without `%s` is a fixed name. */
+export function stagingDatasetName(
+  datasetName: string,
+  layout: string = STAGING_DATASET_NAME_LAYOUT,
+): string {
+  return layout.includes("%s") ? layout.replace("%s", datasetName) : layout;
+}
+
+/**
+ * Optional ability: a staging dataset (`<dataset>_staging`) next to the main one. The load stage loads
+ * the jobs of merge tables (and of replace tables, when the replace goes through staging) there, then
+ * runs the chain's follow-up jobs ({@link WithTableChainFollowupJobs}) that move the data over.
+ */
+export interface WithStagingDataset {
+  /** Name of the staging dataset (normalized, like the main dataset's). */
+  readonly stagingDatasetName: string;
+  /**
+   * Creates the staging dataset if missing, brings `tables` there to the client's schema as
+   * {@link DestinationClient.updateStoredSchema} does in the main dataset (new tables and columns
+   * only, no `_dlt_version` row), then empties `truncateTables`. Returns the DDL it ran.
+   */
+  initializeStagingDataset(options: {
+    readonly tables: readonly string[];
+    readonly truncateTables: readonly string[];
+  }): Promise<SchemaUpdateResult>;
+  /** A job that loads one file of a package into the staging copy of `table`. */
+  createStagingLoadJob(table: TableSchema, job: LoadJobFile, loadId: string): Promise<LoadJob>;
+}
+
+/** Type guard for {@link WithStagingDataset}. */
+export function supportsStagingDataset(
+  client: DestinationClient,
+): client is DestinationClient & WithStagingDataset {
+  const c = client as Partial<WithStagingDataset>;
+  return (
+    typeof c.stagingDatasetName === "string" &&
+    typeof c.initializeStagingDataset === "function" &&
+    typeof c.createStagingLoadJob === "function"
+  );
+}
+
+/** What a table chain's follow-up does: a merge or a replace, with the strategy the load stage resolved. */
+export type TableChainDisposition =
+  | { readonly kind: "merge"; readonly strategy: MergeStrategy }
+  | { readonly kind: "replace"; readonly strategy: ReplaceStrategy };
+
+/**
+ * A root table with its nested tables whose jobs all completed (dlt's table chain). Write
+ * dispositions and hints are those of the package's schema; nested tables carry their root's
+ * `write_disposition`.
+ */
+export interface TableChain {
+  /**
+   * The root table first, then its nested tables, parents before children: every table of the chain
+   * that has complete columns (so exists in the destination), whether or not it had jobs in this load.
+   */
+  readonly tables: readonly TableSchema[];
+  readonly disposition: TableChainDisposition;
+  /** When the load package was created: scd2's boundary timestamp unless the root sets `x-boundary-timestamp`. */
+  readonly packageCreatedAt: Date;
+}
+
+/** A follow-up job to store in the package: the load stage writes it as `<tableName>.<file_id>.0.<fileFormat>`. */
+export interface FollowupJob {
+  /** Table the job file is named after: the chain's root table. */
+  readonly tableName: string;
+  /** The file format (extension) of the job file. */
+  readonly fileFormat: "sql";
+  /** The file's content; for `sql`, one statement per line, run in one transaction. */
+  readonly content: string;
+}
+
+/**
+ * Optional ability: jobs that run once every job of a table chain completed (dlt's
+ * `create_table_chain_completed_followup_jobs`): the merge and the replace-from-staging SQL. The load
+ * stage stores them in the package (`new_jobs/<root>.<file_id>.0.sql`) and hands them back to
+ * {@link DestinationClient.createLoadJob}, so a crash between creating and running them is resumed.
+ *
+ * @example
+ * ```ts
+ * async createTableChainFollowupJobs(chain) {
+ *   const sql = tableChainFollowupSql(dialect, chain, { datasetName, stagingDatasetName });
+ *   return [{ tableName: chain.tables[0].name, fileFormat: "sql", content: toSqlJobText(sql) }];
+ * }
+ * ```
+ */
+export interface WithTableChainFollowupJobs {
+  createTableChainFollowupJobs(chain: TableChain, loadId: string): Promise<FollowupJob[]>;
+}
+
+/** Type guard for {@link WithTableChainFollowupJobs}. */
+export function supportsTableChainFollowupJobs(
+  client: DestinationClient,
+): client is DestinationClient & WithTableChainFollowupJobs {
+  return typeof (client as Partial<WithTableChainFollowupJobs>).createTableChainFollowupJobs === "function";
+}
+
+/** The merge strategy a table asks for with its `x-merge-strategy` hint, if it is one of {@link MERGE_STRATEGIES}. */
+export function requestedMergeStrategy(table: TableSchema): MergeStrategy | undefined {
+  const hint = table["x-merge-strategy"];
+  return (MERGE_STRATEGIES as readonly unknown[]).includes(hint) ? (hint as MergeStrategy) : undefined;
+}
+
+/**
+ * The merge strategy of a merge table on a destination (dlt's `resolve_merge_strategy`): the
+ * `x-merge-strategy` hint, else the destination's first supported strategy. `undefined` when the
+ * destination supports no merge strategy at all (the caller falls back to append and warns).
+ *
+ * @throws DestinationError (terminal) when the hint names an unknown or unsupported strategy.
+ */
+export function resolveMergeStrategy(
+  table: TableSchema,
+  capabilities: DestinationCapabilities,
+  destinationName = "destination",
+): MergeStrategy | undefined {
+  const supported = capabilities.supportedMergeStrategies;
+  const hint = table["x-merge-strategy"];
+  if (hint !== undefined && requestedMergeStrategy(table) === undefined) {
+    throw new DestinationError(
+      `[tsdlt] [${destinationName}] Table \`${table.name}\` asks for merge strategy ${JSON.stringify(hint)}, which does not exist. Use one of ${MERGE_STRATEGIES.map((s) => `\`${s}\``).join(", ")}.`,
+      { code: "DESTINATION_TERMINAL", retryable: false, destination: destinationName, table: table.name },
+    );
+  }
+  if (supported.length === 0) return undefined;
+  const strategy = requestedMergeStrategy(table) ?? (supported[0] as MergeStrategy);
+  if (!supported.includes(strategy)) {
+    throw new DestinationError(
+      `[tsdlt] [${destinationName}] Merge strategy \`${strategy}\` of table \`${table.name}\` is not supported by this destination; it supports ${supported.map((s) => `\`${s}\``).join(", ")}. Change the \`strategy\` of the write disposition.`,
+      { code: "DESTINATION_TERMINAL", retryable: false, destination: destinationName, table: table.name },
+    );
+  }
+  return strategy;
+}
+
+/**
+ * The replace strategy to use (dlt's `replace_strategy` config): `requested` when the destination
+ * supports it, else the destination's first supported strategy when nothing was requested.
+ *
+ * @throws DestinationError (terminal) when `requested` is unknown or unsupported.
+ */
+export function resolveReplaceStrategy(
+  requested: ReplaceStrategy | undefined,
+  capabilities: DestinationCapabilities,
+  destinationName = "destination",
+): ReplaceStrategy {
+  const supported = capabilities.supportedReplaceStrategies;
+  const strategy = requested ?? supported[0] ?? "truncate-and-insert";
+  if (requested !== undefined && !supported.includes(requested)) {
+    throw new DestinationError(
+      `[tsdlt] [${destinationName}] Replace strategy ${JSON.stringify(requested)} is not supported by this destination; it supports ${supported.map((s) => `\`${s}\``).join(", ")}. Set \`replaceStrategy\` to one of them.`,
+      { code: "DESTINATION_TERMINAL", retryable: false, destination: destinationName },
+    );
+  }
+  return strategy;
+}

@@ -6,18 +6,25 @@
  * and new columns only (one `ALTER TABLE` per column, without NOT NULL, which DuckDB cannot add),
  * `jsonl` job files → one bulk `INSERT ... SELECT ... FROM read_json(...)` each.
  *
- * Does not support: loader formats other than `jsonl` (parquet / insert_values / csv / model), staging
- * datasets, merge/replace follow-up SQL, dropping or retyping columns.
+ * Staging and follow-ups: merge tables (and replace tables loaded through staging) load into the
+ * staging dataset `<dataset>_staging` ({@link WithStagingDataset}); once a table chain is loaded, its
+ * follow-up job (merge / replace SQL from `@tsdlt/sql`, stored as a `.sql` job file) runs all its
+ * statements in one transaction on a job connection, so readers never see a half-replaced or
+ * half-merged table and a failure leaves the previous rows in place.
+ *
+ * Does not support: loader formats other than `jsonl` (parquet / insert_values / csv / model),
+ * dropping or retyping columns, `staging-optimized` table swaps (DuckDB cannot move a table between
+ * schemas; the strategy runs as `insert-from-staging`).
  *
  * Locking and transactions: the client opens the file through DuckDB's in-process instance cache, so
  * clients of the same file in one process share one database (never two writers on one file); another
  * process is locked out until every client of the file is disposed ("Could not set lock" is classified
  * retryable). Schema migration (DDL + the `_dlt_version` row) runs in one transaction on the client's
  * own connection; metadata statements and `query()` are serialised on it. Each load job runs on a fresh
- * connection of its own (a single autocommitted `INSERT`), so jobs run in parallel and an `AbortSignal`
- * interrupts only its job. Every connection has its session time zone set to UTC.
+ * connection of its own (a single autocommitted `INSERT`, or one transaction for a `.sql` follow-up
+ * job), so jobs run in parallel and an `AbortSignal` interrupts only its job. Every connection has its session time zone set to UTC.
  */
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import type {
   DuckDBConnection,
@@ -32,6 +39,7 @@ import {
   type DestinationClient,
   type DestinationContext,
   DestinationError,
+  type FollowupJob,
   isCompleteColumn,
   isTsdltError,
   LOADS_TABLE_NAME,
@@ -44,11 +52,15 @@ import {
   type SchemaUpdateResult,
   type StoredStateRow,
   silentLogger,
+  stagingDatasetName,
+  type TableChain,
   type TableSchema,
   VERSION_TABLE_NAME,
   versionTable,
   type WithSqlClient,
+  type WithStagingDataset,
   type WithStateSync,
+  type WithTableChainFollowupJobs,
 } from "@tsdlt/core";
 import {
   createDatasetSql,
@@ -56,6 +68,7 @@ import {
   datasetExistsQuery,
   insertLoadQuery,
   insertVersionQuery,
+  parseSqlJobText,
   qualifiedTableName,
   type SqlParam,
   type SqlQuery,
@@ -63,9 +76,12 @@ import {
   schemaFromStoredRow,
   schemaUpdateSql,
   schemaVersionExistsQuery,
+  stagingDialect,
   storageColumnsQuery,
   storedSchemaQuery,
   storedStateQuery,
+  tableChainFollowupSql,
+  toSqlJobText,
   toStorageColumns,
   truncateTableSql,
 } from "@tsdlt/sql";
@@ -90,16 +106,21 @@ export type DuckDBRow = Record<string, unknown>;
 const noop = (): void => {};
 
 /**
- * A {@link DestinationClient} for DuckDB with state sync ({@link WithStateSync}) and SQL access
- * ({@link WithSqlClient}). Create it with `duckdb().createClient(schema, context)` or
- * {@link DuckDBClient.open}; dispose it (`await using`) to release the database file.
+ * A {@link DestinationClient} for DuckDB with state sync ({@link WithStateSync}), SQL access
+ * ({@link WithSqlClient}), a staging dataset ({@link WithStagingDataset}) and table-chain follow-up
+ * jobs ({@link WithTableChainFollowupJobs}). Create it with `duckdb().createClient(schema, context)`
+ * or {@link DuckDBClient.open}; dispose it (`await using`) to release the database file.
  */
-export class DuckDBClient implements DestinationClient, WithStateSync, WithSqlClient {
+export class DuckDBClient
+  implements DestinationClient, WithStateSync, WithSqlClient, WithStagingDataset, WithTableChainFollowupJobs
+{
   readonly capabilities: DestinationCapabilities = duckdbDialect.capabilities;
   /** The dlt schema this client migrates to and loads. */
   readonly schema: Schema;
   /** The DuckDB schema holding the tables. */
   readonly datasetName: string;
+  /** The DuckDB schema holding the staging copies of merge and replace tables (`<dataset>_staging`). */
+  readonly stagingDatasetName: string;
   /** Absolute path of the database file, or `:memory:`. */
   readonly databasePath: string;
   readonly #destination: string;
@@ -123,6 +144,7 @@ export class DuckDBClient implements DestinationClient, WithStateSync, WithSqlCl
   ) {
     this.schema = options.schema;
     this.datasetName = options.context.datasetName;
+    this.stagingDatasetName = stagingDatasetName(this.datasetName);
     this.databasePath = options.databasePath;
     this.#destination = options.destinationName ?? duckdbDialect.name;
     this.#logger = options.context.logger ?? silentLogger;
@@ -244,15 +266,27 @@ export class DuckDBClient implements DestinationClient, WithStateSync, WithSqlCl
   }
 
   /**
-   * A job that loads one `jsonl` file into `table`. Other formats fail here with a terminal
-   * {@link DestinationError}. The job runs on its own connection; `run(signal)` interrupts it on abort.
+   * A job that loads one `jsonl` file into `table`, or runs a `.sql` follow-up job file (one statement
+   * per line, all in one transaction). Other formats fail here with a terminal {@link DestinationError}.
+   * The job runs on its own connection; `run(signal)` interrupts it on abort. An empty `jsonl` file
+   * loads nothing.
    */
   async createLoadJob(table: TableSchema, job: LoadJobFile, loadId: string): Promise<LoadJob> {
+    return this.#createJob(table, job, loadId, this.datasetName);
+  }
+
+  /** Like {@link DuckDBClient.createLoadJob}, into the staging copy of `table` (`jsonl` files only). */
+  async createStagingLoadJob(table: TableSchema, job: LoadJobFile, loadId: string): Promise<LoadJob> {
+    return this.#createJob(table, job, loadId, this.stagingDatasetName);
+  }
+
+  async #createJob(table: TableSchema, job: LoadJobFile, loadId: string, dataset: string): Promise<LoadJob> {
     this.#assertOpen();
     const jobId = `${job.parsed.tableName}.${job.parsed.fileId}.${job.parsed.fileFormat}`;
+    const staging = dataset === this.stagingDatasetName;
     const context: DuckDBErrorContext = {
       destination: this.#destination,
-      subject: `Job \`${job.fileName}\` in load \`${loadId}\``,
+      subject: `Job \`${job.fileName}\`${staging ? " (staging)" : ""} in load \`${loadId}\``,
       loadId,
       jobId,
       table: table.name,
@@ -275,6 +309,24 @@ export class DuckDBClient implements DestinationClient, WithStateSync, WithSqlCl
           path: job.path,
         },
       );
+    if (job.parsed.fileFormat === "sql" && !staging) {
+      return {
+        jobId,
+        run: (signal?: AbortSignal) =>
+          this.#runJob(
+            {
+              ...context,
+              consequence: {
+                terminal: `The transaction was rolled back: table \`${table.name}\` and its nested tables keep their previous rows.`,
+                retryable: "The transaction was rolled back; running the job again may succeed.",
+              },
+            },
+            signal,
+            async () => parseSqlJobText(await readFile(job.path, "utf8")),
+            { transaction: true },
+          ),
+      };
+    }
     if (job.parsed.fileFormat !== "jsonl") {
       throw terminal(
         `DuckDB loads only \`jsonl\` files, not \`${job.parsed.fileFormat}\`; normalize with \`loaderFileFormat: "jsonl"\``,
@@ -287,10 +339,55 @@ export class DuckDBClient implements DestinationClient, WithStateSync, WithSqlCl
       jobId,
       run: (signal?: AbortSignal) =>
         this.#runJob(context, signal, async () => {
+          if ((await stat(job.path)).size === 0) return [];
           const compression = await detectCompression(job.path);
-          return jsonlInsertSql(this.datasetName, table, job.path, { compression });
+          return [jsonlInsertSql(dataset, table, job.path, { compression })];
         }),
     };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // WithStagingDataset, WithTableChainFollowupJobs
+
+  /**
+   * Creates the staging dataset if missing, creates or alters `tables` there to the client's schema
+   * (no `_dlt_version` row), and empties `truncateTables`, all in one transaction.
+   */
+  async initializeStagingDataset(options: {
+    readonly tables: readonly string[];
+    readonly truncateTables: readonly string[];
+  }): Promise<SchemaUpdateResult> {
+    const dataset = this.stagingDatasetName;
+    return this.#exclusive(`Preparing staging dataset \`${dataset}\``, async (c) => {
+      const storage = await this.#storageColumns(c, undefined, dataset);
+      const plan = schemaUpdateSql(stagingDialect(duckdbDialect), dataset, this.schema, storage, {
+        onlyTables: options.tables,
+      });
+      const statements = [
+        createDatasetSql(duckdbDialect, dataset, { ifNotExists: true }),
+        ...plan.statements,
+      ];
+      const existing = lowerKeys(storage);
+      await transaction(c, async () => {
+        for (const sql of statements) await c.run(sql);
+        for (const name of options.truncateTables) {
+          if (existing.has(name.toLowerCase())) await c.run(truncateTableSql(duckdbDialect, dataset, name));
+        }
+      });
+      return { tables: plan.tables, statements };
+    });
+  }
+
+  /** The merge or replace SQL of a completed table chain, as one `.sql` follow-up job of its root table. */
+  async createTableChainFollowupJobs(chain: TableChain, _loadId: string): Promise<FollowupJob[]> {
+    this.#assertOpen();
+    const root = chain.tables[0];
+    if (root === undefined) return [];
+    const sql = tableChainFollowupSql(duckdbDialect, chain, {
+      datasetName: this.datasetName,
+      stagingDatasetName: this.stagingDatasetName,
+    });
+    return [{ tableName: root.name, fileFormat: "sql", content: toSqlJobText(sql) }];
   }
 
   /** Inserts the `_dlt_loads` row (status 0) that marks load `loadId` complete. */
@@ -421,7 +518,8 @@ export class DuckDBClient implements DestinationClient, WithStateSync, WithSqlCl
   async #runJob(
     context: DuckDBErrorContext,
     signal: AbortSignal | undefined,
-    sql: () => Promise<string>,
+    sql: () => Promise<readonly string[]>,
+    options: { readonly transaction?: boolean } = {},
   ): Promise<void> {
     this.#assertOpen();
     const cancelled = (): DestinationError =>
@@ -443,12 +541,17 @@ export class DuckDBClient implements DestinationClient, WithStateSync, WithSqlCl
       let connection: DuckDBConnection | undefined;
       const interrupt = (): void => connection?.interrupt();
       try {
-        const statement = await sql();
-        connection = await openConnection(this.#instance);
-        this.#jobConnections.add(connection);
+        const statements = await sql();
+        if (statements.length === 0) return;
+        const c = await openConnection(this.#instance);
+        connection = c;
+        this.#jobConnections.add(c);
         if (signal?.aborted) throw cancelled();
         signal?.addEventListener("abort", interrupt, { once: true });
-        await connection.run(statement);
+        const runAll = async (): Promise<void> => {
+          for (const statement of statements) await c.run(statement);
+        };
+        await (options.transaction ? transaction(c, runAll) : runAll());
       } catch (cause) {
         throw toDestinationError(cause, context);
       } finally {
@@ -480,10 +583,12 @@ export class DuckDBClient implements DestinationClient, WithStateSync, WithSqlCl
     });
   }
 
-  async #storageColumns(c: DuckDBConnection, tables?: readonly string[]): Promise<StorageColumns> {
-    return toStorageColumns(
-      await this.#rows(c, storageColumnsQuery(duckdbDialect, this.datasetName, tables)),
-    );
+  async #storageColumns(
+    c: DuckDBConnection,
+    tables?: readonly string[],
+    dataset: string = this.datasetName,
+  ): Promise<StorageColumns> {
+    return toStorageColumns(await this.#rows(c, storageColumnsQuery(duckdbDialect, dataset, tables)));
   }
 
   async #datasetExists(c: DuckDBConnection): Promise<boolean> {

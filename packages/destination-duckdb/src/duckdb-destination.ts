@@ -9,6 +9,8 @@ import {
   type Destination,
   type DestinationCapabilities,
   type DestinationContext,
+  REPLACE_STRATEGIES,
+  type ReplaceStrategy,
   type Schema,
   TsdltError,
 } from "@tsdlt/core";
@@ -26,6 +28,13 @@ export interface DuckDBDestinationOptions {
   readonly credentials?: string;
   /** Name of a named destination; shown to users and used as the default file name. @default "duckdb" */
   readonly destinationName?: string;
+  /**
+   * How `replace` tables are replaced (dlt's `replace_strategy`). Every strategy loads through the
+   * staging dataset and swaps the rows in one transaction, so a failed load keeps the previous rows;
+   * `staging-optimized` runs as `insert-from-staging`.
+   * @default "truncate-and-insert"
+   */
+  readonly replaceStrategy?: ReplaceStrategy;
 }
 
 /** The parts of a {@link DestinationContext} that decide the database path. */
@@ -68,6 +77,22 @@ function assertOptionalName(value: unknown, option: string): void {
   }
 }
 
+function assertReplaceStrategy(value: unknown, capabilities: DestinationCapabilities): void {
+  if (value === undefined) return;
+  if (!(REPLACE_STRATEGIES as readonly unknown[]).includes(value)) {
+    throw new TsdltError(
+      `[tsdlt] [duckdb] Option \`replaceStrategy\` is ${JSON.stringify(value)}; use one of ${capabilities.supportedReplaceStrategies.map((s) => `\`${s}\``).join(", ")}.`,
+      { code: "INVALID_ARGUMENT", destination: DESTINATION_NAME },
+    );
+  }
+  if (!capabilities.supportedReplaceStrategies.includes(value as ReplaceStrategy)) {
+    throw new TsdltError(
+      `[tsdlt] [duckdb] Replace strategy \`${String(value)}\` is not supported by DuckDB; use one of ${capabilities.supportedReplaceStrategies.map((s) => `\`${s}\``).join(", ")}.`,
+      { code: "INVALID_ARGUMENT", destination: DESTINATION_NAME },
+    );
+  }
+}
+
 /**
  * The DuckDB destination.
  *
@@ -83,14 +108,16 @@ function assertOptionalName(value: unknown, option: string): void {
 export function duckdb(options: DuckDBDestinationOptions = {}): DuckDBDestination {
   assertOptionalName(options.credentials, "credentials");
   assertOptionalName(options.destinationName, "destinationName");
+  const capabilities: DestinationCapabilities = DUCKDB_CAPABILITIES;
+  assertReplaceStrategy(options.replaceStrategy, capabilities);
   const frozen: Readonly<DuckDBDestinationOptions> = Object.freeze({ ...options });
   const name = frozen.destinationName ?? DESTINATION_NAME;
-  const capabilities: DestinationCapabilities = DUCKDB_CAPABILITIES;
   const databasePath = (context: DuckDBPathContext): string => duckdbDatabasePath(frozen, context);
   return Object.freeze({
     name,
     destinationType: DESTINATION_TYPE,
     capabilities,
+    replaceStrategy: frozen.replaceStrategy,
     options: frozen,
     databasePath,
     displayLocation: (context: DestinationContext): string => `${URL_PREFIX}${databasePath(context)}`,

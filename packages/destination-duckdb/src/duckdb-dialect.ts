@@ -38,7 +38,12 @@ export const DUCKDB_CAPABILITIES: DestinationCapabilities = defineCapabilities({
   supportsTzAwareDatetime: true,
   supportsNaiveDatetime: true,
   supportedMergeStrategies: Object.freeze(["delete-insert", "upsert", "scd2", "insert-only"] as const),
-  supportedReplaceStrategies: Object.freeze(["truncate-and-insert", "insert-from-staging"] as const),
+  // `staging-optimized` runs as `insert-from-staging`: DuckDB cannot move a table between schemas
+  supportedReplaceStrategies: Object.freeze([
+    "truncate-and-insert",
+    "insert-from-staging",
+    "staging-optimized",
+  ] as const),
   needsDatasetName: true,
   namingConvention: "snake_case",
 });
@@ -116,7 +121,10 @@ export function duckdbColumnType(column: CompleteColumnSchema, table: TableSchem
   }
 }
 
-/** The DuckDB {@link SqlDialect}: double-quoted identifiers, `E'...'` literals, `$n` placeholders. */
+/**
+ * The DuckDB {@link SqlDialect}: double-quoted identifiers, `E'...'` literals, `$n` placeholders;
+ * staging rows are deduplicated in load order (`rowid`); no `staging-optimized` table swap.
+ */
 export const duckdbDialect: SqlDialect = createSqlDialect({
   name: DESTINATION_NAME,
   capabilities: DUCKDB_CAPABILITIES,
@@ -124,4 +132,5 @@ export const duckdbDialect: SqlDialect = createSqlDialect({
   supportsAddColumnConstraints: false,
   escapeLiteral: escapeDuckDBLiteral,
   toDbType: duckdbColumnType,
+  loadOrderExpression: "rowid",
 });

@@ -18,7 +18,10 @@ import {
   pipelineStateTable,
   Schema,
   supportsSql,
+  supportsStagingDataset,
   supportsStateSync,
+  supportsTableChainFollowupJobs,
+  type TableChain,
   type TableSchema,
 } from "@tsdlt/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -136,6 +139,9 @@ describe("DuckDBClient storage and schema", () => {
     const client = await openClient();
     expect(supportsStateSync(client)).toBe(true);
     expect(supportsSql(client)).toBe(true);
+    expect(supportsStagingDataset(client)).toBe(true);
+    expect(supportsTableChainFollowupJobs(client)).toBe(true);
+    expect(client.stagingDatasetName).toBe("shop_data_staging");
     expect(client.qualifiedTableName("users")).toBe('"shop_data"."users"');
     expect(client.databasePath).toBe(join(dir, "shop_pipeline.duckdb"));
   });
@@ -461,6 +467,96 @@ describe("DuckDBClient jsonl load jobs", () => {
       LOAD_ID,
     );
     await expect(job.run(AbortSignal.abort())).rejects.toMatchObject({ retryable: true });
+  });
+});
+
+describe("DuckDBClient staging dataset and follow-up jobs", () => {
+  const row = (id: number, name: string) => ({ id, name, _dlt_load_id: LOAD_ID, _dlt_id: `r${id}` });
+  const replaceUsers = (): TableSchema => ({ ...usersTable(), write_disposition: "replace" });
+
+  async function staged(client: DuckDBClient, rows: readonly unknown[]): Promise<void> {
+    await client.initializeStagingDataset({ tables: ["users"], truncateTables: ["users"] });
+    const file = await jobFile(`users.st${rows.length}aged000.0.jsonl`, rows);
+    await (await client.createStagingLoadJob(replaceUsers(), file, LOAD_ID)).run();
+  }
+
+  async function followup(client: DuckDBClient, chain: TableChain): Promise<LoadJobFile> {
+    const [job] = await client.createTableChainFollowupJobs(chain, LOAD_ID);
+    expect(job).toMatchObject({ tableName: "users", fileFormat: "sql" });
+    return jobFile("users.f011000000.0.sql", job?.content ?? "");
+  }
+
+  const replaceChain: TableChain = {
+    tables: [replaceUsers()],
+    disposition: { kind: "replace", strategy: "insert-from-staging" },
+    packageCreatedAt: new Date(0),
+  };
+
+  it("should create, migrate and empty staging tables without touching the dataset", async () => {
+    const client = await ready();
+    await load(client, usersTable(), await jobFile("users.keep000000.0.jsonl", [row(1, "kept")]));
+    await staged(client, [row(2, "staged")]);
+    expect(await client.query("SELECT id FROM shop_data_staging.users")).toEqual([{ id: 2n }]);
+    expect(await client.query("SELECT id FROM shop_data.users")).toEqual([{ id: 1n }]);
+    // a second package empties staging first; no `_dlt_version` in staging
+    await staged(client, [row(3, "next")]);
+    expect(await client.query("SELECT id FROM shop_data_staging.users")).toEqual([{ id: 3n }]);
+    const stagingTables = await client.query(
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = 'shop_data_staging' ORDER BY 1",
+    );
+    expect(stagingTables).toEqual([{ table_name: "users" }]);
+  });
+
+  it("should run a follow-up job's statements in one transaction", async () => {
+    const client = await ready();
+    await load(client, usersTable(), await jobFile("users.keep000000.0.jsonl", [row(1, "old")]));
+    await staged(client, [row(2, "new")]);
+    const file = await followup(client, replaceChain);
+    await (await client.createLoadJob(replaceUsers(), file, LOAD_ID)).run();
+    expect(await client.query("SELECT id, name FROM shop_data.users")).toEqual([{ id: 2n, name: "new" }]);
+  });
+
+  it("should roll the whole follow-up back when a statement fails", async () => {
+    const client = await ready();
+    await load(client, usersTable(), await jobFile("users.keep000000.0.jsonl", [row(1, "old")]));
+    const file = await jobFile(
+      "users.f0ba000000.0.sql",
+      'DELETE FROM "shop_data"."users"\nINSERT INTO "shop_data"."users" ("id") VALUES (NULL)',
+    );
+    await expect((await client.createLoadJob(replaceUsers(), file, LOAD_ID)).run()).rejects.toMatchObject({
+      retryable: false,
+      message: expect.stringMatching(/users\.f0ba000000\.0\.sql.*keep their previous rows/),
+    });
+    expect(await client.query("SELECT id, name FROM shop_data.users")).toEqual([{ id: 1n, name: "old" }]);
+  });
+
+  it("should load nothing from an empty job file", async () => {
+    const client = await ready();
+    const path = join(dir, "users.empty00000.0.jsonl");
+    await writeFile(path, "");
+    await load(client, usersTable(), {
+      path,
+      fileName: "users.empty00000.0.jsonl",
+      parsed: parseJobFileName("users.empty00000.0.jsonl"),
+    });
+    expect(await client.query("SELECT count(*)::INT AS n FROM shop_data.users")).toEqual([{ n: 0 }]);
+  });
+
+  it("should refuse a follow-up that the chain's hints do not allow", async () => {
+    const client = await ready();
+    const chain: TableChain = { ...replaceChain, disposition: { kind: "merge", strategy: "scd2" } };
+    await expect(client.createTableChainFollowupJobs(chain, LOAD_ID)).rejects.toMatchObject({
+      retryable: false,
+      message: expect.stringMatching(/scd2 table has no `x-valid-from` column/),
+    });
+  });
+
+  it("should accept only strategies DuckDB supports as `replaceStrategy`", () => {
+    expect(duckdb({ replaceStrategy: "insert-from-staging" }).replaceStrategy).toBe("insert-from-staging");
+    expect(duckdb().replaceStrategy).toBeUndefined();
+    expect(() => duckdb({ replaceStrategy: "clone" as never })).toThrow(
+      /Option `replaceStrategy` is "clone"/,
+    );
   });
 });
 

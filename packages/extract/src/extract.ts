@@ -1,15 +1,18 @@
 /**
- * The extract stage: runs resources and streams their items into an extracted load package
- * (`normalize/extracted/<load_id>/`): one typed-jsonl file per table (rotated by item count), the
- * schema with the resources' table hints, and the package state.
+ * The extract stage: runs resources (or a source) and streams their items into an extracted load
+ * package (`normalize/extracted/<load_id>/`): typed-jsonl files per table (rotated by item count),
+ * the schema with the resources' table hints, the package state, and — when the caller says the
+ * pipeline state changed — the `_dlt_pipeline_state` row, so data and cursors commit together.
+ *
+ * State: the caller passes the `sources` object of its pipeline state document (a copy). Resources
+ * read and write it through {@link current} and their incrementals while they run; the caller keeps
+ * the copy only when extract succeeds. The result says whether the source's state changed.
  */
 import { closeSync, openSync, writeSync } from "node:fs";
 import {
-  type ColumnSchema,
   createLoadId,
   ExtractError,
   formatJobFileName,
-  isTsdltError,
   type LoadPackage,
   type LoadPackageStateDoc,
   type Logger,
@@ -19,17 +22,27 @@ import {
   PIPELINE_STATE_TABLE_NAME,
   pipelineStateTable,
   type Schema,
+  type SourceState,
   silentLogger,
   type TableSchema,
+  toTypedJson,
 } from "@tsdlt/core";
+import { describe } from "./cursor.js";
+import { DEFAULT_MAX_PARALLEL_ITEMS, Engine, type PipeNode } from "./engine.js";
+import { hintConflict, tableSchemaFromHints } from "./hints.js";
 import { encodeItems } from "./item-encoder.js";
-import type { ColumnsHint, DltResource } from "./resource.js";
+import type { DltResource } from "./resource.js";
+import type { DltSource } from "./source.js";
 
 /** Default number of items buffered per table before a write (dlt's `buffer_max_items`). */
 export const DEFAULT_BUFFER_MAX_ITEMS = 5000;
 
 /** Options of {@link extractResources}. */
 export interface ExtractOptions {
+  /**
+   * The resources to extract. Selected ones are written; unselected ones run only when they feed a
+   * selected transformer. Transformers find their parent here by name (else use their own `dataFrom`).
+   */
   readonly resources: readonly DltResource[];
   /** The schema the resources write into; table hints are merged into it (mutated). */
   readonly schema: Schema;
@@ -39,8 +52,16 @@ export interface ExtractOptions {
   readonly storage: PackageStorage;
   readonly loadId?: string;
   /**
-   * Called after all resources finished; returns the `_dlt_pipeline_state` row to store with the
-   * package when the pipeline state changed, or undefined.
+   * `state.sources` of the pipeline state document, mutated in place while resources run (user
+   * state, incremental cursors). Pass a copy and keep it only when extract succeeds. Omitted: a
+   * throw-away object (incrementals start from their `initialValue`).
+   */
+  readonly sources?: Record<string, SourceState>;
+  /** Key of the resources' source in {@link ExtractOptions.sources}. @default `schema.name` */
+  readonly sourceName?: string;
+  /**
+   * Called after all resources finished, when the state holds this run's changes; returns the
+   * `_dlt_pipeline_state` row to store with the package, or undefined when the state did not change.
    */
   readonly stateRow?: () => Record<string, unknown> | undefined;
   /** Extra fields for `load_package_state.json`. */
@@ -48,7 +69,14 @@ export interface ExtractOptions {
   readonly bufferMaxItems?: number;
   /** Start a new file after this many items per table. @default no rotation */
   readonly fileMaxItems?: number;
+  /** Most deferred calls / async transformer calls running at once. @default {@link DEFAULT_MAX_PARALLEL_ITEMS} */
+  readonly maxParallelItems?: number;
   readonly logger?: Logger;
+}
+
+/** Options of {@link extractSource}: {@link ExtractOptions} with a source instead of resources. */
+export interface ExtractSourceOptions extends Omit<ExtractOptions, "resources" | "sourceName"> {
+  readonly source: DltSource;
 }
 
 /** What one extract produced. */
@@ -58,8 +86,14 @@ export interface ExtractResult {
   readonly package: LoadPackage;
   /** Items written per table. */
   readonly itemCounts: Record<string, number>;
-  /** Resources that ran. */
+  /** Resources that were extracted (the selected ones), in order. */
   readonly resourceNames: readonly string[];
+  /** Tables each extracted resource wrote or declared. */
+  readonly resourceTables: Readonly<Record<string, readonly string[]>>;
+  /** Key of the source in the state (`sources[sourceName]`). */
+  readonly sourceName: string;
+  /** True when `sources[sourceName]` differs from what it was before the extract. */
+  readonly stateChanged: boolean;
 }
 
 /** Buffered writer of one table's typed-jsonl files. */
@@ -71,6 +105,8 @@ class TableWriter {
   #buffer: unknown[] = [];
   #fd: number | undefined;
   #itemsInFile = 0;
+  /** The resource that wrote last (named in encoding errors). */
+  #resource = "";
   count = 0;
 
   constructor(table: string, pkg: LoadPackage, bufferMaxItems: number, fileMaxItems: number) {
@@ -81,6 +117,7 @@ class TableWriter {
   }
 
   write(items: readonly unknown[], resourceName: string): void {
+    this.#resource = resourceName;
     for (const item of items) {
       this.#buffer.push(item);
       this.count++;
@@ -88,14 +125,13 @@ class TableWriter {
         this.#buffer.length >= this.#bufferMaxItems ||
         this.#itemsInFile + this.#buffer.length >= this.#fileMaxItems
       ) {
-        this.flush(resourceName);
+        this.flush();
       }
     }
   }
 
-  flush(resourceName: string): void {
-    if (this.#buffer.length === 0) return;
-    const line = `${encodeItems(this.#buffer, this.table, resourceName)}\n`;
+  /** Opens the current file, creating it when none is open; returns its descriptor. */
+  #open(): number {
     if (this.#fd === undefined) {
       const name = formatJobFileName({
         tableName: this.table,
@@ -106,7 +142,21 @@ class TableWriter {
       });
       this.#fd = openSync(this.#pkg.jobPath("new_jobs", name), "w");
     }
-    writeSync(this.#fd, line);
+    return this.#fd;
+  }
+
+  /**
+   * Writes an empty job file when the table received no items, so that loading a `replace` table
+   * with no new rows still empties it (dlt's `_write_empty_files`).
+   */
+  writeEmptyFileIfNoItems(): void {
+    if (this.count === 0) this.#open();
+  }
+
+  flush(): void {
+    if (this.#buffer.length === 0) return;
+    const line = `${encodeItems(this.#buffer, this.table, this.#resource)}\n`;
+    writeSync(this.#open(), line);
     this.#itemsInFile += this.#buffer.length;
     this.#buffer = [];
     if (this.#itemsInFile >= this.#fileMaxItems) this.close();
@@ -119,66 +169,58 @@ class TableWriter {
   }
 }
 
-/** Normalizes a columns hint into named, normalized column schemas. */
-function columnsFromHint(
-  hint: ColumnsHint | undefined,
-  naming: NamingConvention,
-): Record<string, ColumnSchema> {
-  const out: Record<string, ColumnSchema> = {};
-  if (!hint) return out;
-  const list = Array.isArray(hint)
-    ? (hint as readonly (ColumnSchema & { name: string })[])
-    : Object.entries(hint as Record<string, ColumnSchema>).map(([name, c]) => ({ ...c, name }));
-  for (const column of list) {
-    const name = naming.normalizePath(column.name);
-    out[name] = { ...column, name };
-  }
-  return out;
-}
-
-function keyList(key: string | readonly string[] | undefined): readonly string[] {
-  if (key === undefined) return [];
-  return typeof key === "string" ? [key] : key;
-}
-
-/** The table hint a resource contributes to the schema for `table`. */
-function tableHint(resource: DltResource, table: string, naming: NamingConvention): TableSchema {
-  const { hints } = resource;
-  const columns = columnsFromHint(hints.columns, naming);
-  for (const key of keyList(hints.primaryKey)) {
-    const name = naming.normalizePath(key);
-    columns[name] = { name, ...columns[name], primary_key: true, nullable: false };
-  }
-  for (const key of keyList(hints.mergeKey)) {
-    const name = naming.normalizePath(key);
-    columns[name] = { name, ...columns[name], merge_key: true };
-  }
-  const partial: TableSchema = {
-    name: table,
-    columns,
-    write_disposition: hints.writeDisposition ?? "append",
-    resource: resource.name,
-  };
-  if (hints.maxTableNesting !== undefined) partial["x-normalizer"] = { max_nesting: hints.maxTableNesting };
-  return partial;
+function snapshot(value: unknown): string {
+  return value === undefined ? "" : toTypedJson(value);
 }
 
 /**
- * Runs `resources` one after another and writes their items into a new extracted package. On
- * failure nothing is committed: the temporary package is removed and the error is rethrown
- * (wrapped in an {@link ExtractError} naming the resource when it came from user code).
+ * Applies a source's schema-level options to `schema`: `maxTableNesting` → normalizer config
+ * `max_nesting`, `rootKey` → `root_key_propagation`, `schemaContract` → `settings.schema_contract`.
+ */
+export function applySourceSettings(source: DltSource, schema: Schema): void {
+  if (source.maxTableNesting !== undefined || source.rootKey !== undefined) {
+    const config = { ...schema.normalizers.json.config };
+    if (source.maxTableNesting !== undefined) config.max_nesting = source.maxTableNesting;
+    if (source.rootKey !== undefined) config.root_key_propagation = source.rootKey;
+    schema.normalizers.json = { ...schema.normalizers.json, config };
+  }
+  if (source.schemaContract !== undefined) schema.settings.schema_contract = source.schemaContract;
+}
+
+/**
+ * Extracts a {@link DltSource}: waits for an async source function, applies the source's schema
+ * options to `schema` (which should be the schema named {@link DltSource.name}), and extracts its
+ * resources with the state kept under `sources[source.name]`.
+ */
+export async function extractSource(options: ExtractSourceOptions): Promise<ExtractResult> {
+  const { source, ...rest } = options;
+  await source.resolve();
+  applySourceSettings(source, options.schema);
+  return extractResources({ ...rest, resources: Object.values(source.resources), sourceName: source.name });
+}
+
+/**
+ * Runs `resources` and writes their items into a new extracted package. On failure nothing is
+ * committed: the temporary package is removed and the error is rethrown (an {@link ExtractError}
+ * naming the resource; user errors are wrapped with code `EXTRACT_RESOURCE_FAILED`). The `sources`
+ * state object has been mutated by then: discard it.
  */
 export async function extractResources(options: ExtractOptions): Promise<ExtractResult> {
   const logger = options.logger ?? silentLogger;
   const loadId = options.loadId ?? createLoadId();
   const { naming, schema, storage } = options;
-  const pkg = storage.createTempPackage(loadId);
+  const sources = options.sources ?? {};
+  const sourceName = options.sourceName ?? schema.name;
+  const before = snapshot(sources[sourceName]);
   const writers = new Map<string, TableWriter>();
   const bufferMaxItems = options.bufferMaxItems ?? DEFAULT_BUFFER_MAX_ITEMS;
   const fileMaxItems = options.fileMaxItems ?? Number.POSITIVE_INFINITY;
-  const hinted = new Set<string>();
+  /** Per table: the resource that first declared it in this extract and its hints. */
+  const declared = new Map<string, { resource: string; table: TableSchema }>();
+  /** Per node: tables it declared. */
+  const nodeTables = new Map<PipeNode, Set<string>>();
 
-  const writerFor = (table: string): TableWriter => {
+  const writerFor = (table: string, pkg: LoadPackage): TableWriter => {
     let writer = writers.get(table);
     if (!writer) {
       writer = new TableWriter(table, pkg, bufferMaxItems, fileMaxItems);
@@ -187,50 +229,116 @@ export async function extractResources(options: ExtractOptions): Promise<Extract
     return writer;
   };
 
-  try {
-    const resources = options.resources.filter((r) => r.selected);
-    for (const resource of resources) {
-      const staticName = resource.hints.tableName;
-      if (typeof staticName !== "function") {
-        const table = naming.normalizeTablesPath(staticName ?? resource.name);
-        schema.updateTable(tableHint(resource, table, naming));
-        hinted.add(table);
-      }
-      logger.debug(`extracting resource ${resource.name}`);
-      try {
-        for await (const page of resource.pages()) {
-          if (typeof staticName === "function") {
-            for (const item of page) {
-              const table = naming.normalizeTablesPath(staticName(item as Record<string, unknown>));
-              if (!hinted.has(table)) {
-                schema.updateTable(tableHint(resource, table, naming));
-                hinted.add(table);
-              }
-              writerFor(table).write([item], resource.name);
-            }
-          } else {
-            writerFor(naming.normalizeTablesPath(staticName ?? resource.name)).write(page, resource.name);
-          }
-        }
-        for (const writer of writers.values()) writer.flush(resource.name);
-      } catch (error) {
-        // Our own errors (unstorable data, a consumed generator) already name the resource; anything
-        // else came from user code, tsdlt errors raised inside the generator included.
-        if (error instanceof ExtractError || (isTsdltError(error) && error.name === "ExtractError"))
-          throw error;
+  const declare = (node: PipeNode, table: string): void => {
+    let tables = nodeTables.get(node);
+    if (tables === undefined) {
+      tables = new Set();
+      nodeTables.set(node, tables);
+    }
+    if (tables.has(table)) return;
+    const resource = node.resource;
+    const hint = tableSchemaFromHints(
+      resource.hints,
+      table,
+      resource.name,
+      naming,
+      node.incremental?.cursorColumn,
+    );
+    const first = declared.get(table);
+    if (first !== undefined && first.resource !== resource.name) {
+      const conflict = hintConflict(first.table, hint);
+      if (conflict !== undefined) {
+        const [what, a, b] = conflict;
         throw new ExtractError(
-          `Resource \`${resource.name}\` failed while it was extracted: ${(error as Error)?.message ?? String(error)}`,
-          { code: "EXTRACT_RESOURCE_FAILED", cause: error },
+          `Resources \`${first.resource}\` and \`${resource.name}\` both load table \`${table}\` with different hints: ${what} is ${a} in \`${first.resource}\` but ${b} in \`${resource.name}\`. Give them the same hints or different table names (tableName).`,
+          { code: "INVALID_ARGUMENT", table },
         );
       }
+    } else if (first === undefined) {
+      declared.set(table, { resource: resource.name, table: hint });
     }
+    tables.add(table);
+    schema.updateTable(hint);
+  };
 
+  const tableOf = (node: PipeNode, item: unknown): string => {
+    const hint = node.resource.hints.tableName;
+    if (typeof hint !== "function") return naming.normalizeTablesPath(hint ?? node.resource.name);
+    if (item === null || typeof item !== "object" || Array.isArray(item)) {
+      throw new ExtractError(
+        `Resource \`${node.resource.name}\` yielded ${describe(item)} as an item, but its tableName function needs objects to pick a table. Yield objects (rows), or pages (arrays) of objects.`,
+        { code: "EXTRACT_INVALID_DATA" },
+      );
+    }
+    const name = hint(item as Record<string, unknown>);
+    if (typeof name !== "string" || name === "") {
+      throw new ExtractError(
+        `Resource \`${node.resource.name}\`: its tableName function returned ${describe(name)} for ${describe(item)}; it must return a table name.`,
+        { code: "EXTRACT_INVALID_DATA" },
+      );
+    }
+    return naming.normalizeTablesPath(name);
+  };
+
+  const pkg = storage.createTempPackage(loadId);
+  const engine = new Engine({
+    state: { sources, sourceName, persistent: true },
+    logger,
+    maxParallelItems: options.maxParallelItems ?? DEFAULT_MAX_PARALLEL_ITEMS,
+    hooks: {
+      write(node, page) {
+        const name = node.resource.name;
+        if (typeof node.resource.hints.tableName !== "function") {
+          const table = tableOf(node, undefined);
+          declare(node, table);
+          writerFor(table, pkg).write(page, name);
+          return;
+        }
+        for (const item of page) {
+          const table = tableOf(node, item);
+          declare(node, table);
+          writerFor(table, pkg).write([item], name);
+        }
+      },
+      incrementalBound(node) {
+        // the cursor column of tables declared before the incremental was bound gets its hint now
+        const column = node.incremental?.cursorColumn;
+        const tables = nodeTables.get(node);
+        if (column === undefined || tables === undefined) return;
+        const name = naming.normalizePath(column);
+        for (const table of tables) {
+          schema.updateTable({ name: table, columns: { [name]: { name, incremental: true } } });
+        }
+      },
+    },
+  });
+
+  try {
+    engine.plan(options.resources);
+    const extracted = engine.writingNodes;
+    // static tables are declared up front: a resource that yields nothing still hints its table
+    for (const node of extracted) {
+      if (typeof node.resource.hints.tableName !== "function") declare(node, tableOf(node, undefined));
+    }
+    for (const node of extracted) logger.debug(`extracting resource ${node.resource.name}`);
+    await engine.run();
+    for (const writer of writers.values()) writer.flush();
+    // a replace resource that yielded nothing still replaces its table's rows (with none), but only
+    // for tables that already hold data; new tables are not created empty
+    for (const node of extracted) {
+      if (typeof node.resource.hints.tableName === "function") continue;
+      const table = tableOf(node, undefined);
+      const stored = schema.getTable(table);
+      if (stored?.write_disposition === "replace" && stored["x-normalizer"]?.["seen-data"] === true) {
+        writerFor(table, pkg).writeEmptyFileIfNoItems();
+      }
+    }
     const stateRow = options.stateRow?.();
     if (stateRow) {
       schema.updateTable(pipelineStateTable());
-      const writer = writerFor(PIPELINE_STATE_TABLE_NAME);
+      const writer = writerFor(PIPELINE_STATE_TABLE_NAME, pkg);
       writer.write([stateRow], PIPELINE_STATE_TABLE_NAME);
-      writer.flush(PIPELINE_STATE_TABLE_NAME);
+      writer.flush();
     }
     for (const writer of writers.values()) writer.close();
 
@@ -240,7 +348,17 @@ export async function extractResources(options: ExtractOptions): Promise<Extract
     const committed = storage.commitPackage(pkg, "extracted");
     const itemCounts: Record<string, number> = {};
     for (const [table, writer] of writers) itemCounts[table] = writer.count;
-    return { loadId, package: committed, itemCounts, resourceNames: resources.map((r) => r.name) };
+    const resourceTables: Record<string, readonly string[]> = {};
+    for (const node of extracted) resourceTables[node.resource.name] = [...(nodeTables.get(node) ?? [])];
+    return {
+      loadId,
+      package: committed,
+      itemCounts,
+      resourceNames: extracted.map((n) => n.resource.name),
+      resourceTables,
+      sourceName,
+      stateChanged: snapshot(sources[sourceName]) !== before,
+    };
   } catch (error) {
     for (const writer of writers.values()) writer.close();
     storage.discardTempPackage(pkg);

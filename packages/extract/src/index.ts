@@ -1,11 +1,50 @@
-export type { ExtractOptions, ExtractResult } from "./extract.js";
-export { DEFAULT_BUFFER_MAX_ITEMS, extractResources } from "./extract.js";
-export { encodeItems } from "./item-encoder.js";
+/**
+ * @tsdlt/extract — resources, transformers, sources and incremental cursors, and the extract stage
+ * that runs them into extracted load packages.
+ */
+export type { Current } from "./context.js";
+export { current } from "./context.js";
+export { Deferred, defer, isDeferred } from "./defer.js";
+export { DEFAULT_MAX_PARALLEL_ITEMS } from "./engine.js";
+export type { ExtractOptions, ExtractResult, ExtractSourceOptions } from "./extract.js";
+export { applySourceSettings, DEFAULT_BUFFER_MAX_ITEMS, extractResources, extractSource } from "./extract.js";
 export type {
   ColumnsHint,
-  ResourceData,
+  MergeDispositionOptions,
+  PlainDispositionOptions,
+  ReplaceDispositionOptions,
   ResourceHints,
-  ResourceOptions,
   TableNameHint,
+  WriteDispositionHint,
+} from "./hints.js";
+export { DEFAULT_VALIDITY_COLUMN_NAMES } from "./hints.js";
+export type {
+  BoundaryOverflowPolicy,
+  IncrementalColumnState,
+  IncrementalOptions,
+  IncrementalRange,
+  LastValueFunc,
+  LastValueFunction,
+  OnCursorValueMissing,
+  RowOrder,
+} from "./incremental.js";
+export {
+  BOUNDARY_OVERFLOW_POLICIES,
+  DEFAULT_MAX_UNIQUE_HASHES,
+  Incremental,
+  incremental,
+  isIncremental,
+  ON_CURSOR_VALUE_MISSING,
+} from "./incremental.js";
+export { encodeItems } from "./item-encoder.js";
+export type {
+  LimitOptions,
+  ResourceData,
+  ResourceFunction,
+  ResourceOptions,
+  TransformerFunction,
+  TransformerOptions,
 } from "./resource.js";
-export { DltResource, isResource, resource } from "./resource.js";
+export { DltResource, isResource, resource, transformer } from "./resource.js";
+export type { SourceFactory, SourceOptions } from "./source.js";
+export { DltSource, isSource, source } from "./source.js";

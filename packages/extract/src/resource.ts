@@ -1,46 +1,107 @@
 /**
  * Resources: named, hinted producers of items. Anything iterable can be a resource: arrays,
  * iterables, sync and async generators (and functions returning them), yielding items or pages
- * (arrays) of items.
+ * (arrays) of items. Transformers are resources fed by the items of another resource.
+ *
+ * Resources are immutable: `applyHints`, `withName`, `addMap`, `addFilter`, `addYieldMap`,
+ * `addLimit`, `selectTables`, `bind` and `pipe` return a new resource and leave the original as it
+ * was (so `pipeline.run(res.addLimit(10))`, not `res.addLimit(10); pipeline.run(res)`).
  */
-import type { ColumnSchema, WriteDisposition } from "@tsdlt/core";
-import { ExtractError, WRITE_DISPOSITIONS } from "@tsdlt/core";
+import { ExtractError } from "@tsdlt/core";
+import { isDeferredFunction } from "./defer.js";
+import { iterateResource } from "./engine.js";
+import {
+  type ColumnsHint,
+  dispositionOf,
+  RESOURCE_HINT_KEYS,
+  type ResourceHints,
+  type TableNameHint,
+  validateHints,
+} from "./hints.js";
+import { type Incremental, isIncremental } from "./incremental.js";
 
-/** Column hints: a map of column name → partial column schema, or a list of named columns. */
-export type ColumnsHint = Record<string, ColumnSchema> | readonly (ColumnSchema & { name: string })[];
+export type { ColumnsHint, ResourceHints, TableNameHint };
 
-/** A value or a function computing it from an item (dynamic hints). */
-export type TableNameHint = string | ((item: Record<string, unknown>) => string);
+/** A function producing a resource's data; called by extract (with the arguments given to `bind`). */
+// biome-ignore lint/suspicious/noExplicitAny: resource functions take any parameters (incremental defaults, bound arguments)
+export type ResourceFunction = (...args: any[]) => unknown;
 
-/** Table hints of a resource (user input, camelCase). */
-export interface ResourceHints {
-  /** Table to load into. Default: the resource name. */
-  readonly tableName?: TableNameHint | undefined;
-  /** @default "append" */
-  readonly writeDisposition?: WriteDisposition | undefined;
-  readonly primaryKey?: string | readonly string[] | undefined;
-  readonly mergeKey?: string | readonly string[] | undefined;
-  readonly columns?: ColumnsHint | undefined;
-  /** Nesting budget for this resource's tables (0 → nested values become json columns). */
-  readonly maxTableNesting?: number | undefined;
-}
-
-/** Options of {@link resource}. */
-export interface ResourceOptions extends ResourceHints {
-  /** Resource name; default the function name, else `content`. */
-  readonly name?: string | undefined;
-  /** Whether the resource is extracted when its source runs. @default true */
-  readonly selected?: boolean | undefined;
-}
+/** An item flowing through resource steps: whatever the resource yields. */
+// biome-ignore lint/suspicious/noExplicitAny: steps see the resource's items untyped, as in dlt
+type Item = any;
 
 /** What a resource can be built from. */
 export type ResourceData =
   | Iterable<unknown>
   | AsyncIterable<unknown>
-  | (() => Iterable<unknown> | AsyncIterable<unknown> | Promise<unknown>)
+  | ResourceFunction
   | Record<string, unknown>;
 
+/**
+ * A transformer function: receives what its parent yielded (one item, or a page as an array) and
+ * returns or yields items, pages, promises or {@link defer}red calls.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: the parent's items are whatever it yields
+export type TransformerFunction = (items: any, ...args: any[]) => unknown;
+
+/** Options of {@link resource}. */
+export interface ResourceOptions extends ResourceHints {
+  /** Resource name; default the function name, else `content`. It names the resource's state and default table. */
+  readonly name?: string | undefined;
+  /** Whether the resource is extracted when its source runs. @default true */
+  readonly selected?: boolean | undefined;
+  /** Run this resource concurrently with the other resources of the extract. @default false */
+  readonly parallelized?: boolean | undefined;
+  /**
+   * An incremental cursor (see {@link incremental}) filtering this resource's items. It takes
+   * precedence over an incremental declared as a default parameter of the resource function.
+   */
+  readonly incremental?: Incremental<unknown> | undefined;
+}
+
+/** Options of {@link transformer}. */
+export interface TransformerOptions extends ResourceOptions {
+  /** The resource (or data) whose items feed the transformer. Bind later with `parent.pipe(t)`. */
+  readonly dataFrom?: DltResource | ResourceData | undefined;
+}
+
+/** Options of {@link DltResource.addLimit}. */
+export interface LimitOptions {
+  /** Stop after this many yields (pages), or rows with `countRows`. 0 → nothing is extracted. */
+  readonly maxItems?: number | undefined;
+  /** Stop after this many seconds since the resource started. */
+  readonly maxTime?: number | undefined;
+  /** Count rows instead of yields; the last page is not trimmed. @default false */
+  readonly countRows?: boolean | undefined;
+}
+
+/** A step applied to every item of a resource, in the order added. @internal */
+export type ResourceStep =
+  | { readonly kind: "map"; readonly fn: (item: unknown) => unknown }
+  | { readonly kind: "filter"; readonly fn: (item: unknown) => unknown }
+  | { readonly kind: "yieldMap"; readonly fn: (item: unknown) => unknown }
+  | { readonly kind: "selectTables"; readonly names: ReadonlySet<string> };
+
+/** Everything that defines a resource. @internal */
+export interface ResourceSpec {
+  readonly name: string;
+  readonly hints: Readonly<ResourceHints>;
+  readonly selected: boolean;
+  readonly parallelized: boolean;
+  readonly incremental: Incremental<unknown> | undefined;
+  /** Data or function of a plain resource. */
+  readonly data: ResourceData | undefined;
+  /** Function of a transformer. */
+  readonly transform: TransformerFunction | undefined;
+  /** Parent of a transformer (undefined while unbound). */
+  readonly parent: DltResource | undefined;
+  readonly steps: readonly ResourceStep[];
+  readonly limit: LimitOptions | undefined;
+  readonly args: readonly unknown[] | undefined;
+}
+
 const RESOURCE_BRAND: unique symbol = Symbol.for("tsdlt.resource");
+const specs = new WeakMap<DltResource, ResourceSpec>();
 
 /**
  * One-shot iterators (generator objects) already iterated by any resource. Kept per iterator, not per
@@ -49,95 +110,303 @@ const RESOURCE_BRAND: unique symbol = Symbol.for("tsdlt.resource");
  */
 const consumedIterators = new WeakSet<object>();
 
-/** A named producer of items with table hints. Create with {@link resource}. */
-export class DltResource {
-  readonly name: string;
-  readonly hints: ResourceHints;
-  readonly selected: boolean;
-  readonly #data: ResourceData;
+/** @internal The spec of `resource`. */
+export function specOf(resource: DltResource): ResourceSpec {
+  const spec = specs.get(resource);
+  if (spec === undefined) throw new ExtractError("Not a resource created by this copy of @tsdlt/extract.");
+  return spec;
+}
 
-  constructor(data: ResourceData, options: ResourceOptions = {}) {
-    this.#data = data;
-    this.name = options.name ?? defaultResourceName(data);
-    if (typeof this.name !== "string" || this.name.trim() === "") {
-      throw new ExtractError("A resource needs a non-empty `name`.", { code: "INVALID_ARGUMENT" });
-    }
-    const { name: _name, selected, ...hints } = options;
-    if (hints.writeDisposition !== undefined && !WRITE_DISPOSITIONS.includes(hints.writeDisposition)) {
-      throw new ExtractError(
-        `Resource \`${this.name}\` has writeDisposition ${JSON.stringify(hints.writeDisposition)}; expected one of ${WRITE_DISPOSITIONS.join(", ")}.`,
-        { code: "INVALID_ARGUMENT" },
-      );
-    }
-    this.hints = Object.freeze({ ...hints });
-    this.selected = selected ?? true;
-    Object.defineProperty(this, RESOURCE_BRAND, { value: true });
+/** @internal Marks a one-shot iterator as consumed; throws when it already was. */
+export function claimIterator(resourceName: string, data: object): void {
+  if (!isOneShot(data)) return;
+  if (consumedIterators.has(data)) {
+    throw new ExtractError(
+      `Resource \`${resourceName}\` wraps a generator that was already iterated. Pass a generator function instead of a generator object to extract it again.`,
+      { code: "INVALID_ARGUMENT" },
+    );
   }
+  consumedIterators.add(data);
+}
 
-  /** A copy of this resource with hints replaced where given. */
-  applyHints(hints: ResourceHints): DltResource {
-    return new DltResource(this.#data, {
-      ...this.hints,
-      ...stripUndefined(hints),
-      name: this.name,
-      selected: this.selected,
-    });
-  }
+function preview(value: unknown): string {
+  const text = typeof value === "string" ? JSON.stringify(value) : String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
 
-  /** A copy of this resource under another name. */
-  withName(name: string): DltResource {
-    return new DltResource(this.#data, { ...this.hints, name, selected: this.selected });
-  }
-
-  /**
-   * Iterates the items of the resource as pages (arrays). Single items become one-element pages.
-   * A one-shot iterator (a generator object) can be iterated once only.
-   */
-  async *pages(): AsyncGenerator<unknown[]> {
-    let data: unknown = this.#data;
-    if (typeof data === "function") data = await (data as () => unknown)();
-    if (isAsyncIterable(data) || isIterable(data)) {
-      if (isOneShot(data)) {
-        if (consumedIterators.has(data)) {
-          throw new ExtractError(
-            `Resource \`${this.name}\` wraps a generator that was already iterated. Pass a generator function instead of a generator object to extract it again.`,
-            { code: "INVALID_ARGUMENT" },
-          );
-        }
-        consumedIterators.add(data);
-      }
-      if (Array.isArray(data)) {
-        yield* chunkArray(data);
-        return;
-      }
-      for await (const value of data as AsyncIterable<unknown>) {
-        if (Array.isArray(value)) yield value;
-        else if (value !== undefined) yield [value];
-      }
-      return;
-    }
-    if (data !== undefined && data !== null) yield [data];
+function scalarKind(value: unknown): string | undefined {
+  switch (typeof value) {
+    case "string":
+    case "number":
+    case "boolean":
+    case "bigint":
+    case "symbol":
+      return `a ${typeof value}`;
+    default:
+      return undefined;
   }
 }
 
-/** Arrays given directly are paged, so a huge array is not copied at once; nested arrays are pages. */
-function* chunkArray(data: readonly unknown[]): Generator<unknown[]> {
-  const size = 1000;
-  let page: unknown[] = [];
-  for (const value of data) {
-    if (Array.isArray(value)) {
-      if (page.length) yield page;
-      page = [];
-      yield value;
-    } else if (value !== undefined) {
-      page.push(value);
-      if (page.length >= size) {
-        yield page;
-        page = [];
+/**
+ * @internal Throws when `value` cannot be a resource's data (a string, number, ...), naming the
+ * resource and, for functions, that the function returned it.
+ */
+export function assertResourceData(resourceName: string, value: unknown, returned: boolean): void {
+  const kind = scalarKind(value);
+  if (kind === undefined) return;
+  const hint =
+    typeof value === "string"
+      ? " If it is JSON text, parse it first (e.g. `await response.json()`)."
+      : " Wrap single values in an object, e.g. `{ value: 42 }`.";
+  throw new ExtractError(
+    `Resource \`${resourceName}\` ${returned ? "returned" : "was given"} ${kind} (${preview(value)}) as its data. A resource needs objects (rows), an array (page) of objects, or an (async) iterable or generator of them.${hint}`,
+    { code: "EXTRACT_INVALID_DATA" },
+  );
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function isEmptyHint(value: unknown): boolean {
+  if (value === "") return true;
+  if (Array.isArray(value)) return value.length === 0;
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    Object.getPrototypeOf(value) === Object.prototype &&
+    Object.keys(value).length === 0
+  );
+}
+
+function pickHints(options: ResourceOptions): ResourceHints {
+  const hints: Record<string, unknown> = {};
+  for (const key of RESOURCE_HINT_KEYS) {
+    const value = options[key];
+    if (value !== undefined) hints[key] = value;
+  }
+  return hints as ResourceHints;
+}
+
+/** Merges `columns` hints: later columns update earlier ones by name. */
+function mergeColumns(a: ColumnsHint | undefined, b: ColumnsHint): ColumnsHint {
+  const toRecord = (hint: ColumnsHint | undefined): Record<string, Record<string, unknown>> => {
+    if (!hint) return {};
+    if (Array.isArray(hint)) {
+      return Object.fromEntries(
+        (hint as readonly { name: string }[]).map((c) => [c.name, { ...c } as Record<string, unknown>]),
+      );
+    }
+    return Object.fromEntries(
+      Object.entries(hint as Record<string, object>).map(([k, v]) => [
+        k,
+        { ...v } as Record<string, unknown>,
+      ]),
+    );
+  };
+  const out = toRecord(a);
+  for (const [name, column] of Object.entries(toRecord(b))) out[name] = { ...out[name], ...column };
+  return out as ColumnsHint;
+}
+
+/** A named producer of items with table hints. Create it with {@link resource} or {@link transformer}. */
+export class DltResource {
+  /** The resource name: its state key and default table name. */
+  readonly name: string;
+  /** Table hints (frozen). */
+  readonly hints: Readonly<ResourceHints>;
+  /** Whether the resource is extracted when its source runs. */
+  readonly selected: boolean;
+
+  /** @internal Use {@link resource} or {@link transformer}. */
+  constructor(spec: ResourceSpec) {
+    if (typeof spec.name !== "string" || spec.name.trim() === "") {
+      throw new ExtractError("A resource needs a non-empty `name`.", { code: "INVALID_ARGUMENT" });
+    }
+    validateHints(spec.name, spec.hints);
+    const frozen: ResourceSpec = Object.freeze({ ...spec, hints: Object.freeze({ ...spec.hints }) });
+    specs.set(this, frozen);
+    this.name = frozen.name;
+    this.hints = frozen.hints;
+    this.selected = frozen.selected;
+    Object.defineProperty(this, RESOURCE_BRAND, { value: true });
+  }
+
+  #with(changes: Partial<ResourceSpec>): DltResource {
+    return new DltResource({ ...specOf(this), ...changes });
+  }
+
+  /** True for transformers (resources fed by another resource). */
+  get isTransformer(): boolean {
+    return specOf(this).transform !== undefined;
+  }
+
+  /** The parent of a transformer, if bound. */
+  get parent(): DltResource | undefined {
+    return specOf(this).parent;
+  }
+
+  /** Whether the resource runs concurrently with the other resources of an extract. */
+  get parallelized(): boolean {
+    return specOf(this).parallelized;
+  }
+
+  /** The incremental given as an option (a template; each run binds a copy). */
+  get incremental(): Incremental<unknown> | undefined {
+    return specOf(this).incremental;
+  }
+
+  /** The plain write disposition (`append` when not hinted). */
+  get writeDisposition(): "append" | "replace" | "merge" | "skip" {
+    return dispositionOf(this.hints.writeDisposition);
+  }
+
+  /** The table name hint: a name, a function of the item, or the resource name. */
+  get tableName(): TableNameHint {
+    return this.hints.tableName ?? this.name;
+  }
+
+  /** The limit set by {@link DltResource.addLimit}. */
+  get limit(): LimitOptions | undefined {
+    return specOf(this).limit;
+  }
+
+  /** True when the resource wraps a generator object that was already iterated. */
+  get exhausted(): boolean {
+    const data = specOf(this).data;
+    return typeof data === "object" && data !== null && isOneShot(data) && consumedIterators.has(data);
+  }
+
+  /**
+   * A copy with hints replaced where given: `undefined` keeps a hint, an empty value (`""`, `[]`,
+   * `{}`) removes it, `columns` are merged into the existing columns.
+   */
+  applyHints(
+    hints: ResourceHints & { readonly incremental?: Incremental<unknown> | undefined },
+  ): DltResource {
+    const spec = specOf(this);
+    const next: Record<string, unknown> = { ...spec.hints };
+    for (const [key, value] of Object.entries(stripUndefined(pickHints(hints)))) {
+      if (isEmptyHint(value)) delete next[key];
+      else if (key === "columns") next[key] = mergeColumns(spec.hints.columns, value as ColumnsHint);
+      else next[key] = value;
+    }
+    return this.#with({ hints: next as ResourceHints, incremental: hints.incremental ?? spec.incremental });
+  }
+
+  /** A copy under another name: separate state, and a default table named after it. */
+  withName(name: string): DltResource {
+    return this.#with({ name });
+  }
+
+  /** A copy that is (or is not) selected for extraction. */
+  withSelected(selected: boolean): DltResource {
+    return this.#with({ selected });
+  }
+
+  /** A copy that runs concurrently with the other resources of an extract. */
+  parallelize(): DltResource {
+    return this.#with({ parallelized: true });
+  }
+
+  /** A copy that transforms every item with `fn` (pages are mapped item by item; async allowed). */
+  addMap(fn: (item: Item) => unknown): DltResource {
+    return this.#with({ steps: [...specOf(this).steps, { kind: "map", fn }] });
+  }
+
+  /** A copy that keeps the items for which `fn` returns true (async allowed). */
+  addFilter(fn: (item: Item) => unknown): DltResource {
+    return this.#with({ steps: [...specOf(this).steps, { kind: "filter", fn }] });
+  }
+
+  /** A copy that replaces every item by the 0..n items `fn` returns or yields (an array, iterable or async iterable). */
+  addYieldMap(fn: (item: Item) => unknown): DltResource {
+    return this.#with({ steps: [...specOf(this).steps, { kind: "yieldMap", fn }] });
+  }
+
+  /**
+   * A copy that stops after `maxItems` yields (pages; rows with `countRows`) or `maxTime` seconds.
+   * The yield reaching the limit is still extracted; `0` extracts nothing. Replaces an earlier limit.
+   * Has no effect on transformers (a warning is logged).
+   */
+  addLimit(limit: number | LimitOptions): DltResource {
+    const options: LimitOptions = typeof limit === "number" ? { maxItems: limit } : limit;
+    for (const key of ["maxItems", "maxTime"] as const) {
+      const value = options[key];
+      if (value !== undefined && !(typeof value === "number" && value >= 0)) {
+        throw new ExtractError(`Resource \`${this.name}\`: addLimit ${key} must be a number >= 0.`, {
+          code: "INVALID_ARGUMENT",
+        });
       }
     }
+    return this.#with({ limit: options });
   }
-  if (page.length) yield page;
+
+  /**
+   * A copy that keeps only items going to the given tables (for resources with a `tableName`
+   * function that route items to several tables).
+   */
+  selectTables(...names: string[]): DltResource {
+    return this.#with({ steps: [...specOf(this).steps, { kind: "selectTables", names: new Set(names) }] });
+  }
+
+  /**
+   * A copy whose function is called with `args` (parametrizes a resource or transformer function once).
+   * An {@link Incremental} among the arguments is bound like a default-parameter one.
+   */
+  bind(...args: unknown[]): DltResource {
+    const spec = specOf(this);
+    if (spec.args !== undefined) {
+      throw new ExtractError(
+        `Resource \`${this.name}\` is already parametrized; bind the original resource instead.`,
+        { code: "INVALID_ARGUMENT" },
+      );
+    }
+    if (spec.transform === undefined && typeof spec.data !== "function") {
+      throw new ExtractError(
+        `Resource \`${this.name}\` wraps data, not a function; only resource and transformer functions take arguments.`,
+        { code: "INVALID_ARGUMENT" },
+      );
+    }
+    return this.#with({ args });
+  }
+
+  /**
+   * Feeds this resource's items into `next`: a transformer (returns a copy of it bound to this
+   * resource) or a function (a generator function becomes {@link DltResource.addYieldMap}, any other
+   * function {@link DltResource.addMap}). dlt's `resource | transformer`.
+   */
+  pipe(next: DltResource | ((item: Item) => unknown)): DltResource {
+    if (isResource(next)) {
+      const spec = specOf(next);
+      if (spec.transform === undefined) {
+        throw new ExtractError(
+          `Resource \`${next.name}\` is not a transformer, so \`${this.name}\` cannot be piped into it. Create it with transformer(fn).`,
+          { code: "INVALID_ARGUMENT" },
+        );
+      }
+      return new DltResource({ ...spec, parent: this });
+    }
+    if (typeof next !== "function") {
+      throw new ExtractError(`Resource \`${this.name}\`: pipe() takes a transformer or a function.`, {
+        code: "INVALID_ARGUMENT",
+      });
+    }
+    const kind = next.constructor?.name;
+    return kind === "GeneratorFunction" || kind === "AsyncGeneratorFunction"
+      ? this.addYieldMap(next)
+      : this.addMap(next);
+  }
+
+  /**
+   * Iterates the items of this resource standalone, as pages (arrays): single items become
+   * one-element pages. Runs steps, transformers' parents and incremental filters, with a throw-away
+   * state (incrementals start from `initialValue`). A one-shot iterator (a generator object) can be
+   * iterated once only.
+   */
+  pages(): AsyncGenerator<unknown[]> {
+    return iterateResource(this);
+  }
 }
 
 /** True when `value` is a {@link DltResource} (also from another copy of this package). */
@@ -150,45 +419,124 @@ export function isResource(value: unknown): value is DltResource {
   );
 }
 
+function defaultName(data: unknown): string | undefined {
+  return typeof data === "function" && data.name ? data.name : undefined;
+}
+
 /**
- * Creates a resource from data or a generator function.
+ * Creates a resource from data (an array, iterable, async iterable, generator object or a single
+ * object) or from a function (a generator, async generator or function returning data). Functions
+ * are called by extract, so an {@link incremental} default parameter binds to the resource.
+ * Given a resource, returns a re-hinted copy of it.
  *
  * @example
  * ```ts
  * const users = resource([{ id: 1 }], { name: "users", primaryKey: "id" });
- * const events = resource(async function* events() { yield await fetchPage(1) }, { writeDisposition: "append" });
+ * const issues = resource(
+ *   async function* issues(updatedAt = incremental("updated_at", { initialValue: "1970-01-01T00:00:00Z" })) {
+ *     yield* paginate(URL, { params: { since: updatedAt.lastValue } });
+ *   },
+ *   { writeDisposition: "merge", primaryKey: "id" },
+ * );
  * ```
  */
 export function resource(data: ResourceData | DltResource, options: ResourceOptions = {}): DltResource {
-  if (isResource(data))
-    return options.name ? data.withName(options.name).applyHints(options) : data.applyHints(options);
-  return new DltResource(data, options);
+  if (isResource(data)) {
+    let out = options.name ? data.withName(options.name) : data;
+    out = out.applyHints({ ...options, incremental: options.incremental });
+    if (options.selected !== undefined) out = out.withSelected(options.selected);
+    if (options.parallelized) out = out.parallelize();
+    return out;
+  }
+  const name = options.name ?? defaultName(data) ?? "content";
+  assertResourceData(name, data, false);
+  if (data === null || data === undefined) {
+    throw new ExtractError(
+      `Resource \`${name}\` was given ${String(data)} as its data; pass an array, an iterable or a function.`,
+      { code: "EXTRACT_INVALID_DATA" },
+    );
+  }
+  if (options.incremental !== undefined && !isIncremental(options.incremental)) {
+    throw new ExtractError(
+      `Resource \`${name}\`: the incremental option must be created with incremental("cursor", {...}).`,
+      { code: "INVALID_ARGUMENT" },
+    );
+  }
+  return new DltResource({
+    name,
+    hints: pickHints(options),
+    selected: options.selected ?? true,
+    parallelized: options.parallelized ?? false,
+    incremental: options.incremental,
+    data,
+    transform: undefined,
+    parent: undefined,
+    steps: [],
+    limit: undefined,
+    args: undefined,
+  });
 }
 
-function defaultResourceName(data: ResourceData): string {
-  if (typeof data === "function" && data.name) return data.name;
-  return "content";
+/**
+ * Creates a transformer: a resource whose function receives the items of another resource (what the
+ * parent yielded: one item, or a page as an array) and yields, returns or defers new items. Feed it
+ * with `dataFrom` or `parent.pipe(transformer)`. Async (non-generator) and {@link defer}red functions
+ * run concurrently, at most `maxParallelItems` at a time.
+ *
+ * @example
+ * ```ts
+ * const comments = transformer(
+ *   async function* comments(issues: { number: number }[]) {
+ *     for (const issue of issues) yield await fetchJson(`/issues/${issue.number}/comments`);
+ *   },
+ *   { dataFrom: issues, writeDisposition: "merge", primaryKey: "id" },
+ * );
+ * ```
+ */
+export function transformer(fn: TransformerFunction, options: TransformerOptions = {}): DltResource {
+  if (typeof fn !== "function") {
+    throw new ExtractError(
+      `A transformer needs a function as its first argument${isResource(fn) ? "; pass the parent resource as `dataFrom`" : ""}.`,
+      { code: "INVALID_ARGUMENT" },
+    );
+  }
+  const name = options.name ?? defaultName(fn) ?? "transformer";
+  const { dataFrom } = options;
+  let parent: DltResource | undefined;
+  if (dataFrom !== undefined) {
+    parent = isResource(dataFrom)
+      ? dataFrom
+      : resource(dataFrom as ResourceData, { name: `${name}_data`, selected: false });
+  }
+  if (options.incremental !== undefined && !isIncremental(options.incremental)) {
+    throw new ExtractError(
+      `Transformer \`${name}\`: the incremental option must be created with incremental("cursor", {...}).`,
+      { code: "INVALID_ARGUMENT" },
+    );
+  }
+  return new DltResource({
+    name,
+    hints: pickHints(options),
+    selected: options.selected ?? true,
+    parallelized: options.parallelized ?? false,
+    incremental: options.incremental,
+    data: undefined,
+    transform: fn,
+    parent,
+    steps: [],
+    limit: undefined,
+    args: undefined,
+  });
 }
 
-function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
-  return typeof value === "object" && value !== null && Symbol.asyncIterator in value;
-}
-
-function isIterable(value: unknown): value is Iterable<unknown> {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    typeof (value as Iterable<unknown>)[Symbol.iterator] === "function"
-  );
+/** @internal True for functions whose calls are run under the concurrency bound. */
+export function isConcurrentFunction(fn: unknown): boolean {
+  return typeof fn === "function" && (fn.constructor?.name === "AsyncFunction" || isDeferredFunction(fn));
 }
 
 /** Generators and other iterators return themselves from `[Symbol.iterator]()`: they can run once. */
-function isOneShot(value: object): boolean {
+export function isOneShot(value: object): boolean {
   const it = value as { [Symbol.iterator]?: () => unknown; [Symbol.asyncIterator]?: () => unknown };
   if (typeof it[Symbol.asyncIterator] === "function") return it[Symbol.asyncIterator]?.() === value;
   return typeof it[Symbol.iterator] === "function" && it[Symbol.iterator]?.() === value;
-}
-
-function stripUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -92,7 +92,8 @@ describe("extractResources: package layout", () => {
     expect(table?.columns).toEqual({
       created_at: { name: "created_at", data_type: "timestamp" },
       id: { name: "id", data_type: "bigint", primary_key: true, nullable: false },
-      tenant_id: { name: "tenant_id", merge_key: true },
+      // keys are not nullable unless the column says so (REFERENCE §1.7)
+      tenant_id: { name: "tenant_id", merge_key: true, nullable: false },
     });
     expect(jobFiles(pkg)[0]).toMatch(/^user_accounts\./);
     // the caller's schema object is updated as well

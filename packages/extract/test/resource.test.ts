@@ -193,3 +193,248 @@ describe("encodeItems()", () => {
     expect((error as ExtractError).path).toBeUndefined();
   });
 });
+
+describe("DltResource steps", () => {
+  const numbers = (): DltResource =>
+    resource(function* numbers() {
+      yield [{ n: 1 }, { n: 2 }];
+      yield { n: 3 };
+    });
+
+  it("should map, filter and yield-map items in the order added, leaving the original unchanged", async () => {
+    const base = numbers();
+    const stepped = base
+      .addMap((item: { n: number }) => ({ n: item.n * 10 }))
+      .addFilter(async (item: { n: number }) => item.n !== 20)
+      .addYieldMap(function* (item: { n: number }) {
+        yield item;
+        yield { n: item.n + 1 };
+      });
+    expect(await collect(stepped)).toEqual([
+      [{ n: 10 }, { n: 11 }],
+      [{ n: 30 }, { n: 31 }],
+    ]);
+    expect(await collect(base)).toEqual([[{ n: 1 }, { n: 2 }], [{ n: 3 }]]);
+  });
+
+  it("should drop items mapped to undefined and accept async maps and array yield-maps", async () => {
+    const res = numbers()
+      .addMap(async (item: { n: number }) => (item.n === 2 ? undefined : item))
+      .addYieldMap((item: { n: number }) => [item, item]);
+    expect((await collect(res)).flat()).toEqual([{ n: 1 }, { n: 1 }, { n: 3 }, { n: 3 }]);
+  });
+
+  it("should pipe into functions: generator functions yield-map, others map", async () => {
+    const piped = numbers()
+      .pipe((item: { n: number }) => ({ m: item.n }))
+      .pipe(async function* (item: { m: number }) {
+        yield { m: item.m, twice: item.m * 2 };
+      });
+    expect((await collect(piped)).flat()).toEqual([
+      { m: 1, twice: 2 },
+      { m: 2, twice: 4 },
+      { m: 3, twice: 6 },
+    ]);
+  });
+
+  it("should keep only items routed to the selected tables", async () => {
+    const res = resource(
+      [
+        { id: 1, kind: "a" },
+        { id: 2, kind: "b" },
+        { id: 3, kind: "c" },
+      ],
+      { name: "mixed", tableName: (item) => String(item.kind) },
+    ).selectTables("a", "c");
+    expect((await collect(res)).flat()).toEqual([
+      { id: 1, kind: "a" },
+      { id: 3, kind: "c" },
+    ]);
+    expect(await collect(resource([{ id: 1 }], { name: "static" }).selectTables("other"))).toEqual([]);
+  });
+});
+
+describe("DltResource.addLimit()", () => {
+  function counter(): { res: DltResource; pulled: () => number; closed: () => boolean } {
+    let pulled = 0;
+    let closed = false;
+    const res = resource(function* endless() {
+      try {
+        for (let i = 0; ; i++) {
+          pulled++;
+          yield i % 2 === 0 ? { i } : [{ i }, { i: i + 0.5 }];
+        }
+      } finally {
+        closed = true;
+      }
+    });
+    return { res, pulled: () => pulled, closed: () => closed };
+  }
+
+  it("should count yields (pages), emit the one reaching the limit and close the generator", async () => {
+    const c = counter();
+    const pages = await collect(c.res.addLimit(3));
+    expect(pages).toEqual([[{ i: 0 }], [{ i: 1 }, { i: 1.5 }], [{ i: 2 }]]);
+    expect(c.pulled()).toBe(3);
+    expect(c.closed()).toBe(true);
+  });
+
+  it("should count rows with countRows without trimming the last page", async () => {
+    const c = counter();
+    expect((await collect(c.res.addLimit({ maxItems: 2, countRows: true }))).flat()).toEqual([
+      { i: 0 },
+      { i: 1 },
+      { i: 1.5 },
+    ]);
+  });
+
+  it("should extract nothing with 0 and stop after maxTime seconds", async () => {
+    const zero = counter();
+    expect(await collect(zero.res.addLimit(0))).toEqual([]);
+    expect(zero.pulled()).toBe(0);
+    const slow = resource(async function* slow() {
+      for (let i = 0; ; i++) {
+        await new Promise((r) => setTimeout(r, 5));
+        yield { i };
+      }
+    }).addLimit({ maxTime: 0.05 });
+    const pages = await collect(slow);
+    expect(pages.length).toBeGreaterThan(0);
+    expect(pages.length).toBeLessThan(50);
+  });
+
+  it("should count the items of an array given directly", async () => {
+    const res = resource(
+      Array.from({ length: 10 }, (_, i) => ({ i })),
+      { name: "arr" },
+    ).addLimit(4);
+    expect((await collect(res)).flat()).toHaveLength(4);
+  });
+
+  it("should validate the limit and replace an earlier one", () => {
+    expect(() => resource([], { name: "r" }).addLimit(-1)).toThrow(/addLimit maxItems must be a number >= 0/);
+    expect(resource([], { name: "r" }).addLimit(5).addLimit({ maxTime: 1 }).limit).toEqual({ maxTime: 1 });
+  });
+});
+
+describe("DltResource.applyHints(), bind() and data checks", () => {
+  it("should remove hints given as empty values and merge columns", () => {
+    const res = resource([], {
+      name: "r",
+      primaryKey: "id",
+      tableName: "t",
+      columns: { a: { data_type: "text" }, b: { data_type: "bigint" } },
+    });
+    const hinted = res.applyHints({
+      primaryKey: [],
+      columns: [
+        { name: "b", nullable: false },
+        { name: "c", data_type: "bool" },
+      ],
+    });
+    expect(hinted.hints).toEqual({
+      tableName: "t",
+      columns: {
+        a: { data_type: "text" },
+        b: { name: "b", data_type: "bigint", nullable: false },
+        c: { name: "c", data_type: "bool" },
+      },
+    });
+    expect(hinted.applyHints({ tableName: "", columns: {} }).hints).toEqual({});
+  });
+
+  it("should replace the incremental through applyHints and expose hint getters", async () => {
+    const { incremental } = await import("../src/index.js");
+    const inc = incremental("id");
+    const res = resource([], { name: "r", writeDisposition: { disposition: "merge", strategy: "upsert" } });
+    expect(res.applyHints({ incremental: inc }).incremental).toBe(inc);
+    expect(res.writeDisposition).toBe("merge");
+    expect(res.tableName).toBe("r");
+    expect(res.isTransformer).toBe(false);
+  });
+
+  it("should call a resource function with bound arguments once", async () => {
+    const res = resource(function* greet(name: string, times: number) {
+      for (let i = 0; i < times; i++) yield { name, i };
+    });
+    expect((await collect(res.bind("ann", 2))).flat()).toEqual([
+      { name: "ann", i: 0 },
+      { name: "ann", i: 1 },
+    ]);
+    expect(() => res.bind("a", 1).bind("b", 2)).toThrow(/already parametrized/);
+    expect(() => resource([{ id: 1 }], { name: "data" }).bind(1)).toThrow(/wraps data, not a function/);
+  });
+
+  it.each([
+    ["a string", "id,name\n1,a", /was given a string .*If it is JSON text, parse it first/],
+    ["a number", 42, /was given a number \(42\)/],
+    ["a boolean", true, /was given a boolean/],
+  ])("should reject %s as resource data", (_label, data, message) => {
+    const error = thrown(() => resource(data as never, { name: "bad" }));
+    expect(isTsdltError(error, "EXTRACT_INVALID_DATA")).toBe(true);
+    expect(error.message).toContain("Resource `bad`");
+    expect(error.message).toMatch(message);
+  });
+
+  it("should reject a function returning a scalar when it runs", async () => {
+    const res = resource(async function text() {
+      return '[{"id":1}]';
+    });
+    const error = await collect(res).then(
+      () => new Error("resolved"),
+      (e: Error) => e,
+    );
+    expect(isTsdltError(error, "EXTRACT_INVALID_DATA")).toBe(true);
+    expect(error.message).toMatch(
+      /Resource `text` returned a string .*parse it first \(e\.g\. `await response\.json\(\)`\)/,
+    );
+  });
+
+  it("should report exhausted generator objects", async () => {
+    function* gen(): Generator<unknown> {
+      yield { id: 1 };
+    }
+    const res = resource(gen(), { name: "once" });
+    expect(res.exhausted).toBe(false);
+    await collect(res);
+    expect(res.exhausted).toBe(true);
+    expect(resource([1], { name: "arr" }).exhausted).toBe(false);
+  });
+});
+
+describe("writeDisposition object form validation", () => {
+  it.each([
+    [
+      { disposition: "merge", strategy: "scd3" },
+      /writeDisposition.strategy "scd3"; expected one of "delete-insert", "upsert", "scd2", "insert-only"/,
+    ],
+    [{ disposition: "upsert" }, /writeDisposition.disposition "upsert"/],
+    [
+      { disposition: "replace", strategy: "swap" },
+      /expected one of "truncate-and-insert", "insert-from-staging", "staging-optimized"/,
+    ],
+    [
+      { disposition: "merge", strategy: "scd2", validityColumnNames: ["only_one"] },
+      /validityColumnNames that are not two column names/,
+    ],
+    [
+      { disposition: "merge", strategy: "scd2", boundaryTimestamp: "not a date" },
+      /boundaryTimestamp "not a date", which is not a date/,
+    ],
+    [
+      { disposition: "merge", strategy: "scd2", activeRecordTimestamp: "31.12.9999x" },
+      /activeRecordTimestamp/,
+    ],
+  ])("should reject %j naming the resource", (wd, message) => {
+    const error = thrown(() => resource([], { name: "r", writeDisposition: wd as never }));
+    expect(isTsdltError(error, "INVALID_ARGUMENT")).toBe(true);
+    expect(error.message).toContain("Resource `r`");
+    expect(error.message).toMatch(message);
+  });
+
+  it("should reject bad keys, nesting and table names", () => {
+    expect(() => resource([], { name: "r", primaryKey: [""] })).toThrow(/primaryKey \[""\]/);
+    expect(() => resource([], { name: "r", maxTableNesting: -1 })).toThrow(/maxTableNesting -1/);
+    expect(() => resource([], { name: "r", tableName: " " })).toThrow(/empty tableName/);
+  });
+});

@@ -5,9 +5,13 @@
 import {
   type DestinationClient,
   type DestinationError,
+  type FollowupJob,
   type LoadJob,
   type LoadJobFile,
   type SchemaUpdateResult,
+  supportsStagingDataset,
+  supportsTableChainFollowupJobs,
+  type TableChain,
   type TableSchema,
   TsdltError,
 } from "@tsdlt/core";
@@ -49,14 +53,53 @@ export class GuardedClient implements AsyncDisposable {
     return this.#initialized;
   }
 
-  async updateStoredSchema(): Promise<SchemaUpdateResult> {
+  async updateStoredSchema(options?: { onlyTables?: readonly string[] }): Promise<SchemaUpdateResult> {
     await this.initializeStorage();
-    return this.#client.updateStoredSchema();
+    return options === undefined
+      ? this.#client.updateStoredSchema()
+      : this.#client.updateStoredSchema(options);
+  }
+
+  /** Empties dataset tables that exist (the client's `initializeStorage({ truncateTables })`). */
+  async truncateTables(tables: readonly string[]): Promise<void> {
+    await this.initializeStorage();
+    if (tables.length > 0) await this.#client.initializeStorage({ truncateTables: tables });
   }
 
   async createLoadJob(table: TableSchema, job: LoadJobFile, loadId: string): Promise<LoadJob> {
     await this.initializeStorage();
     return this.#client.createLoadJob(table, job, loadId);
+  }
+
+  /** Prepares the staging dataset; rejects when the client has none. */
+  async initializeStagingDataset(options: {
+    readonly tables: readonly string[];
+    readonly truncateTables: readonly string[];
+  }): Promise<SchemaUpdateResult> {
+    await this.initializeStorage();
+    if (!supportsStagingDataset(this.#client)) throw this.#missing("a staging dataset");
+    return this.#client.initializeStagingDataset(options);
+  }
+
+  /** A job loading into the staging dataset; rejects when the client has none. */
+  async createStagingLoadJob(table: TableSchema, job: LoadJobFile, loadId: string): Promise<LoadJob> {
+    await this.initializeStorage();
+    if (!supportsStagingDataset(this.#client)) throw this.#missing("a staging dataset");
+    return this.#client.createStagingLoadJob(table, job, loadId);
+  }
+
+  /** The follow-up jobs of a completed chain; rejects when the client creates none. */
+  async createTableChainFollowupJobs(chain: TableChain, loadId: string): Promise<FollowupJob[]> {
+    await this.initializeStorage();
+    if (!supportsTableChainFollowupJobs(this.#client)) throw this.#missing("table chain follow-up jobs");
+    return this.#client.createTableChainFollowupJobs(chain, loadId);
+  }
+
+  #missing(what: string): TsdltError {
+    return new TsdltError(`[tsdlt] [${this.#destination}] The destination client has no ${what}.`, {
+      code: "DESTINATION_TERMINAL",
+      destination: this.#destination,
+    });
   }
 
   async completeLoad(loadId: string): Promise<void> {

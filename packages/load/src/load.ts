@@ -1,26 +1,40 @@
 /**
  * The load stage: takes a normalized package, migrates the destination schema, runs one job per
- * file (new_jobs → started_jobs → completed_jobs | failed_jobs), and completes the package — a
- * `_dlt_loads` row exists only when every job completed.
+ * file (new_jobs → started_jobs → completed_jobs | failed_jobs), then the follow-up jobs of merge and
+ * replace chains, and completes the package — a `_dlt_loads` row exists only when every job completed.
+ *
+ * Write dispositions (REFERENCE §4, planned in `table-chain-plan.ts`): append jobs load into the
+ * dataset; merge and replace jobs load into the staging dataset, and once every data job of the
+ * package has finished, each chain (root table + nested tables) whose jobs all completed gets one
+ * follow-up job (`<root>.<file_id>.0.sql` in `new_jobs`) that the destination runs in one
+ * transaction. If any job fails terminally and `raiseOnFailedJobs` is on, no follow-up runs: every
+ * merge and replace table keeps its previous rows. Skip tables are neither created nor loaded.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   type Destination,
   type DestinationContext,
+  formatJobFileName,
+  JOB_STATES,
   jobIdOf,
   LoadJobError,
   type LoadPackage,
   type Logger,
+  newFileId,
   PACKAGE_FILES,
+  type PackageJob,
   type PackageStorage,
   parseJobFileName,
+  type ReplaceStrategy,
   Schema,
   type SchemaUpdateResult,
   silentLogger,
-  type TableSchema,
+  type TableChain,
   toTsdltError,
+  writeFileAtomicSync,
 } from "@tsdlt/core";
 import { GuardedClient } from "./guarded-client.js";
+import { type ChainPlan, planPackage, withResolvedDisposition } from "./table-chain-plan.js";
 
 /** Options of {@link loadPackage}. */
 export interface LoadOptions {
@@ -39,6 +53,15 @@ export interface LoadOptions {
   /** Jobs run concurrently. @default capabilities.maxParallelLoadJobs ?? 20 */
   readonly workers?: number;
   readonly logger?: Logger;
+  /** How replace tables are replaced. @default destination.replaceStrategy, else its first supported strategy */
+  readonly replaceStrategy?: ReplaceStrategy;
+}
+
+/** The file format of follow-up jobs. */
+const FOLLOWUP_FORMAT = "sql";
+
+function isFollowup(job: PackageJob): boolean {
+  return job.parsed.fileFormat === FOLLOWUP_FORMAT;
 }
 
 /** A job that failed terminally. */
@@ -63,8 +86,11 @@ export interface LoadResult {
 }
 
 /**
- * Loads one normalized package. Jobs left in `started_jobs` by a crashed run are run again;
- * completed jobs are not repeated.
+ * Loads one normalized package: plans its chains (append / staged merge and replace / skip), migrates
+ * the dataset (and the staging dataset), runs the data jobs, then one follow-up job per completed
+ * staged chain, and records the load. Jobs left in `started_jobs` by a crashed run are run again;
+ * completed jobs are not repeated; follow-up jobs already written are reused, and staging tables of
+ * a chain that made progress are not emptied again.
  */
 export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
   const logger = options.logger ?? silentLogger;
@@ -81,13 +107,38 @@ export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
     destination.name,
   );
   await client.initializeStorage();
-  const schemaUpdate = await client.updateStoredSchema();
+  const initialJobs = JOB_STATES.flatMap((state) => pkg.listJobs(state));
+  const plan = planPackage({
+    schema,
+    jobs: initialJobs.filter((j) => !isFollowup(j)),
+    client: client.client,
+    capabilities: destination.capabilities,
+    destinationName: destination.name,
+    replaceStrategy: options.replaceStrategy ?? destination.replaceStrategy,
+    logger,
+  });
+  const skipped = new Set(plan.skipTables);
+  const schemaUpdate =
+    skipped.size > 0
+      ? await client.updateStoredSchema({
+          onlyTables: Object.keys(schema.tables).filter((name) => !skipped.has(name)),
+        })
+      : await client.updateStoredSchema();
   pkg.writeJson(PACKAGE_FILES.appliedSchemaUpdates, schemaUpdate.tables);
+  if (plan.stagingTables.length > 0) {
+    await client.initializeStagingDataset({
+      tables: plan.stagingTables,
+      truncateTables: plan.stagingTruncate,
+    });
+  }
+  if (plan.truncate.length > 0) await client.truncateTables(plan.truncate);
 
-  // resume: started jobs of a crashed run go first, then new ones
-  const pending = [...pkg.listJobs("started_jobs"), ...pkg.listJobs("new_jobs")];
   const failedJobs: FailedJob[] = [];
   const completedJobs: string[] = pkg.listJobs("completed_jobs").map((j) => jobIdOf(j.fileName));
+  const chainOf = (tableName: string): ChainPlan | undefined => {
+    const root = schema.rootTable(tableName)?.name;
+    return root === undefined ? undefined : plan.chains.get(root);
+  };
 
   const runJob = async (fileName: string, state: "new_jobs" | "started_jobs"): Promise<void> => {
     let current = fileName;
@@ -95,6 +146,16 @@ export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
     const parsed = parseJobFileName(current);
     const table = schema.getTable(parsed.tableName);
     const jobId = jobIdOf(current);
+    const route =
+      parsed.fileFormat === FOLLOWUP_FORMAT ? "direct" : (chainOf(parsed.tableName)?.route ?? "direct");
+    if (route === "skip") {
+      logger.debug(
+        `[${destination.name}] job ${jobId} is not loaded: table \`${parsed.tableName}\` has write disposition \`skip\``,
+      );
+      pkg.moveJob(current, "started_jobs", "completed_jobs");
+      completedJobs.push(jobId);
+      return;
+    }
     for (let attempt = parsed.retryCount; ; attempt++) {
       try {
         if (!table) {
@@ -103,15 +164,16 @@ export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
             { code: "LOAD_PACKAGE_INVALID", table: parsed.tableName, jobId, loadId: pkg.loadId },
           );
         }
-        const job = await client.createLoadJob(
-          withResolvedDisposition(schema, table),
-          {
-            path: pkg.jobPath("started_jobs", current),
-            fileName: current,
-            parsed: { ...parsed, retryCount: attempt },
-          },
-          pkg.loadId,
-        );
+        const file = {
+          path: pkg.jobPath("started_jobs", current),
+          fileName: current,
+          parsed: { ...parsed, retryCount: attempt },
+        };
+        const resolved = withResolvedDisposition(schema, table);
+        const job =
+          route === "staged"
+            ? await client.createStagingLoadJob(resolved, file, pkg.loadId)
+            : await client.createLoadJob(resolved, file, pkg.loadId);
         await job.run(options.context.signal);
         pkg.moveJob(current, "started_jobs", "completed_jobs");
         completedJobs.push(jobId);
@@ -140,14 +202,20 @@ export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
   };
 
   const workers = Math.max(1, options.workers ?? destination.capabilities.maxParallelLoadJobs ?? 20);
-  const queue = pending.map((j) => ({ fileName: j.fileName, state: j.state as "new_jobs" | "started_jobs" }));
-  await Promise.all(
-    Array.from({ length: Math.min(workers, queue.length) }, async () => {
-      for (let next = queue.shift(); next; next = queue.shift()) await runJob(next.fileName, next.state);
-    }),
-  );
+  const runAll = async (jobs: readonly PackageJob[]): Promise<void> => {
+    const queue = jobs.map((j) => ({ fileName: j.fileName, state: j.state as "new_jobs" | "started_jobs" }));
+    await Promise.all(
+      Array.from({ length: Math.min(workers, queue.length) }, async () => {
+        for (let next = queue.shift(); next; next = queue.shift()) await runJob(next.fileName, next.state);
+      }),
+    );
+  };
+  // resume: started jobs of a crashed run go first, then new ones
+  const pendingJobs = (followups: boolean): PackageJob[] =>
+    [...pkg.listJobs("started_jobs"), ...pkg.listJobs("new_jobs")].filter((j) => isFollowup(j) === followups);
 
-  if (failedJobs.length > 0 && raiseOnFailedJobs) {
+  const abortIfFailed = (): void => {
+    if (failedJobs.length === 0 || !raiseOnFailedJobs) return;
     pkg.writeJson(PACKAGE_FILES.completed, { status: "aborted" });
     const moved = options.storage.movePackage(pkg, "loaded");
     const first = failedJobs[0] as FailedJob;
@@ -155,8 +223,10 @@ export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
     const reason = first.message.startsWith("[tsdlt]")
       ? first.message.replace(/\.?$/, ".")
       : `[tsdlt] [${destination.name}] Job \`${first.fileName}\` in load \`${pkg.loadId}\` failed terminally: ${first.message}.`;
+    const staged = [...plan.chains.values()].some((c) => c.route === "staged");
     throw new LoadJobError(
-      `${reason} The package is aborted (${failedJobs.length} failed job(s)); its completed jobs stay in the destination but no \`_dlt_loads\` row marks it complete. ` +
+      `${reason} The package is aborted (${failedJobs.length} failed job(s)); its completed jobs stay in the destination but no \`_dlt_loads\` row marks it complete` +
+        `${staged ? "; merge and replace tables keep their previous rows" : ""}. ` +
         `Failed job files are kept in ${moved.path}/failed_jobs.`,
       {
         code: "LOAD_JOB_FAILED",
@@ -166,7 +236,13 @@ export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
         destination: destination.name,
       },
     );
-  }
+  };
+
+  await runAll(pendingJobs(false));
+  abortIfFailed();
+  await createFollowupJobs(pkg, plan, client, schema, failedJobs, logger, destination.name);
+  await runAll(pendingJobs(true));
+  abortIfFailed();
 
   await client.completeLoad(pkg.loadId);
   pkg.writeJson(PACKAGE_FILES.completed, { status: "loaded" });
@@ -183,8 +259,74 @@ export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
   };
 }
 
-/** Nested tables inherit the write disposition of their root. */
-function withResolvedDisposition(schema: Schema, table: TableSchema): TableSchema {
-  if (table.write_disposition !== undefined) return table;
-  return { ...table, write_disposition: schema.writeDisposition(table.name) };
+/** When the package was created (scd2's default boundary): its state's `created_at`, else the time in its load id. */
+function packageCreatedAt(pkg: LoadPackage): Date {
+  const created = pkg.readState().created_at;
+  if (created instanceof Date && created.getTime() > 0) return created;
+  const fromLoadId = Number(pkg.loadId) * 1000;
+  return Number.isFinite(fromLoadId) && fromLoadId > 0 ? new Date(fromLoadId) : new Date();
+}
+
+/**
+ * Writes the follow-up jobs of every staged chain whose data jobs all completed and that has no
+ * follow-up job yet (a resumed package keeps the ones it wrote). A chain with a failed job gets none,
+ * so its tables keep their rows. Creating a follow-up that fails is recorded as a failed `.sql` job.
+ */
+async function createFollowupJobs(
+  pkg: LoadPackage,
+  plan: { readonly chains: ReadonlyMap<string, ChainPlan> },
+  client: GuardedClient,
+  schema: Schema,
+  failedJobs: FailedJob[],
+  logger: Logger,
+  destinationName: string,
+): Promise<void> {
+  const all = JOB_STATES.flatMap((state) => pkg.listJobs(state));
+  const haveFollowup = new Set(all.filter(isFollowup).map((j) => j.parsed.tableName));
+  const failedRoots = new Set(
+    pkg
+      .listJobs("failed_jobs")
+      .filter((j) => !isFollowup(j))
+      .map((j) => schema.rootTable(j.parsed.tableName)?.name),
+  );
+  let createdAt: Date | undefined;
+  for (const chain of plan.chains.values()) {
+    if (chain.route !== "staged" || chain.disposition === undefined) continue;
+    if (haveFollowup.has(chain.root) || failedRoots.has(chain.root)) continue;
+    createdAt ??= packageCreatedAt(pkg);
+    const request: TableChain = {
+      tables: chain.tables,
+      disposition: chain.disposition,
+      packageCreatedAt: createdAt,
+    };
+    const fileName = (): string =>
+      formatJobFileName({
+        tableName: chain.root,
+        fileId: newFileId(),
+        retryCount: 0,
+        fileFormat: FOLLOWUP_FORMAT,
+        compressed: false,
+      });
+    try {
+      for (const job of await client.createTableChainFollowupJobs(request, pkg.loadId)) {
+        const name = formatJobFileName({
+          tableName: job.tableName,
+          fileId: newFileId(),
+          retryCount: 0,
+          fileFormat: job.fileFormat,
+          compressed: false,
+        });
+        writeFileAtomicSync(pkg.jobPath("new_jobs", name), job.content);
+      }
+    } catch (cause) {
+      const error = toTsdltError(cause);
+      const name = fileName();
+      writeFileAtomicSync(pkg.jobPath("failed_jobs", name), "");
+      pkg.writeJobException(name, error.message);
+      failedJobs.push({ jobId: jobIdOf(name), fileName: name, table: chain.root, message: error.message });
+      logger.error(
+        `[${destinationName}] the follow-up job of table ${chain.root} could not be created: ${error.message}`,
+      );
+    }
+  }
 }

@@ -171,10 +171,10 @@ describe("loadPackage: transient failures", () => {
     expect(jobsIn(result.package.path, "completed_jobs")).not.toContain(USERS);
     expect(dest.rows(DATASET, "users")).toHaveLength(2);
     expect(dest.calls.completeLoad).toEqual([result.loadId]);
-    expect(logger.messages.filter((m) => m.level === "warn")).toHaveLength(1);
-    expect(logger.messages[0]?.message).toMatch(
-      /users\.aaaaaaaaa1\.jsonl failed transiently, retry 1 in 1 ms/,
-    );
+    // `orders` is a merge table and the file destination supports no merge strategy: one warning each
+    const retries = logger.messages.filter((m) => m.level === "warn" && m.message.includes("transiently"));
+    expect(retries).toHaveLength(1);
+    expect(retries[0]?.message).toMatch(/users\.aaaaaaaaa1\.jsonl failed transiently, retry 1 in 1 ms/);
   });
 
   it("should hand the destination the retry count and back off exponentially", async () => {
@@ -194,7 +194,7 @@ describe("loadPackage: transient failures", () => {
       ["users.aaaaaaaaa1.3.jsonl", 3],
     ]);
     const delays = logger.messages
-      .filter((m) => m.level === "warn")
+      .filter((m) => m.level === "warn" && m.message.includes("transiently"))
       .map((m) => Number(/in (\d+) ms/.exec(m.message)?.[1]));
     expect(delays).toEqual([1, 2, 4]);
   });

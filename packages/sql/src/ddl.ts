@@ -94,6 +94,14 @@ export function alterTableAddColumnsSql(
   return dialect.capabilities.alterAddMultiColumn ? [base + adds.join(",\n")] : adds.map((add) => base + add);
 }
 
+/**
+ * The dialect for DDL of staging tables: like `dialect` but without `UNIQUE` constraints, because a
+ * staging table may hold several rows of one key until the follow-up job deduplicates them.
+ */
+export function stagingDialect(dialect: SqlDialect): SqlDialect {
+  return dialect.createIndexes ? Object.freeze({ ...dialect, createIndexes: false }) : dialect;
+}
+
 /** Columns that exist in the destination: table name → column names, as the database reports them. */
 export type StorageColumns = Readonly<Record<string, readonly string[]>>;
 

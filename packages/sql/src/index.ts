@@ -9,6 +9,7 @@ export {
   escapeColumnName,
   qualifiedTableName,
   schemaUpdateSql,
+  stagingDialect,
   storageColumnsQuery,
   toStorageColumns,
   truncateTableSql,
@@ -33,5 +34,24 @@ export {
   escapePostgresLiteral,
   escapeStringLiteral,
 } from "./escape.js";
-export type { SqlDialect, SqlDialectOptions, SqlParam, SqlQuery } from "./sql-dialect.js";
+export type { FollowupDatasets } from "./followup-helpers.js";
+export type { MergeSqlOptions, Scd2Settings } from "./merge.js";
+export {
+  deleteInsertSql,
+  insertOnlySql,
+  mergeSql,
+  scd2Settings,
+  scd2Sql,
+  upsertSql,
+} from "./merge.js";
+export { cloneStagingTableSql, moveStagingTableSql, replaceSql } from "./replace.js";
+export type {
+  SqlDialect,
+  SqlDialectOptions,
+  SqlParam,
+  SqlQuery,
+  StagingOptimizedReplace,
+  StagingTableSwap,
+} from "./sql-dialect.js";
 export { createSqlDialect } from "./sql-dialect.js";
+export { parseSqlJobText, tableChainFollowupSql, toSqlJobText } from "./table-chain.js";

@@ -50,7 +50,37 @@ export interface SqlDialect {
   toDbType(column: CompleteColumnSchema, table: TableSchema): string;
   /** The placeholder for the `index`-th (1-based) bound parameter. */
   placeholder(index: number): string;
+  /**
+   * A timestamp literal (scd2 boundary and active-record values), UTC. Must compare and assign to
+   * `timestamp` columns of either time zone flavour.
+   */
+  timestampLiteral(value: Date): string;
+  /**
+   * An expression ordering a table's rows by the order they were loaded (DuckDB's `rowid`), used to
+   * break ties when staging rows are deduplicated: the row loaded first wins, and the choice is the
+   * same in every statement of a follow-up job. `undefined`: ties are broken by the row key, which is
+   * stable but arbitrary.
+   */
+  readonly loadOrderExpression: string | undefined;
+  /**
+   * The `staging-optimized` replace of one table: statements that make the destination table hold
+   * exactly the rows of its staging copy without copying them, e.g. {@link moveStagingTableSql}
+   * (Postgres) or {@link cloneStagingTableSql}. `undefined`: `staging-optimized` falls back to
+   * `insert-from-staging`.
+   */
+  readonly stagingOptimizedReplace: StagingOptimizedReplace | undefined;
 }
+
+/** What a {@link StagingOptimizedReplace} hook gets for one table of a chain. */
+export interface StagingTableSwap {
+  readonly dialect: SqlDialect;
+  readonly table: TableSchema;
+  readonly datasetName: string;
+  readonly stagingDatasetName: string;
+}
+
+/** A dialect's `staging-optimized` replace of one table (see {@link SqlDialect.stagingOptimizedReplace}). */
+export type StagingOptimizedReplace = (swap: StagingTableSwap) => string[];
 
 /** What {@link createSqlDialect} needs; the rest defaults to Postgres-style SQL. */
 export interface SqlDialectOptions {
@@ -69,6 +99,12 @@ export interface SqlDialectOptions {
   readonly casefoldIdentifier?: SqlDialect["casefoldIdentifier"];
   /** @default `$<index>` */
   readonly placeholder?: SqlDialect["placeholder"];
+  /** @default `CAST('<ISO 8601 UTC>' AS TIMESTAMP WITH TIME ZONE)` */
+  readonly timestampLiteral?: SqlDialect["timestampLiteral"];
+  /** @default undefined (ties broken by the row key) */
+  readonly loadOrderExpression?: string;
+  /** @default undefined (`staging-optimized` falls back to `insert-from-staging`) */
+  readonly stagingOptimizedReplace?: StagingOptimizedReplace;
 }
 
 /** Builds a frozen {@link SqlDialect}, filling Postgres-style defaults for what `options` leaves out. */
@@ -83,5 +119,10 @@ export function createSqlDialect(options: SqlDialectOptions): SqlDialect {
     casefoldIdentifier: options.casefoldIdentifier ?? ((identifier: string) => identifier),
     toDbType: options.toDbType,
     placeholder: options.placeholder ?? ((index: number) => `$${index}`),
+    timestampLiteral:
+      options.timestampLiteral ??
+      ((value: Date) => `CAST('${value.toISOString()}' AS TIMESTAMP WITH TIME ZONE)`),
+    loadOrderExpression: options.loadOrderExpression,
+    stagingOptimizedReplace: options.stagingOptimizedReplace,
   });
 }

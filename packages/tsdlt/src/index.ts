@@ -44,8 +44,33 @@ export {
   TsdltError,
   z,
 } from "@tsdlt/core";
-export type { ColumnsHint, ResourceData, ResourceHints, ResourceOptions } from "@tsdlt/extract";
-export { DltResource, resource } from "@tsdlt/extract";
+export type {
+  ColumnsHint,
+  Current,
+  IncrementalOptions,
+  LimitOptions,
+  MergeDispositionOptions,
+  ReplaceDispositionOptions,
+  ResourceData,
+  ResourceFunction,
+  ResourceHints,
+  ResourceOptions,
+  SourceFactory,
+  SourceOptions,
+  TransformerFunction,
+  TransformerOptions,
+  WriteDispositionHint,
+} from "@tsdlt/extract";
+export {
+  current,
+  DltResource,
+  DltSource,
+  defer,
+  Incremental,
+  resource,
+  source,
+  transformer,
+} from "@tsdlt/extract";
 export type { DestinationReference } from "./destinations.js";
 export { destinations, isDestination, resolveDestination } from "./destinations.js";
 export { formatElapsed } from "./humanize.js";
@@ -61,6 +86,7 @@ export type {
 export { attach, Pipeline, pipeline, run } from "./pipeline.js";
 export type { BarCollectorOptions, LogCollectorOptions, ProgressOption } from "./progress.js";
 export { BarCollector, createCollector, LogCollector } from "./progress.js";
+export { sources } from "./sources.js";
 export type { LoadInfoFields, LoadJobInfo, LoadPackageInfo } from "./step-info.js";
 export { ExtractInfo, LoadInfo, NormalizeInfo } from "./step-info.js";
 export type { PipelineStepTrace, PipelineTraceDoc } from "./trace.js";

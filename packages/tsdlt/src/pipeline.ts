@@ -30,6 +30,7 @@ import {
   pipelineStateRow,
   resolvePipelineSettings,
   Schema,
+  type SchemaContract,
   setActivePipelineName,
   snakeCase,
   supportsSql,
@@ -39,7 +40,18 @@ import {
   type WriteDisposition,
   writeFileAtomicSync,
 } from "@tsdlt/core";
-import { type ColumnsHint, type DltResource, extractResources, isResource, resource } from "@tsdlt/extract";
+import {
+  type ColumnsHint,
+  type DltResource,
+  type DltSource,
+  extractResources,
+  extractSource,
+  isResource,
+  isSource,
+  type ResourceHints,
+  resource,
+  type WriteDispositionHint,
+} from "@tsdlt/extract";
 import { loadPackage } from "@tsdlt/load";
 import { normalizePackage } from "@tsdlt/normalize";
 import { type DestinationReference, destinationShortName, resolveDestination } from "./destinations.js";
@@ -113,9 +125,13 @@ export interface RunOptions {
   readonly credentials?: unknown;
   /** Table to load plain data into (required for arrays and iterables). */
   readonly tableName?: string;
-  readonly writeDisposition?: WriteDisposition;
+  /** `append`, `replace`, `merge`, `skip`, or the object form `{ disposition: "merge", strategy: "scd2", ... }`. */
+  readonly writeDisposition?: WriteDispositionHint;
   readonly columns?: ColumnsHint;
   readonly primaryKey?: string | readonly string[];
+  readonly mergeKey?: string | readonly string[];
+  /** Schema contract for the data of this run; overrides the resources' and sources' contracts. */
+  readonly schemaContract?: SchemaContract;
   /** Loader file format; only the destination's preferred format (`jsonl` for DuckDB) is supported yet. */
   readonly loaderFileFormat?: "jsonl";
   readonly refresh?: RefreshMode;
@@ -132,6 +148,8 @@ const RUN_OPTION_KEYS: readonly string[] = [
   "writeDisposition",
   "columns",
   "primaryKey",
+  "mergeKey",
+  "schemaContract",
   "loaderFileFormat",
   "refresh",
   "raiseOnFailedJobs",
@@ -448,14 +466,28 @@ export class Pipeline {
     return pending.extracted.length + pending.normalized.length > 0;
   }
 
-  /** Turns `data` into resources, applying run hints. */
-  #resources(data: unknown, options: RunOptions): DltResource[] {
-    const hints = {
+  /** Resolves an (async) source and applies the run's table hints to each of its resources. */
+  async #sourceWithRunHints(source: DltSource, options: RunOptions): Promise<DltSource> {
+    const resolved = await source.resolve();
+    const hints = this.#runHints(options);
+    return Object.keys(hints).length === 0 ? resolved : resolved.applyHints(hints);
+  }
+
+  /** The table hints given to `run()` / `extract()`, applied to every resource of the data. */
+  #runHints(options: RunOptions): ResourceHints {
+    return stripUndefined({
       tableName: options.tableName,
       writeDisposition: options.writeDisposition,
       columns: options.columns,
       primaryKey: options.primaryKey,
-    };
+      mergeKey: options.mergeKey,
+      schemaContract: options.schemaContract,
+    }) as ResourceHints;
+  }
+
+  /** Turns `data` into resources, applying run hints. */
+  #resources(data: unknown, options: RunOptions): DltResource[] {
+    const hints = this.#runHints(options);
     const list =
       Array.isArray(data) && data.length > 0 && data.every(isResource) ? (data as DltResource[]) : [data];
     return list.map((item) => {
@@ -551,8 +583,16 @@ export class Pipeline {
     let loadId: string | undefined;
     const collector = this.#collector;
     try {
-      const resources = this.#resources(data, options);
-      const schema = this.defaultSchema.clone();
+      const source = isSource(data) ? await this.#sourceWithRunHints(data, options) : undefined;
+      const resources = source ? [] : this.#resources(data, options);
+      if (source && this.#state.default_schema_name === undefined) {
+        this.#state.default_schema_name = source.name;
+        this.#schema = undefined;
+      }
+      // A source loads into the schema named after it; plain data into the default schema.
+      const schema = (
+        source && source.name !== this.defaultSchemaName ? this.#loadSchema(source.name) : this.defaultSchema
+      ).clone();
       collector.start(`Extract ${schema.name}`);
       const state = structuredClone(this.#state);
       state.pipeline_name = this.pipelineName;
@@ -567,8 +607,9 @@ export class Pipeline {
             : destination.name;
       }
       state._local.last_run_context = { local_dir: localDir(), run_dir: process.cwd() };
-      const result = await extractResources({
-        resources,
+      state.sources ??= {};
+      const common = {
+        sources: state.sources,
         schema,
         naming: this.#naming(destination),
         storage: this.#normalizeStorage,
@@ -583,7 +624,10 @@ export class Pipeline {
             ? pipelineStateRow(state)
             : undefined;
         },
-      });
+      };
+      const result = source
+        ? await extractSource({ ...common, source })
+        : await extractResources({ ...common, resources, sourceName: schema.name });
       loadId = result.loadId;
       collector.update("Resources", { inc: result.resourceNames.length, total: result.resourceNames.length });
       for (const [table, n] of Object.entries(result.itemCounts)) collector.update(table, { inc: n });
@@ -591,7 +635,7 @@ export class Pipeline {
       state._local._last_extracted_at = new Date();
       this.#state = state;
       this.#writeState(state);
-      this.#saveSchema(schema);
+      this.#storeSchema(schema);
       return new ExtractInfo({
         pipelineName: this.pipelineName,
         loadPackages: [packageInfo(result.package, "extracted", schema.name)],
@@ -638,7 +682,7 @@ export class Pipeline {
           rowCounts[table] = (rowCounts[table] ?? 0) + n;
           collector.update(table, { inc: n });
         }
-        this.#saveSchema(result.schema);
+        this.#storeSchema(result.schema);
         packages.push(packageInfo(result.package, "normalized", result.schema.name));
       } catch (error) {
         throw this.#stepFailed("normalize", error, loadId);
@@ -840,6 +884,10 @@ export class Pipeline {
     }
     mkdirSync(join(this.workingDir, "schemas"), { recursive: true });
     writeFileAtomicSync(this.#schemaFile(schema.name), schema.toPrettyJson());
+    if (this.exportSchemaPath) {
+      mkdirSync(this.exportSchemaPath, { recursive: true });
+      writeFileAtomicSync(join(this.exportSchemaPath, `${schema.name}.schema.yaml`), schema.toPrettyYaml());
+    }
   }
 
   /** Forgets local state and schemas (keeps packages and the trace). */
