@@ -43,6 +43,8 @@ const SQL = "@tsdlt/sql";
 const FACADE = "tsdlt";
 /** Packages that may depend on core only. */
 const CORE_ONLY = new Set(["@tsdlt/extract", "@tsdlt/normalize", "@tsdlt/load", SQL, "@tsdlt/rest-client"]);
+/** Private test tooling under `tooling/` that any package may use in its tests (devDependencies only). */
+const TEST_TOOLING = new Set(["@tsdlt/fixture-server"]);
 const DEPENDENCY_FIELDS = [
   "dependencies",
   "peerDependencies",
@@ -110,6 +112,7 @@ function findViolations(packages: readonly WorkspacePackage[]): string[] {
     for (const field of DEPENDENCY_FIELDS) {
       for (const target of Object.keys(pkg[field] ?? {})) {
         if (target === pkg.name || !isWorkspaceName(target)) continue;
+        if (field === "devDependencies" && TEST_TOOLING.has(target)) continue;
         if (!allowed(target)) {
           violations.push(`\`${pkg.name}\` declares \`${target}\` in ${field}: ${rule}.`);
         }
@@ -427,6 +430,19 @@ describe("findViolations", () => {
     ];
     expect(findViolations(graph)).toEqual([
       "`@tsdlt/rest-client` declares `@tsdlt/extract` in dependencies: stages depend on `@tsdlt/core` only and never on each other.",
+    ]);
+  });
+
+  it("should allow test tooling in devDependencies only", () => {
+    const asDev = withPackage(goodGraph(), "@tsdlt/load", {
+      devDependencies: { "@tsdlt/fixture-server": "workspace:*" },
+    });
+    expect(findViolations(asDev)).toEqual([]);
+    const asRuntime = withPackage(goodGraph(), "@tsdlt/load", {
+      dependencies: { "@tsdlt/core": "workspace:^", "@tsdlt/fixture-server": "workspace:*" },
+    });
+    expect(findViolations(asRuntime)).toEqual([
+      "`@tsdlt/load` declares `@tsdlt/fixture-server` in dependencies: stages depend on `@tsdlt/core` only and never on each other.",
     ]);
   });
 

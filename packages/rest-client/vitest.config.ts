@@ -1,0 +1,4 @@
+import { defineProject } from "vitest/config";
+import { projectConfig } from "../../tooling/vitest.shared.ts";
+
+export default defineProject(projectConfig("rest-client"));
