@@ -71,6 +71,22 @@ export {
   source,
   transformer,
 } from "@tsdlt/extract";
+export type {
+  BoundSql,
+  ColumnTypeHint,
+  ColumnValue,
+  DataRow,
+  DatasetOptions,
+  DataTypeValues,
+  FilterOperator,
+  RowCount,
+  RowCountsOptions,
+  RowFromColumns,
+  RowFromTable,
+  SortDirection,
+  SqlClientFactory,
+} from "./dataset.js";
+export { createDataset, Dataset, FILTER_OPERATORS, Relation } from "./dataset.js";
 export type { DestinationReference } from "./destinations.js";
 export { destinations, isDestination, resolveDestination } from "./destinations.js";
 export { formatElapsed } from "./humanize.js";

@@ -54,6 +54,7 @@ import {
 } from "@tsdlt/extract";
 import { loadPackage } from "@tsdlt/load";
 import { normalizePackage } from "@tsdlt/normalize";
+import { createDataset, type Dataset } from "./dataset.js";
 import { type DestinationReference, destinationShortName, resolveDestination } from "./destinations.js";
 import { lockWorkingDir } from "./lock.js";
 import { defaultLogger } from "./logger.js";
@@ -967,6 +968,18 @@ export class Pipeline {
       qualifiedTableName: (table) => client.qualifiedTableName(table),
       [Symbol.asyncDispose]: () => client[Symbol.asyncDispose](),
     };
+  }
+
+  /**
+   * A lazy reader of the loaded data (dlt's `pipeline.dataset()`): `ds.table("users").where("id", ">", 1).fetchAll()`,
+   * `ds.query(sql)`, `ds.rowCounts()`, `ds.loadIds()`.
+   */
+  dataset(): Dataset {
+    return createDataset({
+      sqlClient: () => this.sqlClient(),
+      schema: this.defaultSchema,
+      datasetName: this.datasetName ?? `${this.pipelineName}_dataset`,
+    });
   }
 
   /** Runs one SQL query against the destination dataset and returns the rows. */

@@ -1,0 +1,167 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, expectTypeOf, it } from "vitest";
+import * as dlt from "../src/index.js";
+
+let root: string;
+let pipeline: dlt.Pipeline;
+let loadIds: string[];
+
+/** What the lead's one-line `Pipeline.dataset()` does. */
+function datasetOf(p: dlt.Pipeline): dlt.Dataset {
+  return dlt.createDataset({
+    sqlClient: () => p.sqlClient(),
+    schema: p.defaultSchema,
+    datasetName: p.datasetName ?? "",
+  });
+}
+
+const USERS = [
+  { id: 1, name: "Alice", score: 9.5, active: true, meta: { team: "a" }, tags: ["x", "y"] },
+  { id: 2, name: "Bob", score: 7, active: false, meta: { team: "b" }, tags: [] },
+  { id: 3, name: "Carol", score: 8.25, active: true, meta: { team: "a" }, tags: ["z"] },
+  { id: 4, name: "O'Hara; DROP TABLE users", score: null, active: true, meta: null, tags: [] },
+];
+
+beforeEach(async () => {
+  root = mkdtempSync(join(tmpdir(), "tsdlt-dataset-"));
+  pipeline = dlt.pipeline({
+    pipelineName: "ds_test",
+    pipelinesDir: join(root, "pipelines"),
+    destination: dlt.destinations.duckdb({ credentials: join(root, "ds.duckdb") }),
+    datasetName: "mydata",
+  });
+  const first = await pipeline.run(USERS.slice(0, 2), {
+    tableName: "users",
+    columns: { meta: { data_type: "json" } },
+  });
+  const second = await pipeline.run(USERS.slice(2), { tableName: "users" });
+  loadIds = [...first.loadsIds, ...second.loadsIds];
+});
+
+afterEach(() => {
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe("Dataset", () => {
+  it("should read a table with fetchAll, fetchOne and fetchScalar", async () => {
+    const ds = datasetOf(pipeline);
+    expect(ds.tables).toEqual(["users", "users__tags"]);
+    const rows = await ds.table("users").orderBy("id").fetchAll();
+    expect(rows.map((r) => r.name)).toEqual(USERS.map((u) => u.name));
+    expect(Number(rows[0]?.id)).toBe(1);
+    // json columns of a known table come back parsed
+    expect(rows[0]?.meta).toEqual({ team: "a" });
+    const bob = await ds.table("users").where("id", "eq", 2).fetchOne();
+    expect(bob?.name).toBe("Bob");
+    expect(await ds.table("users").where("id", "eq", 99).fetchOne()).toBeUndefined();
+    expect(Number(await ds.query('SELECT max(id) AS m FROM "mydata"."users"').fetchScalar())).toBe(4);
+    expect(await ds.query("SELECT 1 AS x WHERE 1 = 0").fetchScalar()).toBeUndefined();
+  });
+
+  it("should select, filter, sort, limit and offset, binding every value as a parameter", async () => {
+    const ds = datasetOf(pipeline);
+    const rel = ds
+      .table<{ id: bigint; name: string; score: number | null; active: boolean }>("users")
+      .where("active", "eq", true)
+      .where("id", "in", [1, 3, 4])
+      .select("id", "name")
+      .orderBy("id", "desc")
+      .limit(2);
+    const { sql, params } = await rel.toQuery();
+    expect(sql).toBe(
+      'SELECT "id", "name" FROM "mydata"."users" WHERE "active" = $1 AND "id" IN ($2, $3, $4) ORDER BY "id" DESC LIMIT 2',
+    );
+    expect(params).toEqual([true, 1, 3, 4]);
+    const rows = await rel.fetchAll();
+    expect(rows).toEqual([
+      { id: 4n, name: USERS[3]?.name },
+      { id: 3n, name: "Carol" },
+    ]);
+    expectTypeOf(rows).toEqualTypeOf<{ id: bigint; name: string }[]>();
+
+    // a hostile value is data, not SQL
+    const hostile = await ds.table("users").where("name", "eq", USERS[3]?.name).fetchAll();
+    expect(hostile).toHaveLength(1);
+    expect(await ds.table("users").count()).toBe(4);
+
+    const page = await ds.table("users").select("name").orderBy("id").limit(2).offset(2).fetchAll();
+    expect(page.map((r) => r.name)).toEqual(["Carol", USERS[3]?.name]);
+    expect(await ds.table("users").where("score", "eq", null).count()).toBe(1);
+    expect(await ds.table("users").where("score", "ne", null).count()).toBe(3);
+    expect(await ds.table("users").where("score", ">=", 8).count()).toBe(2);
+    expect(await ds.table("users").where("id", "not_in", [1, 2]).count()).toBe(2);
+    expect(await ds.table("users").where("name", "like", "%o%").count()).toBe(2);
+    expect((await ds.table("users").head().fetchAll()).length).toBe(4);
+    expect((await ds.table("users").fetchMany(3)).length).toBe(3);
+  });
+
+  it("should wrap a SQL query as a subquery when clauses are added, continuing its parameter numbers", async () => {
+    const ds = datasetOf(pipeline);
+    const rel = ds.query('SELECT id, name FROM "mydata"."users" WHERE id > $1;', [1]).where("id", "lt", 4);
+    expect(await rel.toSql()).toBe(
+      'SELECT * FROM (SELECT id, name FROM "mydata"."users" WHERE id > $1) AS "_dlt_relation" WHERE "id" < $2',
+    );
+    const rows = await rel.orderBy("id").fetchAll();
+    expect(rows.map((r) => Number(r.id))).toEqual([2, 3]);
+    expect(await rel.count()).toBe(2);
+  });
+
+  it("should reject unknown tables, columns and operators with a clear message", () => {
+    const ds = datasetOf(pipeline);
+    expect(() => ds.table("nope")).toThrow(/Table `nope` is not in schema `ds_test`/);
+    expect(() => ds.table("users").select("nope" as never)).toThrow(/Column `nope` is not in table `users`/);
+    expect(() => ds.table("users").where("id", "between" as never, 1)).toThrow(/Unknown operator `between`/);
+    expect(() => ds.table("users").where("id", "in", [])).toThrow(/non-empty array/);
+    expect(() => ds.table("users").limit(-1)).toThrow(/non-negative integer/);
+  });
+
+  it("should count rows per table and list load ids", async () => {
+    const ds = datasetOf(pipeline);
+    expect(await ds.rowCounts().fetchAll()).toEqual([
+      { table_name: "users", row_count: 4 },
+      { table_name: "users__tags", row_count: 3 },
+    ]);
+    expect(await ds.rowCounts({ tableNames: ["users"], loadId: loadIds[1] as string }).fetchAll()).toEqual([
+      { table_name: "users", row_count: 2 },
+    ]);
+    const withDlt = await ds.rowCounts({ dltTables: true }).fetchAll();
+    expect(withDlt.find((r) => r.table_name === "_dlt_loads")?.row_count).toBe(2);
+    expect(await ds.loadIds()).toEqual(loadIds);
+    expect(await ds.loadIds({ schemaName: "other" })).toEqual([]);
+    expect(await ds.latestLoadId()).toBe(loadIds[1]);
+  });
+
+  it("should release the database between queries and hold one client after open()", async () => {
+    const ds = datasetOf(pipeline);
+    expect(await ds.table("users").count()).toBe(4);
+    // the pipeline can write to the file again: the dataset closed its client
+    await pipeline.run([{ id: 5, name: "Dan", tags: [] }], { tableName: "users" });
+    {
+      await using held = await datasetOf(pipeline).open();
+      expect(await held.table("users").count()).toBe(5);
+      expect(await held.qualifiedTableName("users")).toBe('"mydata"."users"');
+    }
+    await pipeline.run([{ id: 6, name: "Eve", tags: [] }], { tableName: "users" });
+    expect(await ds.table("users").count()).toBe(6);
+  });
+
+  it("should derive row types from schema column literals", () => {
+    const columns = {
+      id: { data_type: "bigint", nullable: false },
+      name: { data_type: "text" },
+      seen: { data_type: "timestamp", nullable: true },
+      other: {},
+    } as const;
+    type User = dlt.RowFromColumns<typeof columns>;
+    expectTypeOf<User>().toEqualTypeOf<{
+      id: bigint;
+      name: string | null;
+      seen: Date | null;
+      other: unknown;
+    }>();
+    type FromTable = dlt.RowFromTable<{ columns: typeof columns }>;
+    expectTypeOf<FromTable>().toEqualTypeOf<User>();
+  });
+});
