@@ -327,6 +327,30 @@ export function supportsTableChainFollowupJobs(
   return typeof (client as Partial<WithTableChainFollowupJobs>).createTableChainFollowupJobs === "function";
 }
 
+/**
+ * Optional ability: exactly-once packages. The load stage runs every job of a package, its follow-up
+ * jobs and {@link DestinationClient.completeLoad} inside {@link WithLoadTransaction.runInLoadTransaction}:
+ * either all of the package's rows and its `_dlt_loads` row become visible, or none. A crash at any
+ * point leaves no partial package behind, and {@link WithLoadTransaction.isLoadCompleted} tells a resumed
+ * load that the commit already happened, so nothing is loaded twice.
+ *
+ * While `fn` runs, the load stage calls the client one job at a time; the client must run those jobs
+ * (and `completeLoad`, `truncateTables`) on the transaction.
+ */
+export interface WithLoadTransaction {
+  runInLoadTransaction<T>(loadId: string, fn: () => Promise<T>): Promise<T>;
+  /** True when `_dlt_loads` already records `loadId`. */
+  isLoadCompleted(loadId: string): Promise<boolean>;
+}
+
+/** Type guard for {@link WithLoadTransaction}. */
+export function supportsLoadTransaction(
+  client: DestinationClient,
+): client is DestinationClient & WithLoadTransaction {
+  const c = client as Partial<WithLoadTransaction>;
+  return typeof c.runInLoadTransaction === "function" && typeof c.isLoadCompleted === "function";
+}
+
 /** The merge strategy a table asks for with its `x-merge-strategy` hint, if it is one of {@link MERGE_STRATEGIES}. */
 export function requestedMergeStrategy(table: TableSchema): MergeStrategy | undefined {
   const hint = table["x-merge-strategy"];

@@ -133,6 +133,8 @@ export class DuckDBClient
   #tail: Promise<void> = Promise.resolve();
   /** Connections of running jobs (interrupted on dispose) and the jobs themselves (awaited on dispose). */
   readonly #jobConnections = new Set<DuckDBConnection>();
+  /** The connection of the running load transaction; jobs and `completeLoad` run on it while set. */
+  #loadTransaction: DuckDBConnection | undefined;
   readonly #runningJobs = new Set<Promise<void>>();
   #disposed = false;
 
@@ -397,8 +399,82 @@ export class DuckDBClient
       schemaName: this.schema.name,
       schemaVersionHash: this.schema.versionHash,
     });
+    const tx = this.#loadTransaction;
+    if (tx) {
+      try {
+        await tx.run(query.sql, this.#params(query.params));
+      } catch (cause) {
+        throw toDestinationError(cause, {
+          destination: this.#destination,
+          subject: `Completing load \`${loadId}\``,
+          params: query.params,
+        });
+      }
+      return;
+    }
     await this.#exclusive(`Completing load \`${loadId}\``, async (c) => {
       await c.run(query.sql, this.#params(query.params));
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // WithLoadTransaction
+
+  /**
+   * Runs `fn` — the jobs, follow-up jobs and `completeLoad` of one package — in one DuckDB transaction
+   * on a dedicated connection: the package's rows and its `_dlt_loads` row commit together or not at all.
+   * Jobs called while `fn` runs execute one at a time on that connection.
+   */
+  async runInLoadTransaction<T>(loadId: string, fn: () => Promise<T>): Promise<T> {
+    this.#assertOpen();
+    if (this.#loadTransaction) {
+      throw new DestinationError(
+        `[tsdlt] [${this.#destination}] A load transaction is already running on this client.`,
+        {
+          code: "DESTINATION_TERMINAL",
+          destination: this.#destination,
+          loadId,
+        },
+      );
+    }
+    const subject = `The load transaction of \`${loadId}\``;
+    let c: DuckDBConnection;
+    try {
+      c = await openConnection(this.#instance);
+      await c.run("BEGIN TRANSACTION");
+    } catch (cause) {
+      throw toDestinationError(cause, { destination: this.#destination, subject });
+    }
+    this.#jobConnections.add(c);
+    this.#loadTransaction = c;
+    try {
+      const result = await fn();
+      try {
+        await c.run("COMMIT");
+      } catch (cause) {
+        throw toDestinationError(cause, { destination: this.#destination, subject });
+      }
+      return result;
+    } catch (error) {
+      await c.run("ROLLBACK").catch(noop);
+      throw error;
+    } finally {
+      this.#loadTransaction = undefined;
+      this.#jobConnections.delete(c);
+      c.closeSync();
+    }
+  }
+
+  /** True when `_dlt_loads` holds `loadId` (its package committed). */
+  async isLoadCompleted(loadId: string): Promise<boolean> {
+    return this.#exclusive(`Checking load \`${loadId}\``, async (c) => {
+      const tables = lowerKeys(await this.#storageColumns(c, [LOADS_TABLE_NAME]));
+      if (!tables.has(LOADS_TABLE_NAME)) return false;
+      const reader = await c.runAndReadAll(
+        `SELECT 1 FROM ${qualifiedTableName(duckdbDialect, this.datasetName, LOADS_TABLE_NAME)} WHERE load_id = $1 LIMIT 1`,
+        [loadId],
+      );
+      return reader.currentRowCount > 0;
     });
   }
 
@@ -543,6 +619,19 @@ export class DuckDBClient
       try {
         const statements = await sql();
         if (statements.length === 0) return;
+        const tx = this.#loadTransaction;
+        if (tx) {
+          // inside a load transaction: run on its connection, never open a nested transaction
+          if (signal?.aborted) throw cancelled();
+          const interruptTx = (): void => tx.interrupt();
+          signal?.addEventListener("abort", interruptTx, { once: true });
+          try {
+            for (const statement of statements) await tx.run(statement);
+          } finally {
+            signal?.removeEventListener("abort", interruptTx);
+          }
+          return;
+        }
         const c = await openConnection(this.#instance);
         connection = c;
         this.#jobConnections.add(c);

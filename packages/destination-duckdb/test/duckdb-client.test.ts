@@ -768,3 +768,40 @@ async function holdLock(path: string): Promise<{ release(): Promise<void> }> {
     },
   };
 }
+
+describe("load transactions (exactly-once packages)", () => {
+  it("should make a package's rows and its _dlt_loads row visible together, or neither", async () => {
+    const client = await ready();
+    const users = usersTable();
+    const file = await jobFile("users.aaaaaaaaaa.0.jsonl", [
+      { id: 1, name: "Ann", _dlt_load_id: LOAD_ID, _dlt_id: "a1" },
+    ]);
+
+    // a failure after a job ran rolls everything back
+    await expect(
+      client.runInLoadTransaction(LOAD_ID, async () => {
+        await load(client, users, file);
+        await client.completeLoad(LOAD_ID);
+        throw new Error("crash before commit");
+      }),
+    ).rejects.toThrow("crash before commit");
+    expect(await client.query('SELECT count(*)::INT AS n FROM "shop_data"."users"')).toEqual([{ n: 0 }]);
+    expect(await client.isLoadCompleted(LOAD_ID)).toBe(false);
+
+    // a committed transaction shows both
+    await client.runInLoadTransaction(LOAD_ID, async () => {
+      await load(client, users, file);
+      await client.completeLoad(LOAD_ID);
+    });
+    expect(await client.query('SELECT count(*)::INT AS n FROM "shop_data"."users"')).toEqual([{ n: 1 }]);
+    expect(await client.isLoadCompleted(LOAD_ID)).toBe(true);
+    expect(await client.isLoadCompleted("1714557601.000001")).toBe(false);
+  });
+
+  it("should refuse a nested load transaction", async () => {
+    const client = await ready();
+    await expect(
+      client.runInLoadTransaction(LOAD_ID, () => client.runInLoadTransaction(LOAD_ID, async () => 1)),
+    ).rejects.toThrow(/A load transaction is already running/);
+  });
+});

@@ -29,6 +29,7 @@ import {
   Schema,
   type SchemaUpdateResult,
   silentLogger,
+  supportsLoadTransaction,
   type TableChain,
   toTsdltError,
   writeFileAtomicSync,
@@ -107,6 +108,20 @@ export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
     destination.name,
   );
   await client.initializeStorage();
+  // Exactly-once packages: with a destination that commits a whole package in one transaction, a
+  // package whose `_dlt_loads` row exists is done (the crash came after the commit), and one without
+  // it loaded nothing (the transaction rolled back), so all its jobs run again.
+  // With raiseOnFailedJobs: false the user asked to keep what loads, so jobs commit one by one.
+  const tx = raiseOnFailedJobs && supportsLoadTransaction(client.client) ? client.client : undefined;
+  if (tx) {
+    if (await tx.isLoadCompleted(pkg.loadId)) {
+      logger.info(
+        `[${destination.name}] load ${pkg.loadId} was committed before the last run stopped; completing the package`,
+      );
+      return finishCommitted(pkg, options.storage, startedAt);
+    }
+    restartJobs(pkg);
+  }
   const initialJobs = JOB_STATES.flatMap((state) => pkg.listJobs(state));
   const plan = planPackage({
     schema,
@@ -180,7 +195,8 @@ export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
         return;
       } catch (cause) {
         const error = toTsdltError(cause);
-        if (error.retryable && attempt + 1 < maxRetries && !options.context.signal?.aborted) {
+        if (tx && error.retryable) throw error; // the transaction rolls back; the whole package is retried
+        if (!tx && error.retryable && attempt + 1 < maxRetries && !options.context.signal?.aborted) {
           const next = current.replace(/\.(\d+)\.([^.]+(?:\.gz)?)$/, `.${attempt + 1}.$2`);
           pkg.moveJob(current, "started_jobs", "started_jobs", next);
           current = next;
@@ -196,12 +212,14 @@ export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
         pkg.writeJobException(current, error.message);
         failedJobs.push({ jobId, fileName: current, table: parsed.tableName, message: error.message });
         logger.error(`[${destination.name}] job ${jobId} failed terminally: ${error.message}`);
+        // a failed statement poisons the transaction: stop, roll back, abort the package
+        if (tx) throw new TransactionAborted();
         return;
       }
     }
   };
 
-  const workers = Math.max(1, options.workers ?? destination.capabilities.maxParallelLoadJobs ?? 20);
+  const workers = tx ? 1 : Math.max(1, options.workers ?? destination.capabilities.maxParallelLoadJobs ?? 20);
   const runAll = async (jobs: readonly PackageJob[]): Promise<void> => {
     const queue = jobs.map((j) => ({ fileName: j.fileName, state: j.state as "new_jobs" | "started_jobs" }));
     await Promise.all(
@@ -224,9 +242,11 @@ export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
       ? first.message.replace(/\.?$/, ".")
       : `[tsdlt] [${destination.name}] Job \`${first.fileName}\` in load \`${pkg.loadId}\` failed terminally: ${first.message}.`;
     const staged = [...plan.chains.values()].some((c) => c.route === "staged");
+    const written = tx
+      ? "the package loaded in one transaction, which was rolled back: none of its rows were written"
+      : `its completed jobs stay in the destination but no \`_dlt_loads\` row marks it complete${staged ? "; merge and replace tables keep their previous rows" : ""}`;
     throw new LoadJobError(
-      `${reason} The package is aborted (${failedJobs.length} failed job(s)); its completed jobs stay in the destination but no \`_dlt_loads\` row marks it complete` +
-        `${staged ? "; merge and replace tables keep their previous rows" : ""}. ` +
+      `${reason} The package is aborted (${failedJobs.length} failed job(s)); ${written}. ` +
         `Failed job files are kept in ${moved.path}/failed_jobs.`,
       {
         code: "LOAD_JOB_FAILED",
@@ -238,13 +258,41 @@ export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
     );
   };
 
-  await runAll(pendingJobs(false));
-  abortIfFailed();
-  await createFollowupJobs(pkg, plan, client, schema, failedJobs, logger, destination.name);
-  await runAll(pendingJobs(true));
-  abortIfFailed();
+  const loadAll = async (): Promise<void> => {
+    await runAll(pendingJobs(false));
+    abortIfFailed();
+    await createFollowupJobs(pkg, plan, client, schema, failedJobs, logger, destination.name);
+    await runAll(pendingJobs(true));
+    abortIfFailed();
+    await client.completeLoad(pkg.loadId);
+  };
 
-  await client.completeLoad(pkg.loadId);
+  if (!tx) {
+    await loadAll();
+  } else {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await tx.runInLoadTransaction(pkg.loadId, async () => {
+          try {
+            await loadAll();
+          } catch (error) {
+            if (error instanceof TransactionAborted) abortIfFailed();
+            throw error;
+          }
+        });
+        break;
+      } catch (cause) {
+        const error = toTsdltError(cause);
+        if (!error.retryable || attempt + 1 >= maxRetries || options.context.signal?.aborted) throw cause;
+        restartJobs(pkg);
+        const delay = baseDelay * 2 ** attempt;
+        logger.warn(
+          `[${destination.name}] load ${pkg.loadId} failed transiently and was rolled back, retry ${attempt + 1} in ${delay} ms: ${error.message}`,
+        );
+        await sleep(delay, undefined, { signal: options.context.signal }).catch(() => undefined);
+      }
+    }
+  }
   pkg.writeJson(PACKAGE_FILES.completed, { status: "loaded" });
   const moved = options.storage.movePackage(pkg, "loaded");
   return {
@@ -329,4 +377,36 @@ async function createFollowupJobs(
       );
     }
   }
+}
+
+/** Thrown inside a load transaction after a job failed terminally, to roll it back. */
+class TransactionAborted extends Error {}
+
+/**
+ * Moves every job of an uncommitted package back to `new_jobs` (their rows were rolled back), with
+ * the retry count kept in the name.
+ */
+function restartJobs(pkg: LoadPackage): void {
+  for (const state of ["completed_jobs", "started_jobs"] as const) {
+    for (const job of pkg.listJobs(state)) pkg.moveJob(job.fileName, state, "new_jobs");
+  }
+}
+
+/** Completes a package whose transaction committed: its jobs are done, whatever folder they are in. */
+function finishCommitted(pkg: LoadPackage, storage: PackageStorage, startedAt: Date): LoadResult {
+  for (const state of ["new_jobs", "started_jobs"] as const) {
+    for (const job of pkg.listJobs(state)) pkg.moveJob(job.fileName, state, "completed_jobs");
+  }
+  pkg.writeJson(PACKAGE_FILES.completed, { status: "loaded" });
+  const moved = storage.movePackage(pkg, "loaded");
+  return {
+    loadId: pkg.loadId,
+    state: "loaded",
+    package: moved,
+    completedJobs: moved.listJobs("completed_jobs").map((j) => jobIdOf(j.fileName)),
+    failedJobs: [],
+    schemaUpdate: { tables: {}, statements: [] },
+    startedAt,
+    finishedAt: new Date(),
+  };
 }

@@ -1,34 +1,99 @@
 /**
  * One process at a time per pipeline working folder. The lock is a folder (`<working_dir>.lock`)
- * created atomically and refreshed while held (proper-lockfile); a lock left by a killed process goes
- * stale after {@link LOCK_STALE_MS} and is taken over.
+ * created atomically and refreshed while held (proper-lockfile). It records its owner's pid and host:
+ * a lock whose owner died on this host (killed, crashed) is taken over at once; a lock from another
+ * host is taken over when it was not refreshed for {@link LOCK_STALE_MS}.
  */
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { join } from "node:path";
 import { TsdltError } from "@tsdlt/core";
 import lockfile from "proper-lockfile";
 
-/** A lock not refreshed for this long belongs to a dead process. */
-export const LOCK_STALE_MS = 10_000;
+/**
+ * A lock not refreshed for this long belongs to a dead process (only consulted for owners on other
+ * hosts: a dead owner on this host is recognised by its pid). Long, because a busy event loop
+ * (normalizing a big file) may delay the refresh.
+ */
+export const LOCK_STALE_MS = 60_000;
+
+const OWNER_FILE = "owner.json";
+
+interface LockOwner {
+  readonly pid: number;
+  readonly host: string;
+}
+
+function lockDir(workingDir: string): string {
+  return `${workingDir}.lock`;
+}
+
+function readOwner(workingDir: string): LockOwner | undefined {
+  try {
+    return JSON.parse(readFileSync(join(lockDir(workingDir), OWNER_FILE), "utf8")) as LockOwner;
+  } catch {
+    return undefined;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** True when the lock's owner is a process of this host that no longer runs. */
+function ownerIsDead(workingDir: string): boolean {
+  const owner = readOwner(workingDir);
+  return owner !== undefined && owner.host === hostname() && owner.pid !== process.pid && !isAlive(owner.pid);
+}
+
+async function acquire(workingDir: string): Promise<() => Promise<void>> {
+  const release = await lockfile.lock(workingDir, {
+    stale: LOCK_STALE_MS,
+    update: LOCK_STALE_MS / 2,
+    realpath: false,
+    onCompromised: () => {
+      // The lock was taken over (e.g. the machine slept past the stale time); keep going: the other
+      // process sees a fresh lock and the atomic package moves keep the folder consistent.
+    },
+  });
+  const ownerFile = join(lockDir(workingDir), OWNER_FILE);
+  writeFileSync(ownerFile, JSON.stringify({ pid: process.pid, host: hostname() }));
+  return async () => {
+    rmSync(ownerFile, { force: true });
+    await release().catch((error: unknown) => {
+      // released already: the lock was declared compromised after a refresh came too late
+      if ((error as { code?: string }).code !== "ERELEASED") throw error;
+    });
+  };
+}
 
 /** Acquires the lock of `workingDir`; resolves to the release function. */
 export async function lockWorkingDir(workingDir: string, pipelineName: string): Promise<() => Promise<void>> {
   try {
-    return await lockfile.lock(workingDir, {
-      stale: LOCK_STALE_MS,
-      update: LOCK_STALE_MS / 2,
-      realpath: false,
-      onCompromised: () => {
-        // The lock was taken over (e.g. the machine slept past the stale time); keep going: the other
-        // process sees a fresh lock and the atomic package moves keep the folder consistent.
-      },
-    });
+    return await acquire(workingDir);
   } catch (cause) {
-    if ((cause as { code?: string }).code === "ELOCKED") {
-      throw new TsdltError(
-        `Pipeline \`${pipelineName}\` is being run by another process (its working folder ${workingDir} is locked). ` +
-          `Wait for that run to finish. If no other process runs it, the lock is released ${LOCK_STALE_MS / 1000} s after that process died.`,
-        { code: "PIPELINE_LOCKED", pipelineName, cause },
-      );
+    if ((cause as { code?: string }).code !== "ELOCKED") throw cause;
+    if (ownerIsDead(workingDir)) {
+      rmSync(lockDir(workingDir), { recursive: true, force: true });
+      return acquire(workingDir).catch((again: unknown) => {
+        throw lockedError(workingDir, pipelineName, again);
+      });
     }
-    throw cause;
+    throw lockedError(workingDir, pipelineName, cause);
   }
+}
+
+function lockedError(workingDir: string, pipelineName: string, cause: unknown): TsdltError {
+  const owner = readOwner(workingDir);
+  const by = owner ? ` (process ${owner.pid} on ${owner.host})` : "";
+  return new TsdltError(
+    `Pipeline \`${pipelineName}\` is being run by another process${by}: its working folder ${workingDir} is locked. ` +
+      `Wait for that run to finish. A lock whose process died is released at once on this machine, or ${LOCK_STALE_MS / 1000} s after its last refresh elsewhere.`,
+    { code: "PIPELINE_LOCKED", pipelineName, cause },
+  );
 }
