@@ -102,6 +102,15 @@ export type {
 export { attach, Pipeline, pipeline, run } from "./pipeline.js";
 export type { BarCollectorOptions, LogCollectorOptions, ProgressOption } from "./progress.js";
 export { BarCollector, createCollector, LogCollector } from "./progress.js";
+export type {
+  RestApiIncrementalDescriptor,
+  RestApiIncrementalValues,
+  RestApiPageOptions,
+  RestApiResourceDescriptor,
+  RestApiSourceOptions,
+  RestApiWriteDisposition,
+} from "./rest-api-source.js";
+export { restApiSource } from "./rest-api-source.js";
 export { sources } from "./sources.js";
 export type { LoadInfoFields, LoadJobInfo, LoadPackageInfo } from "./step-info.js";
 export { ExtractInfo, LoadInfo, NormalizeInfo } from "./step-info.js";
