@@ -21,11 +21,13 @@ import shutil
 import sys
 import tempfile
 import zlib
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import dlt
 import duckdb
+from dlt.common.schema.exceptions import CannotCoerceColumnException, CannotCoerceNullException, DataValidationError
 
 # The dlt version REFERENCE.md documents, and the DuckDB engine of @duckdb/node-api used by tsdlt.
 PINNED = {"dlt": "1.26.0", "duckdb": "1.5.6"}
@@ -172,6 +174,13 @@ CASES: list[dict[str, Any]] = [
 ]
 
 
+# the conformance suite of the normalizer (issue 3) lives next to this file
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from conformance_cases import CONFORMANCE_CASES  # noqa: E402
+
+CASES += CONFORMANCE_CASES
+
+
 # ---------------------------------------------------------------------------------------------
 # recording
 # ---------------------------------------------------------------------------------------------
@@ -193,25 +202,49 @@ def value_sql(column: str, duckdb_type: str) -> str:
     return f"CAST({c} AS VARCHAR)"  # DATE, TIME, JSON, DECIMAL, HUGEINT, BLOB...
 
 
-def check_json_value(value: Any, where: str) -> None:
-    """Input and rows must survive JSON.parse in JS unchanged."""
+def decode_typed(value: Any) -> Any:
+    """Input markers for values JSON cannot carry: `{"$bigint": "<digits>"}` → int (a JS bigint in the
+    test), `{"$datetime": "<ISO>"}` → an aware datetime (a JS Date in the test)."""
+    if isinstance(value, list):
+        return [decode_typed(v) for v in value]
+    if isinstance(value, dict):
+        if len(value) == 1 and "$bigint" in value:
+            return int(value["$bigint"])
+        if len(value) == 1 and "$datetime" in value:
+            return datetime.fromisoformat(value["$datetime"].replace("Z", "+00:00"))
+        return {k: decode_typed(v) for k, v in value.items()}
+    return value
+
+
+def encode_row_value(value: Any) -> Any:
+    """Row values outside the JS safe integer range are written as `{"$bigint": "<digits>"}`."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53 - 1:
+        return {"$bigint": str(value)}
+    return value
+
+
+def check_json_value(value: Any, where: str, is_row: bool = False) -> None:
+    """Input and rows must survive JSON.parse in JS unchanged. In rows (read from DOUBLE columns on both
+    sides) an integral float is fine: JSON.parse(`2.0`) and DuckDB's 2.0 are the same JS number."""
     if isinstance(value, bool) or value is None or isinstance(value, str):
+        return
+    if isinstance(value, dict) and len(value) == 1 and ("$bigint" in value or "$datetime" in value):
         return
     if isinstance(value, int):
         if abs(value) > 2**53 - 1:
             raise SystemExit(f"{where}: int {value} is outside the JS safe integer range")
         return
     if isinstance(value, float):
-        if value.is_integer():
+        if value.is_integer() and not is_row:
             raise SystemExit(f"{where}: float {value} is integral; JS cannot tell it from an int")
         return
     if isinstance(value, list):
         for i, v in enumerate(value):
-            check_json_value(v, f"{where}[{i}]")
+            check_json_value(v, f"{where}[{i}]", is_row)
         return
     if isinstance(value, dict):
         for k, v in value.items():
-            check_json_value(v, f"{where}.{k}")
+            check_json_value(v, f"{where}.{k}", is_row)
         return
     raise SystemExit(f"{where}: {type(value).__name__} is not JSON")
 
@@ -258,8 +291,8 @@ def table_rows(con: duckdb.DuckDBPyConnection, table: str, columns: list[dict[st
         for c, v in zip(kept, values):
             if c["type"] == "JSON" and v is not None:
                 v = json.loads(v)
-            row[c["name"]] = v
-        check_json_value(row, f"{table} row")
+            row[c["name"]] = encode_row_value(v)
+        check_json_value(row, f"{table} row", is_row=True)
         rows.append(row)
     rows.sort(key=lambda r: json.dumps(list(r.values()), sort_keys=True, ensure_ascii=False))
     return rows
@@ -274,11 +307,73 @@ def placeholder_lines(text: str, load_ids: list[str], db_path: str) -> list[str]
     return [re.sub(r"^(Pipeline \S+ load step \S+ in ).*$", r"\1<elapsed>", line) for line in lines]
 
 
+def error_fixture(error: BaseException) -> dict[str, Any]:
+    """The step and the innermost schema exception of a failed run, with the attributes a tsdlt error
+    message must name (the test checks that each appears in the tsdlt message)."""
+    step = getattr(error, "step", None)
+    chain: list[BaseException] = []
+    e: BaseException | None = error
+    while e is not None and e not in chain:
+        chain.append(e)
+        e = e.__cause__ or e.__context__
+    for e in chain:
+        if isinstance(e, DataValidationError):
+            return {
+                "step": step,
+                "exception": "DataValidationError",
+                "table": e.table_name,
+                "column": e.column_name,
+                "entity": e.schema_entity,
+                "mode": e.contract_mode,
+            }
+        if isinstance(e, CannotCoerceColumnException):
+            return {
+                "step": step,
+                "exception": "CannotCoerceColumnException",
+                "table": e.table_name,
+                "column": e.column_name,
+                "from_type": e.from_type,
+                "to_type": e.to_type,
+            }
+        if isinstance(e, CannotCoerceNullException):
+            # this exception keeps table and column only in its message
+            m = re.search(r"in table `([^`]*)` column `([^`]*)`", str(e))
+            if m is None:
+                raise SystemExit(f"cannot read table and column from {e!r}")
+            return {"step": step, "exception": "CannotCoerceNullException", "table": m[1], "column": m[2]}
+    raise SystemExit(f"unexpected error: {error!r}")
+
+
+def import_schema_doc(case: dict[str, Any]) -> dict[str, Any] | None:
+    """A stored schema (dlt's export form) carrying `schema_settings`, passed to the first run."""
+    settings = case.get("schema_settings")
+    if settings is None:
+        return None
+    schema = dlt.Schema(f"ref_{case['case']}")
+    for detection in settings.get("detections", []):
+        schema.add_type_detection(detection)
+    for detection in settings.get("remove_detections", []):
+        schema.remove_type_detection(detection)
+    if "preferred_types" in settings:
+        schema.update_preferred_types(settings["preferred_types"])
+    if "default_hints" in settings:
+        schema.merge_hints(settings["default_hints"])
+    return schema.to_dict(remove_defaults=True)
+
+
+def case_runs(case: dict[str, Any]) -> list[tuple[Any, dict[str, Any]]]:
+    """(input, run kwargs) of every run: `runs` times the main input, then each of `more_runs`."""
+    runs = [(case["input"], case["run"])] * case["runs"]
+    for more in case.get("more_runs", []):
+        runs.append((more["input"], more.get("run", case["run"])))
+    return runs
+
+
 def run_case(case: dict[str, Any], loader_file_format: str | None = None) -> dict[str, Any]:
     name = case["case"]
-    data = json.loads(json.dumps(case["input"]))  # exactly what the JSON fixture carries
-    check_json_value(data, f"{name}.input")
     tmp = tempfile.mkdtemp(prefix=f"dltref_{name}_")
+    saved_env = {k: os.environ.get(k) for k in case.get("env", {})}
+    os.environ.update(case.get("env", {}))
     try:
         db_path = os.path.join(tmp, DATABASE_FILE)
         pipeline = dlt.pipeline(
@@ -287,22 +382,47 @@ def run_case(case: dict[str, Any], loader_file_format: str | None = None) -> dic
             dataset_name=DATASET,
             pipelines_dir=os.path.join(tmp, "pipelines"),
         )
-        kwargs = dict(case["run"])
-        if loader_file_format:
-            kwargs["loader_file_format"] = loader_file_format
+        schema_doc = import_schema_doc(case)
         runs_lines = []
-        for _ in range(case["runs"]):
-            info = pipeline.run(data, **kwargs)
+        error: dict[str, Any] | None = None
+        for i, (case_input, run) in enumerate(case_runs(case)):
+            check_json_value(case_input, f"{name}.input")
+            # exactly what the JSON fixture carries
+            data: Any = decode_typed(json.loads(json.dumps(case_input)))
+            if "resource" in case:
+                data = dlt.resource(data, **case["resource"])
+            kwargs = dict(run)
+            if loader_file_format:
+                kwargs["loader_file_format"] = loader_file_format
+            if i == 0 and schema_doc is not None:
+                kwargs["schema"] = dlt.Schema.from_dict(json.loads(json.dumps(schema_doc)))
+            try:
+                info = pipeline.run(data, **kwargs)
+            except Exception as e:  # a failing run must be the last one
+                if i != len(case_runs(case)) - 1:
+                    raise
+                error = error_fixture(e)
+                break
             info.raise_on_failed_jobs()
             runs_lines.append(placeholder_lines(str(info), list(info.loads_ids), db_path))
-        if any(lines != runs_lines[-1] for lines in runs_lines):
+        if case.get("expect_error", False) != (error is not None):
+            raise SystemExit(f"{name}: expect_error is {case.get('expect_error', False)} but the error was {error}")
+        if not case.get("more_runs") and any(lines != runs_lines[-1] for lines in runs_lines):
             raise SystemExit(f"{name}: load info lines differ between runs: {runs_lines}")
 
-        data_table_names = [t["name"] for t in pipeline.default_schema.data_tables()]
         with duckdb.connect(db_path, read_only=True) as con:
             schema = stored_schema(con)
-            if schema["version_hash"] != pipeline.default_schema.version_hash:
-                raise SystemExit(f"{name}: _dlt_version does not hold the pipeline's current schema")
+            # data tables of the stored schema: not dlt's, with at least one complete column
+            data_table_names = [
+                t
+                for t, table in schema["tables"].items()
+                if not t.startswith("_dlt") and any("data_type" in c for c in table["columns"].values())
+            ]
+            if error is None:
+                if schema["version_hash"] != pipeline.default_schema.version_hash:
+                    raise SystemExit(f"{name}: _dlt_version does not hold the pipeline's current schema")
+                if data_table_names != [t["name"] for t in pipeline.default_schema.data_tables()]:
+                    raise SystemExit(f"{name}: stored data tables differ from the pipeline's schema")
             tables: dict[str, Any] = {}
             rows: dict[str, Any] = {}
             for table_name in data_table_names:
@@ -334,7 +454,7 @@ def run_case(case: dict[str, Any], loader_file_format: str | None = None) -> dic
                 "ORDER BY table_schema, table_name"
             ).fetchall():
                 duckdb_schemas.setdefault(schema_name, []).append(table_name)
-        return {
+        expected: dict[str, Any] = {
             "tables": tables,
             "dlt_tables": dlt_tables,
             "dlt_tables_duckdb_columns": dlt_tables_columns,
@@ -342,8 +462,16 @@ def run_case(case: dict[str, Any], loader_file_format: str | None = None) -> dic
             "rows": rows,
             "load_info_lines": runs_lines[-1],
         }
+        if error is not None:
+            expected["error"] = error
+        return expected
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        for k, v in saved_env.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 # ---------------------------------------------------------------------------------------------
@@ -363,18 +491,20 @@ def _inline(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def dump(value: Any, indent: int = 0, prefix_len: int = 0) -> str:
+def dump(value: Any, indent: int = 0, prefix_len: int = 0, comma: int = 0) -> str:
+    """`comma` is 1 when a `,` follows the value on its line (it counts against the line width)."""
     one_line = _inline(value)
-    if not isinstance(value, (dict, list)) or not value or indent + prefix_len + len(one_line) + 1 <= LINE_WIDTH:
+    if not isinstance(value, (dict, list)) or not value or indent + prefix_len + len(one_line) + comma <= LINE_WIDTH:
         return one_line
     pad = " " * (indent + 2)
+    last = len(value) - 1
     if isinstance(value, dict):
         parts = []
-        for k, v in value.items():
+        for i, (k, v) in enumerate(value.items()):
             key = f"{json.dumps(k, ensure_ascii=False)}: "
-            parts.append(pad + key + dump(v, indent + 2, len(key)))
+            parts.append(pad + key + dump(v, indent + 2, len(key), int(i < last)))
         return "{\n" + ",\n".join(parts) + "\n" + " " * indent + "}"
-    parts = [pad + dump(v, indent + 2, 0) for v in value]
+    parts = [pad + dump(v, indent + 2, 0, int(i < last)) for i, v in enumerate(value)]
     return "[\n" + ",\n".join(parts) + "\n" + " " * indent + "]"
 
 
@@ -411,6 +541,14 @@ def main() -> int:
             "input": case["input"],
             "run": case["run"],
             "runs": case["runs"],
+        }
+        for key in ("more_runs", "resource", "env"):
+            if key in case:
+                fixture[key] = case[key]
+        schema_doc = import_schema_doc(case)
+        if schema_doc is not None:
+            fixture["import_schema"] = schema_doc
+        fixture |= {
             "expected": expected,
             "checks": {"jsonl_loader_identical": True},
         }

@@ -94,10 +94,20 @@ export {
 } from "./load-package.js";
 export type { Logger } from "./logger.js";
 export { silentLogger } from "./logger.js";
-export type { NamingConvention } from "./naming/naming-convention.js";
-export { PATH_SEPARATOR, shortenIdentifier } from "./naming/naming-convention.js";
+export { DIRECT_PATH_SEPARATOR, direct, toDirect } from "./naming/direct.js";
+export { duckCase, toDuckCase } from "./naming/duck-case.js";
+export type { NamingConvention, NamingConventionSpec } from "./naming/naming-convention.js";
+export { createNamingConvention, PATH_SEPARATOR, shortenIdentifier } from "./naming/naming-convention.js";
+export type { NamingConventionName } from "./naming/naming-conventions.js";
+export {
+  defaultNamingConventionName,
+  NAMING_CONVENTIONS,
+  namingConvention,
+  namingConventionName,
+} from "./naming/naming-conventions.js";
 export type { SnakeCaseOptions } from "./naming/snake-case.js";
 export { snakeCase, toSnakeCase } from "./naming/snake-case.js";
+export { sqlCiV1, sqlCsV1, toSqlCsV1 } from "./naming/sql-v1.js";
 export type { LocalState, PipelineStateDoc, SourceState } from "./pipeline-state.js";
 export {
   bumpStateVersion,
@@ -117,6 +127,8 @@ export {
   RELATIONAL_NORMALIZER,
   Schema,
 } from "./schema/schema.js";
+export type { ContractEntity, ResolvedContract } from "./schema/schema-contract.js";
+export { CONTRACT_ENTITIES, EVOLVE_ALL, expandContract, resolveContract } from "./schema/schema-contract.js";
 export {
   C_DLT_ID,
   C_DLT_LIST_IDX,

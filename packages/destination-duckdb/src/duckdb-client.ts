@@ -365,8 +365,19 @@ export class DuckDBClient
       const plan = schemaUpdateSql(stagingDialect(duckdbDialect), dataset, this.schema, storage, {
         onlyTables: options.tables,
       });
+      // like dlt, the staging dataset also carries `_dlt_version` (never written to)
+      const version = this.#systemTable(VERSION_TABLE_NAME);
       const statements = [
         createDatasetSql(duckdbDialect, dataset, { ifNotExists: true }),
+        createTableSql(
+          duckdbDialect,
+          dataset,
+          version,
+          Object.values(version.columns).filter(isCompleteColumn),
+          {
+            ifNotExists: true,
+          },
+        ),
         ...plan.statements,
       ];
       const existing = lowerKeys(storage);

@@ -65,7 +65,7 @@ export interface ExtractOptions {
    */
   readonly stateRow?: () => Record<string, unknown> | undefined;
   /** Extra fields for `load_package_state.json`. */
-  readonly packageState?: Partial<LoadPackageStateDoc>;
+  readonly packageState?: Partial<LoadPackageStateDoc> | (() => Partial<LoadPackageStateDoc>);
   readonly bufferMaxItems?: number;
   /** Start a new file after this many items per table. @default no rotation */
   readonly fileMaxItems?: number;
@@ -344,7 +344,9 @@ export async function extractResources(options: ExtractOptions): Promise<Extract
 
     schema.bumpVersion();
     pkg.writeSchemaDoc(schema.toDict());
-    pkg.writeState({ created_at: new Date(), ...options.packageState });
+    const packageState =
+      typeof options.packageState === "function" ? options.packageState() : options.packageState;
+    pkg.writeState({ created_at: new Date(), ...packageState });
     const committed = storage.commitPackage(pkg, "extracted");
     const itemCounts: Record<string, number> = {};
     for (const [table, writer] of writers) itemCounts[table] = writer.count;

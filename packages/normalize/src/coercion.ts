@@ -22,8 +22,9 @@ import {
   formatUtcTimestamp,
   type IsoParts,
   parseIso,
-  parseSlashDate,
-  parseTime,
+  pythonFloat,
+  textToTimeParts,
+  textToTimestampParts,
   unixSecondsToParts,
 } from "./datetime.js";
 import { jsonOf } from "./json-text.js";
@@ -66,8 +67,6 @@ function doubleJson(v: number): string {
 
 const RE_INT = /^[+-]?\d+(?:_\d+)*$/;
 const RE_HEX = /^0x[0-9a-fA-F]+(?:_[0-9a-fA-F]+)*$/;
-const RE_FLOAT = /^[+-]?(?:\d+(?:_\d+)*(?:\.(?:\d+(?:_\d+)*)?)?|\.\d+(?:_\d+)*)(?:[eE][+-]?\d+(?:_\d+)*)?$/;
-const RE_FLOAT_SPECIAL = /^[+-]?(?:nan|inf|infinity)$/i;
 const RE_DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 const RE_DECIMAL_SPECIAL = /^[+-]?(?:s?nan\d*|inf|infinity)$/i;
 const RE_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -80,16 +79,11 @@ function textToIntDigits(text: string): string | undefined {
   return undefined;
 }
 
-/** Python `float(text)` (plus `0x` hex); undefined when not a number. */
+/** dlt's text → double: Python `float(text)`, or `0x` hex. */
 function textToDouble(text: string): number | undefined {
   const t = text.trim();
-  if (RE_FLOAT.test(t)) return Number(t.replaceAll("_", ""));
-  if (RE_FLOAT_SPECIAL.test(t)) {
-    const neg = t.startsWith("-");
-    return /nan/i.test(t) ? Number.NaN : neg ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
-  }
   if (RE_HEX.test(t)) return Number(BigInt(t.replaceAll("_", "")));
-  return undefined;
+  return pythonFloat(t);
 }
 
 /** Python `Decimal(text)` syntax check (plus `0x` hex); the decimal's text or undefined. */
@@ -127,9 +121,9 @@ function decimalToIntDigits(text: string): string | undefined {
 const TRUE_WORDS = new Set(["yes", "true", "t", "y", "1"]);
 const FALSE_WORDS = new Set(["no", "false", "f", "n", "0"]);
 
-/** Parses a timestamp / date text into parts (date-only texts become midnight). */
+/** A timestamp, date or text value as parts (texts as dlt coerces them: ISO, else unix seconds). */
 function timestampParts(v: unknown): IsoParts | undefined {
-  if (typeof v === "string") return parseIso(v);
+  if (typeof v === "string") return textToTimestampParts(v);
   if (v instanceof TypedText) return parseIso(v.text);
   if (v instanceof Date) return dateToParts(v);
   return undefined;
@@ -232,8 +226,7 @@ export function encodeAs(column: ColumnInfo, from: DataType, v: unknown): string
     }
     case "date": {
       let parts: IsoParts | undefined;
-      if (from === "text") parts = parseIso(v as string) ?? parseSlashDate(v as string);
-      else if (from === "date" || from === "timestamp") parts = timestampParts(v);
+      if (from === "text" || from === "date" || from === "timestamp") parts = timestampParts(v);
       else if (from === "bigint" || from === "double") parts = unixParts(v);
       if (parts === undefined) return undefined;
       const out = formatUtcDate(parts);
@@ -241,7 +234,7 @@ export function encodeAs(column: ColumnInfo, from: DataType, v: unknown): string
     }
     case "time": {
       if (from !== "time" && from !== "text") return undefined;
-      const parts = parseTime(typeof v === "string" ? v : (v as TypedText).text);
+      const parts = textToTimeParts(typeof v === "string" ? v : (v as TypedText).text);
       return parts === undefined ? undefined : `"${formatTime(parts, column.fractionDigits)}"`;
     }
     case "binary":

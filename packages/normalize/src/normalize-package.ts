@@ -15,12 +15,13 @@ import {
   type LoaderFileFormat,
   type LoadPackage,
   type Logger,
+  type NamingConvention,
   NormalizeError,
+  namingConvention,
   PACKAGE_FILES,
   type PackageStorage,
   Schema,
   silentLogger,
-  snakeCase,
   type TableSchema,
   writeFileAtomicSync,
 } from "@tsdlt/core";
@@ -184,18 +185,17 @@ function checkOptions(options: NormalizeOptions): void {
   }
 }
 
-/** The schema's naming convention limited to the destination's identifier length. */
-function namingFor(schema: Schema, capabilities: DestinationCapabilities, loadId: string) {
-  const names = schema.normalizers.names;
-  if (names !== "snake_case" && !names.endsWith(".snake_case")) {
+/** The schema's naming convention (`normalizers.names`) limited to the destination's identifier length. */
+function namingFor(schema: Schema, capabilities: DestinationCapabilities, loadId: string): NamingConvention {
+  const maxLength = Math.min(capabilities.maxIdentifierLength, capabilities.maxColumnIdentifierLength);
+  try {
+    return namingConvention(schema.normalizers.names, { maxLength });
+  } catch (cause) {
     throw new NormalizeError(
-      `Schema \`${schema.name}\` uses naming convention \`${names}\`; only \`snake_case\` is implemented.`,
-      { code: "NOT_IMPLEMENTED", loadId },
+      `Schema \`${schema.name}\` uses naming convention \`${schema.normalizers.names}\`, which tsdlt does not implement: ${(cause as Error).message}`,
+      { code: "NOT_IMPLEMENTED", loadId, cause },
     );
   }
-  return snakeCase({
-    maxLength: Math.min(capabilities.maxIdentifierLength, capabilities.maxColumnIdentifierLength),
-  });
 }
 
 /** Streams one job file: every line is a JSON array of items (one buffered batch). */
@@ -241,7 +241,9 @@ function finishTables(schema: Schema, touched: readonly TableState[], loadId: st
   for (const table of touched) {
     const stored = schema.tables[table.name];
     if (stored === undefined) continue;
-    stored["x-normalizer"] = { ...stored["x-normalizer"], "seen-data": true };
+    // dlt's `clean_x_normalizer`: the table has seen data; columns no longer evolve once
+    const { "evolve-columns-once": _once, ...xNormalizer } = stored["x-normalizer"] ?? {};
+    stored["x-normalizer"] = { ...xNormalizer, "seen-data": true };
     const names = new Set(table.nullOnly);
     for (const column of Object.values(stored.columns)) {
       if (column.data_type !== undefined || column.name === undefined) continue;

@@ -9,7 +9,11 @@
  * per table column name) carries the column's encoding info and a row stamp that dedupes names
  * (`createdAt` and `created_at` share one column; the later value wins, the first position stays).
  *
- * Not supported yet: schema contracts, row `filters`, the `relational_no_coercion` normalizer.
+ * Schema contracts (REFERENCE §3.5) are checked when a row brings schema changes: the new columns of
+ * a row are collected first and committed to the schema only after the table's contract allowed
+ * them, exactly once per row, as dlt does; discarded tables and columns become per-table filters.
+ *
+ * Not supported yet: row `filters`, the `relational_no_coercion` normalizer.
  */
 import {
   C_DLT_ID,
@@ -19,20 +23,25 @@ import {
   C_DLT_ROOT_ID,
   type ColumnSchema,
   type CompleteColumnSchema,
+  type ContractEntity,
   type DataType,
   digest128,
+  EVOLVE_ALL,
   isDltName,
   isPuaEncoded,
   type LoadPackage,
   type NamingConvention,
   NormalizeError,
+  type ResolvedContract,
+  resolveContract,
   type Schema,
+  type SchemaContractMode,
   type TableSchema,
   type TsdltErrorCode,
 } from "@tsdlt/core";
 import { type ColumnInfo, columnInfo, encodeAs } from "./coercion.js";
 import { JobWriter } from "./job-writer.js";
-import { sortedJson } from "./json-text.js";
+import { jsonOf, sortedJson } from "./json-text.js";
 import { RandomIdPool } from "./random-ids.js";
 import { TypeInference } from "./type-inference.js";
 import { decodeTyped, isDict, valueType } from "./values.js";
@@ -49,11 +58,33 @@ const NODE_CHILDREN_LIMIT = 10_000;
 /** How a root row gets its `_dlt_id` (dlt's `get_root_row_id_type`). */
 type RowIdType = "random" | "key_hash" | "row_hash";
 
+/** Marks a row value removed by a `discard_value` filter. */
+const DROPPED: unique symbol = Symbol("dropped");
+
+/** What a contract filter does with data of a column it rejected. */
+type FilterMode = Exclude<SchemaContractMode, "evolve" | "freeze">;
+
+/** A column a row would add, held back until the table's contract allowed it. */
+interface PendingColumn {
+  slot: Slot;
+  column: CompleteColumnSchema;
+  isVariant: boolean;
+  /** The value's natural type, for messages. */
+  from: DataType;
+  /** For a variant: the column the value did not fit. */
+  base: Slot | undefined;
+}
+
+/** The outcome of committing a row's new columns: keep the row, drop it, or encode it again. */
+type Verdict = "keep" | "drop-row" | "reencode";
+
 /** One column name of one table, with what normalize knows about the column. */
 class Slot {
   readonly name: string;
   /** `"<name>":` — the field prefix in a JSON line. */
   readonly key: string;
+  /** `,"<name>":` — the prefix of a field that is not the first of its line. */
+  readonly sepKey: string;
   /** The complete column, once it exists. */
   col: ColumnInfo | undefined;
   /** A declared column without a data type (its hints are merged when the type is inferred). */
@@ -62,10 +93,13 @@ class Slot {
   stamp = -1;
   index = 0;
   variants: Map<DataType, Slot> | undefined;
+  /** The source key when it normalizes to no name at all (such a slot cannot take a value). */
+  invalidKey: string | undefined;
 
   constructor(name: string, column: ColumnSchema | undefined) {
     this.name = name;
     this.key = `${JSON.stringify(name)}:`;
+    this.sepKey = `,${this.key}`;
     if (column?.data_type !== undefined) this.col = columnInfo(column as CompleteColumnSchema);
     else this.declared = column;
   }
@@ -73,18 +107,21 @@ class Slot {
 
 /** A source key path inside the rows of one table. */
 class KeyNode {
-  /** Normalized key path (fragments joined by `__` give the column / nested table suffix). */
+  /** Normalized key path (fragments joined by the separator give the column name). */
   readonly frags: readonly string[];
   readonly slot: Slot;
+  /** The key as a table identifier, the last fragment of a nested table's path ("" when blank). */
+  readonly listFrag: string;
   children: Map<string, KeyNode> | undefined;
   /** The nested table of a list found at this path. */
   listTable: TableState | undefined;
   /** True when `preferred_types` makes this path a `json` column. */
   preferredJson: boolean | undefined;
 
-  constructor(frags: readonly string[], slot: Slot) {
+  constructor(frags: readonly string[], slot: Slot, listFrag: string) {
     this.frags = frags;
     this.slot = slot;
+    this.listFrag = listFrag;
   }
 }
 
@@ -101,6 +138,8 @@ interface SystemNames {
 export class TableState {
   readonly name: string;
   readonly parentName: string | undefined;
+  /** `_<name>_`: the middle of the hashed text of a nested row's `_dlt_id`. */
+  readonly idInfix: string;
   /** Path fragments the name was built from (the root table name, then list paths). */
   readonly fragments: readonly string[];
   /** Root rows get `_dlt_load_id` and a root row id instead of a parent link. */
@@ -117,6 +156,16 @@ export class TableState {
   readonly nullOnly: Set<string> = new Set();
   /** Nesting budget of root rows. */
   maxNesting: number = DEFAULT_MAX_NESTING;
+  /** The table has a complete column (it is not "new" for schema contracts). */
+  hasCompleteColumn: boolean;
+  /** Columns evolve regardless of the contract (a root table new in this package). */
+  readonly evolveColumnsOnce: boolean;
+  /** The schema contract of the table, resolved on the first schema change. */
+  contract: ResolvedContract | undefined;
+  /** Set when the contract discarded the table: its rows (and their nested rows) are dropped. */
+  discarded = false;
+  /** Columns the contract rejected, and what to do with their data. */
+  filters: Map<Slot, FilterMode> | undefined;
   rowIdType: RowIdType | undefined;
   primaryKey: readonly string[] = [];
   propagation: readonly { readonly from: Slot; readonly to: string }[] | undefined;
@@ -136,12 +185,20 @@ export class TableState {
   ) {
     this.schema = schema;
     this.name = name;
+    this.idInfix = `_${name}_`;
     this.parentName = parentName;
     this.fragments = fragments;
     const stored = schema.tables[name];
     this.inSchema = stored !== undefined;
     this.isRoot = parentName === undefined || (stored !== undefined && stored.parent === undefined);
-    this.rootNode = new KeyNode([], new Slot("", undefined));
+    this.hasCompleteColumn =
+      stored !== undefined && Object.values(stored.columns).some((c) => c.data_type !== undefined);
+    // dlt's extract flags a new root table with `evolve-columns-once` when its contract does not let
+    // columns evolve; a root table without complete columns at the start of the package is that table
+    this.evolveColumnsOnce =
+      stored?.["x-normalizer"]?.["evolve-columns-once"] === true ||
+      (parentName === undefined && !this.hasCompleteColumn);
+    this.rootNode = new KeyNode([], new Slot("", undefined), "");
     this.idSlot = this.slot(names.id);
     this.loadIdSlot = this.slot(names.loadId);
     this.parentIdSlot = this.slot(names.parentId);
@@ -207,6 +264,15 @@ export class RelationalNormalizer {
   private readonly stack: unknown[] = [];
   /** When set, rows evolve the schema but are not written (materializing an empty table). */
   private skipWrite = false;
+  /** New columns of the row being encoded (`pendingCount` of `pending` are in use). */
+  private readonly pending: PendingColumn[] = [];
+  private pendingCount = 0;
+  /** Set while encoding when a `discard_row` filter hit a value of the row. */
+  private dropRow = false;
+  /** Normalizes a key into a column name fragment (a path unless `use_break_path_on_normalize` is false). */
+  private readonly normalizeKey: (key: string) => string;
+  /** Normalizes a key into a nested table name fragment. */
+  private readonly normalizeTableKey: (key: string) => string;
   private fileName = "";
   private line = 0;
 
@@ -229,6 +295,12 @@ export class RelationalNormalizer {
     this.cId = this.names.id;
     this.cRootId = n(C_DLT_ROOT_ID);
     this.cValue = this.names.value;
+    const naming = this.naming;
+    const breakPaths = this.schema.normalizers.use_break_path_on_normalize !== false;
+    this.normalizeKey = breakPaths ? (k) => naming.normalizePath(k) : (k) => naming.normalizeIdentifier(k);
+    this.normalizeTableKey = breakPaths
+      ? (k) => naming.normalizeTablesPath(k)
+      : (k) => naming.normalizeTableIdentifier(k);
     for (const table of Object.values(this.schema.tables)) {
       if (table.parent === undefined) this.ensureRootKeyPropagation(table.name);
     }
@@ -320,7 +392,8 @@ export class RelationalNormalizer {
     let rowId = this.valueOf(table.idSlot);
     if (!rowId) rowId = this.addRowId(table, dict, parentId, listIdx, isRoot);
     const childExtend = this.propagate(table, isRoot, extend);
-    this.writeRow(table);
+    // a row dropped by a schema contract takes its nested rows with it
+    if (!this.writeRow(table)) return;
     if (lists !== undefined) {
       const id = String(rowId);
       for (let i = 0; i < lists.length; i += 2) {
@@ -397,13 +470,28 @@ export class RelationalNormalizer {
   private childNode(table: TableState, node: KeyNode, key: string): KeyNode {
     let child = node.children?.get(key);
     if (child !== undefined) return child;
-    const normKey = key.trim().length === 0 ? EMPTY_KEY : this.naming.normalizePath(key);
+    const blank = key.trim().length === 0;
+    // empty and whitespace-only keys are `_empty` columns; a key whose path has no fragment left
+    // (`__`) names no column of its own and lands on its parent's (dlt), or nowhere at the top level
+    const normKey = blank ? EMPTY_KEY : this.tryNormalize(this.normalizeKey, key);
     const frags = node.frags.length === 0 ? [normKey] : [...node.frags, normKey];
     const name = frags.length === 1 ? normKey : this.naming.makePath(...frags);
-    child = new KeyNode(frags, table.slot(name));
+    const listFrag = blank ? "" : this.tryNormalize(this.normalizeTableKey, key);
+    child = new KeyNode(frags, table.slot(name), listFrag);
+    if (name.length === 0) child.slot.invalidKey = key;
     node.children ??= new Map();
     if (node.children.size < NODE_CHILDREN_LIMIT) node.children.set(key, child);
     return child;
+  }
+
+  /** `normalize(key)`, or "" when the key has no identifier left (a path of blank fragments). */
+  private tryNormalize(normalize: (key: string) => string, key: string): string {
+    try {
+      return normalize(key);
+    } catch (error) {
+      if (error instanceof Error && (error as { code?: string }).code === "IDENTIFIER_INVALID") return "";
+      throw error;
+    }
   }
 
   /** A dict/list at this path stays a `json` value (column typed json, or preferred json). */
@@ -420,7 +508,7 @@ export class RelationalNormalizer {
     node: KeyNode,
     list: unknown[],
   ): unknown[] {
-    node.listTable ??= this.nestedTable(table, node.frags);
+    node.listTable ??= this.nestedTable(table, [...node.frags.slice(0, -1), node.listFrag]);
     const out = lists ?? [];
     for (let i = 0; i < out.length; i += 2) {
       if (out[i] === node.listTable) {
@@ -486,7 +574,7 @@ export class RelationalNormalizer {
     if (isRoot) {
       rowId = this.rootRowId(table, dict);
     } else {
-      rowId = digest128(`${parentId}_${table.name}_${listIdx}`);
+      rowId = digest128(`${parentId}${table.idInfix}${listIdx}`);
       this.put(table.parentIdSlot, parentId);
       this.put(table.listIdxSlot, listIdx);
     }
@@ -611,7 +699,33 @@ export class RelationalNormalizer {
 
   // ---------------------------------------------------------------- coercion and writing
 
-  private writeRow(table: TableState): void {
+  /**
+   * Encodes the row in the buffer as a JSON line and writes it. New columns are committed after the
+   * table's schema contract allowed them. Returns false when the row was dropped (by the contract:
+   * its nested rows are dropped too).
+   */
+  private writeRow(table: TableState): boolean {
+    if (table.discarded) return false;
+    if (table.filters !== undefined && !this.applyFilters(table)) return false;
+    let line = this.encodeRow(table);
+    if (this.pendingCount > 0) {
+      const verdict = this.commitPending(table);
+      if (verdict === "drop-row") return false;
+      if (verdict === "reencode") {
+        if (!this.applyFilters(table)) return false;
+        line = this.encodeRow(table);
+      }
+    }
+    if (this.dropRow) return false;
+    if (this.skipWrite) return true;
+    this.writerOf(table).write(line);
+    table.rows++;
+    return true;
+  }
+
+  /** Renders the row buffer as a JSON line; new columns go to `pending`. */
+  private encodeRow(table: TableState): string {
+    this.dropRow = false;
     let line = "{";
     let first = true;
     const slots = this.rowSlots;
@@ -623,13 +737,88 @@ export class RelationalNormalizer {
         this.handleNull(table, slot);
         continue;
       }
-      const field = this.encodeField(table, slot, v);
-      line += first ? field : `,${field}`;
+      if (v === DROPPED) continue;
+      const field = this.encodeField(table, slot, v, first);
+      if (field.length === 0) continue;
+      line += field;
       first = false;
     }
-    if (this.skipWrite) return;
-    this.writerOf(table).write(`${line}}`);
-    table.rows++;
+    return `${line}}`;
+  }
+
+  /**
+   * Applies the table's contract filters to the row buffer (dlt checks the names present in the
+   * row, null values included): false when a `discard_row` column is present.
+   */
+  private applyFilters(table: TableState): boolean {
+    const filters = table.filters;
+    if (filters === undefined) return true;
+    const slots = this.rowSlots;
+    for (let i = 0; i < this.rowLength; i++) {
+      const mode = filters.get(slots[i] as Slot);
+      if (mode === "discard_row") return false;
+      if (mode === "discard_value") this.rowValues[i] = DROPPED;
+    }
+    return true;
+  }
+
+  /**
+   * Checks the row's new columns against the table's schema contract (dlt's
+   * `apply_schema_contract`) and commits the allowed ones to the schema.
+   */
+  private commitPending(table: TableState): Verdict {
+    const count = this.pendingCount;
+    this.pendingCount = 0;
+    let verdict: Verdict = "keep";
+    table.contract ??= resolveContract(this.schema, table.name, table.parentName);
+    const contract = table.contract;
+    if (contract !== EVOLVE_ALL) {
+      const isNew = !table.hasCompleteColumn;
+      if (isNew && contract.tables !== "evolve") {
+        if (contract.tables === "freeze") throw this.contractViolation(table, "tables", this.pending[0]);
+        table.discarded = true;
+        return "drop-row";
+      }
+      const columnMode = isNew || table.evolveColumnsOnce ? "evolve" : contract.columns;
+      const dataMode = contract.data_type;
+      for (let i = 0; i < count; i++) {
+        const p = this.pending[i] as PendingColumn;
+        // dlt's own columns may always be added
+        if (isDltName(p.slot.name)) continue;
+        const entity: ContractEntity = p.isVariant ? "data_type" : "columns";
+        const mode = p.isVariant ? dataMode : columnMode;
+        if (mode === "evolve") continue;
+        if (mode === "freeze") throw this.contractViolation(table, entity, p);
+        table.filters ??= new Map();
+        table.filters.set(p.slot, mode);
+        verdict = "reencode";
+      }
+    }
+    for (let i = 0; i < count; i++) {
+      const p = this.pending[i] as PendingColumn;
+      if (table.filters?.has(p.slot) !== true) this.addColumn(table, p.slot, p.column);
+    }
+    return verdict;
+  }
+
+  private addPending(
+    slot: Slot,
+    column: CompleteColumnSchema,
+    isVariant: boolean,
+    from: DataType,
+    base: Slot | undefined,
+  ): void {
+    const i = this.pendingCount++;
+    const p = this.pending[i];
+    if (p === undefined) {
+      this.pending[i] = { slot, column, isVariant, from, base };
+    } else {
+      p.slot = slot;
+      p.column = column;
+      p.isVariant = isVariant;
+      p.from = from;
+      p.base = base;
+    }
   }
 
   private writerOf(table: TableState): JobWriter {
@@ -642,7 +831,8 @@ export class RelationalNormalizer {
     return table.writer;
   }
 
-  private encodeField(table: TableState, slot: Slot, raw: unknown): string {
+  /** The field `"<name>":<value>` (with a leading `,` unless `first`), or "" when dropped. */
+  private encodeField(table: TableState, slot: Slot, raw: unknown, first: boolean): string {
     let v = raw;
     let from: DataType;
     switch (typeof raw) {
@@ -651,7 +841,14 @@ export class RelationalNormalizer {
           v = decodeTyped(raw);
           from = valueType(v);
         } else {
-          if (slot.col?.type === "text") return slot.key + JSON.stringify(raw);
+          const col = slot.col;
+          if (col !== undefined) {
+            if (col.type === "text") return (first ? slot.key : slot.sepKey) + JSON.stringify(raw);
+            // fast path: already the canonical UTC form a timestamp column writes
+            if (col.type === "timestamp" && col.timezone && isCanonicalUtc(raw)) {
+              return `${first ? slot.key : slot.sepKey}"${raw}"`;
+            }
+          }
           from = "text";
         }
         break;
@@ -665,13 +862,17 @@ export class RelationalNormalizer {
         from = valueType(raw);
     }
     const col = slot.col;
-    if (col === undefined) return this.encodeNewColumn(table, slot, from, v, false);
+    if (col === undefined) return this.encodeNewColumn(table, slot, from, v, first);
     const fragment = encodeAs(col, from, v);
-    return fragment === undefined ? this.encodeVariant(table, slot, from, v) : slot.key + fragment;
+    if (fragment === undefined) return this.encodeVariant(table, slot, from, v, first);
+    return (first ? slot.key : slot.sepKey) + fragment;
   }
 
-  /** A value that does not fit its column goes to the variant column `<col>__v_<type>`. */
-  private encodeVariant(table: TableState, slot: Slot, from: DataType, v: unknown): string {
+  /**
+   * A value that does not fit its column goes to the variant column `<col>__v_<type>`. Returns ""
+   * when a contract filter drops the value (or the row: `dropRow`).
+   */
+  private encodeVariant(table: TableState, slot: Slot, from: DataType, v: unknown, first: boolean): string {
     let variant = slot.variants?.get(from);
     if (variant === undefined) {
       let name = this.naming.makePath(slot.name, `v_${from}`);
@@ -683,30 +884,41 @@ export class RelationalNormalizer {
       slot.variants ??= new Map();
       slot.variants.set(from, variant);
     }
+    const filter = table.filters?.get(variant);
+    if (filter !== undefined) {
+      if (filter === "discard_row") this.dropRow = true;
+      return "";
+    }
     const col = variant.col;
-    if (col === undefined) return this.encodeNewColumn(table, variant, from, v, true);
+    if (col === undefined) return this.encodeNewColumn(table, variant, from, v, first, slot);
     const fragment = encodeAs(col, from, v);
-    if (fragment === undefined) throw this.cannotCoerce(table, variant, from, col.type);
-    return variant.key + fragment;
+    if (fragment === undefined) throw this.cannotCoerce(table, variant, from, col.type, v);
+    return (first ? variant.key : variant.sepKey) + fragment;
   }
 
-  /** Infers a new column (or completes a declared one) from its first non-null value. */
+  /**
+   * Infers a new column (or completes a declared one) from its first non-null value; `base` is the
+   * column a variant is made for. The column is committed after the row (see {@link commitPending}).
+   */
   private encodeNewColumn(
     table: TableState,
     slot: Slot,
     from: DataType,
     v: unknown,
-    isVariant: boolean,
+    first: boolean,
+    base: Slot | undefined = undefined,
   ): string {
+    if (slot.invalidKey !== undefined) throw this.invalidKey(table, slot.invalidKey);
+    const isVariant = base !== undefined;
     const type = this.inference.inferType(v, from, slot.name, isVariant);
     const column = this.newColumn(slot, type, isVariant);
     const fragment = encodeAs(columnInfo(column), from, v);
     if (fragment === undefined) {
-      if (isVariant) throw this.cannotCoerce(table, slot, from, type);
-      return this.encodeVariant(table, slot, from, v);
+      if (isVariant) throw this.cannotCoerce(table, slot, from, type, v);
+      return this.encodeVariant(table, slot, from, v, first);
     }
-    this.addColumn(table, slot, column);
-    return slot.key + fragment;
+    this.addPending(slot, column, isVariant, from, base);
+    return (first ? slot.key : slot.sepKey) + fragment;
   }
 
   private newColumn(slot: Slot, type: DataType, isVariant: boolean): CompleteColumnSchema {
@@ -731,6 +943,7 @@ export class RelationalNormalizer {
     slot.col = columnInfo(stored as CompleteColumnSchema);
     slot.declared = undefined;
     table.added.add(slot.name);
+    table.hasCompleteColumn = true;
   }
 
   private ensureTableInSchema(table: TableState): void {
@@ -744,6 +957,7 @@ export class RelationalNormalizer {
   }
 
   private handleNull(table: TableState, slot: Slot): void {
+    if (slot.invalidKey !== undefined) throw this.invalidKey(table, slot.invalidKey);
     const col = slot.col;
     if (col !== undefined) {
       if (!col.nullable) throw this.nullError(table, slot);
@@ -761,7 +975,12 @@ export class RelationalNormalizer {
     return `load \`${this.loadId}\`, file \`${this.fileName}\`, line ${this.line}`;
   }
 
-  private error(code: TsdltErrorCode, message: string, table: string, column: string): NormalizeError {
+  private error(
+    code: TsdltErrorCode,
+    message: string,
+    table: string,
+    column: string | undefined,
+  ): NormalizeError {
     return new NormalizeError(`${message} (${this.where()})`, {
       code,
       loadId: this.loadId,
@@ -780,12 +999,109 @@ export class RelationalNormalizer {
     );
   }
 
-  private cannotCoerce(table: TableState, slot: Slot, from: DataType, to: DataType): NormalizeError {
+  private cannotCoerce(
+    table: TableState,
+    slot: Slot,
+    from: DataType,
+    to: DataType,
+    v: unknown,
+  ): NormalizeError {
     return this.error(
       "CANNOT_COERCE_COLUMN",
-      `A \`${from}\` value cannot be coerced into column \`${slot.name}\` of table \`${table.name}\` with data type \`${to}\`, and no further variant column can be created. Clean the data or declare a type that fits all values.`,
+      `The \`${from}\` value ${preview(v)} cannot be coerced into column \`${slot.name}\` of table \`${table.name}\` with data type \`${to}\`, and no further variant column can be created. The load package is not loaded. Clean the data or declare a type that fits all values.`,
       table.name,
       slot.name,
     );
   }
+
+  private invalidKey(table: TableState, key: string): NormalizeError {
+    return this.error(
+      "IDENTIFIER_INVALID",
+      `The key ${JSON.stringify(key)} of a row of table \`${table.name}\` normalizes to no column name (it has no fragment left between the \`${this.naming.pathSeparator}\` separators). Rename the key before it reaches the pipeline.`,
+      table.name,
+      key,
+    );
+  }
+
+  /** A `freeze` contract violation, naming the table, column, entity, mode and the value's type. */
+  private contractViolation(
+    table: TableState,
+    entity: ContractEntity,
+    p: PendingColumn | undefined,
+  ): NormalizeError {
+    const fix =
+      "Declare the change up front (e.g. with the `columns` hint), or relax the contract with `schemaContract` (`evolve`, or `discard_value` / `discard_row` to drop such data).";
+    let message: string;
+    let column: string | undefined;
+    if (entity === "tables") {
+      const first =
+        p === undefined ? "" : ` (its first row has a \`${p.from}\` value in column \`${p.slot.name}\`)`;
+      message = `Can't add table \`${table.name}\`: the schema contract has mode \`freeze\` for \`tables\`, and a row arrived for this new table${first}. ${fix}`;
+    } else if (entity === "columns" && p !== undefined) {
+      column = p.slot.name;
+      message = `Can't add column \`${column}\` to table \`${table.name}\`: the schema contract has mode \`freeze\` for \`columns\`, and a row brought a \`${p.from}\` value for this new column. ${fix}`;
+    } else {
+      column = p?.slot.name;
+      const base = p?.base;
+      const existing = base?.col === undefined ? "" : ` (\`${base.col.type}\`)`;
+      message = `Can't add variant column \`${column}\` to table \`${table.name}\`: a \`${p?.from}\` value does not fit column \`${base?.name}\`${existing}, and the schema contract has mode \`freeze\` for \`data_type\`. ${fix}`;
+    }
+    return this.error("SCHEMA_CONTRACT_VIOLATION", message, table.name, column);
+  }
+}
+
+/** A short rendering of a value for error messages (JSON, at most 80 characters). */
+function preview(v: unknown): string {
+  const text = jsonOf(v);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/**
+ * True for `YYYY-MM-DDTHH:MM:SS[.f{1,6}]Z` with valid fields: the exact text a timezone-aware
+ * timestamp column writes, so it can be copied without parsing.
+ */
+function isCanonicalUtc(s: string): boolean {
+  const len = s.length;
+  if (len < 20 || len > 27 || len === 21 || s.charCodeAt(len - 1) !== 90 /* Z */) return false;
+  if (
+    s.charCodeAt(4) !== 45 ||
+    s.charCodeAt(7) !== 45 ||
+    s.charCodeAt(10) !== 84 ||
+    s.charCodeAt(13) !== 58 ||
+    s.charCodeAt(16) !== 58
+  ) {
+    return false;
+  }
+  if (len > 20 && s.charCodeAt(19) !== 46 /* . */) return false;
+  let year = 0;
+  for (let i = 0; i < 4; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return false;
+    year = year * 10 + c;
+  }
+  const month = two(s, 5);
+  const day = two(s, 8);
+  const hour = two(s, 11);
+  const minute = two(s, 14);
+  const second = two(s, 17);
+  if (year < 1 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23) return false;
+  if (minute < 0 || minute > 59 || second < 0 || second > 59) return false;
+  for (let i = 20; i < len - 1; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  if (day > 28) {
+    const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+    const max =
+      month === 2 ? (leap ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+    if (day > max) return false;
+  }
+  return true;
+}
+
+/** Two digits at `i` as a number; -1 when not digits. */
+function two(s: string, i: number): number {
+  const a = s.charCodeAt(i) - 48;
+  const b = s.charCodeAt(i + 1) - 48;
+  return a < 0 || a > 9 || b < 0 || b > 9 ? -1 : a * 10 + b;
 }

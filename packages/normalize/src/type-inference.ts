@@ -4,7 +4,7 @@
  * Every lookup by column name is memoized: names repeat for every row.
  */
 import { type ColumnHint, type DataType, isDataType, type Schema, SchemaError } from "@tsdlt/core";
-import { parseIso, parseSlashDate } from "./datetime.js";
+import { parseIso } from "./datetime.js";
 
 /** A compiled SimpleRegex: exact name, or `re:` + a regular expression searched in the name. */
 type NameMatcher = (name: string) => boolean;
@@ -41,7 +41,6 @@ const PROCESS_START_S = performance.timeOrigin / 1000;
 /** ±5 years around the process start, as dlt's `timestamp` detection. */
 const TIMESTAMP_RANGE_S = 5 * 31536000;
 const INT64_MAX = 2n ** 63n - 1n;
-const INT64_MIN = -(2n ** 63n);
 /** Largest integer dlt's `large_integer` detection still maps to `wei`. */
 const WEI_MAX = 578960446186580977117854925043439539266n;
 
@@ -57,14 +56,13 @@ function asBigInt(v: unknown): bigint | undefined {
 /** The detections dlt knows, by the name used in `settings.detections`. */
 const DETECTIONS: Readonly<Record<string, Detection>> = {
   iso_timestamp: (from, v) =>
-    from === "text" && (v as string).length > 0 && parseIso(v as string)?.hasTime === true
+    from === "text" && (v as string).length > 0 && parseIso(v as string)?.kind === "datetime"
       ? "timestamp"
       : undefined,
-  iso_date: (from, v) => {
-    if (from !== "text" || (v as string).length === 0) return undefined;
-    const parts = parseIso(v as string) ?? parseSlashDate(v as string);
-    return parts !== undefined && !parts.hasTime ? "date" : undefined;
-  },
+  iso_date: (from, v) =>
+    from === "text" && (v as string).length > 0 && parseIso(v as string)?.kind === "date"
+      ? "date"
+      : undefined,
   timestamp: (from, v) => {
     if (from !== "bigint" && from !== "double") return undefined;
     const n = Number(v);
@@ -74,9 +72,10 @@ const DETECTIONS: Readonly<Record<string, Detection>> = {
   },
   large_integer: (from, v) => {
     if (from !== "bigint") return undefined;
+    // only the positive side, as dlt (`v > 2**63 - 1`)
     const n = asBigInt(v);
-    if (n === undefined || (n <= INT64_MAX && n >= INT64_MIN)) return undefined;
-    return n > WEI_MAX || n < -WEI_MAX ? "text" : "wei";
+    if (n === undefined || n <= INT64_MAX) return undefined;
+    return n > WEI_MAX ? "text" : "wei";
   },
   wei_to_double: (from) => (from === "wei" ? "double" : undefined),
 };

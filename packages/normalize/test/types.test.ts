@@ -115,6 +115,8 @@ describe("type inference", () => {
       slash: "1975/05/01",
       huge: 2n ** 64n,
       giant: 10n ** 40n,
+      // dlt's large_integer detection looks at the positive side only
+      negative: -(2n ** 64n),
       seen: now,
       old: 5,
       updated_at: 0,
@@ -127,6 +129,7 @@ describe("type inference", () => {
     expect(columns.slash?.data_type).toBe("date");
     expect(columns.huge?.data_type).toBe("wei");
     expect(columns.giant?.data_type).toBe("text");
+    expect(columns.negative?.data_type).toBe("bigint");
     expect(columns.seen?.data_type).toBe("timestamp");
     expect(columns.old?.data_type).toBe("bigint");
     expect(columns.updated_at?.data_type).toBe("timestamp");

@@ -17,6 +17,7 @@ import {
   type LoadPackage,
   type Logger,
   type NamingConvention,
+  namingConvention,
   newPipelineState,
   normalizeSchemaName,
   PACKAGE_FILES,
@@ -32,7 +33,6 @@ import {
   Schema,
   type SchemaContract,
   setActivePipelineName,
-  snakeCase,
   supportsSql,
   supportsStateSync,
   TsdltError,
@@ -364,7 +364,8 @@ export class Pipeline {
         return schema;
       }
     }
-    return new Schema(name);
+    const naming = this.#settings.schema.naming;
+    return naming === undefined ? new Schema(name) : new Schema(name, { naming });
   }
 
   #saveSchema(schema: Schema): void {
@@ -419,10 +420,11 @@ export class Pipeline {
     return this.#destination;
   }
 
-  #naming(destination: Destination | undefined): NamingConvention {
+  /** The naming convention of `schema` (`normalizers.names`), limited to the destination's identifier length. */
+  #naming(destination: Destination | undefined, schema: Schema = this.defaultSchema): NamingConvention {
     const caps = destination?.capabilities;
     const maxLength = caps ? Math.min(caps.maxIdentifierLength, caps.maxColumnIdentifierLength) : undefined;
-    return snakeCase({ maxLength });
+    return namingConvention(schema.normalizers.names, { maxLength });
   }
 
   #context(destination: Destination): DestinationContext {
@@ -511,6 +513,7 @@ export class Pipeline {
       // Temporary folders are only ever left by a crashed holder of this lock: safe to remove now.
       this.#normalizeStorage.cleanupTemp();
       this.#loadStorage.cleanupTemp();
+      this.#adoptStateOfPendingPackages();
     }
     this.#lockDepth++;
     try {
@@ -523,6 +526,38 @@ export class Pipeline {
         await release?.();
       }
     }
+  }
+
+  /**
+   * A process killed after committing an extracted package but before writing `state.json` leaves the
+   * newer state only in that package; adopt it, so the next extract continues from it (e.g. an
+   * incremental cursor does not re-read what the pending package already holds).
+   */
+  #adoptStateOfPendingPackages(): void {
+    let newest: PipelineStateDoc | undefined;
+    const pending = [
+      ...this.#normalizeStorage
+        .listPackages("extracted")
+        .map((id) => this.#normalizeStorage.getPackage("extracted", id)),
+      ...this.#loadStorage
+        .listPackages("normalized")
+        .map((id) => this.#loadStorage.getPackage("normalized", id)),
+    ];
+    for (const pkg of pending) {
+      const stored = pkg?.readState().pipeline_state;
+      if (!stored?.state) continue;
+      const doc = decompressState(stored.state);
+      if (doc._state_version > (newest?._state_version ?? this.#state._state_version)) newest = doc;
+    }
+    if (!newest) return;
+    this.#logger.info(
+      `pipeline \`${this.pipelineName}\` continues from the state of a pending package (version ${newest._state_version})`,
+    );
+    this.#state = {
+      ...newest,
+      _local: { ...this.#state._local, _last_extracted_hash: newest._version_hash },
+    };
+    this.#writeState(this.#state);
   }
 
   /** Runs one step under the lock and records it in the running trace (or in a one-step trace). */
@@ -609,10 +644,11 @@ export class Pipeline {
       }
       state._local.last_run_context = { local_dir: localDir(), run_dir: process.cwd() };
       state.sources ??= {};
+      let committedState: { version_hash: string; state: string } | undefined;
       const common = {
         sources: state.sources,
         schema,
-        naming: this.#naming(destination),
+        naming: this.#naming(destination, schema),
         storage: this.#normalizeStorage,
         logger: this.#logger,
         bufferMaxItems: this.#settings.extractDataWriter.bufferMaxItems,
@@ -621,10 +657,13 @@ export class Pipeline {
           : {}),
         stateRow: () => {
           bumpStateVersion(state);
-          return state._version_hash !== state._local._last_extracted_hash
-            ? pipelineStateRow(state)
-            : undefined;
+          if (state._version_hash === state._local._last_extracted_hash) return undefined;
+          const row = pipelineStateRow(state);
+          committedState = { version_hash: state._version_hash, state: row.state as string };
+          return row;
         },
+        // the package carries the state it commits: a crash before state.json is written is recovered from it
+        packageState: () => (committedState ? { pipeline_state: committedState } : {}),
       };
       const result = source
         ? await extractSource({ ...common, source })

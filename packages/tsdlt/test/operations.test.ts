@@ -237,3 +237,28 @@ describe("sync with the destination", () => {
     expect(await again.query("SELECT id FROM d.items")).toEqual([{ id: 2n }]);
   });
 });
+
+describe("a crash between committing a package and writing state.json", () => {
+  // regression (issue 6, found by crash.test.ts): the re-run re-extracted what the pending package held
+  it("should continue from the state stored in the pending package", async () => {
+    const rows = () =>
+      dlt.resource(
+        function* items(cursor = dlt.sources.incremental("id", { initialValue: 0 })) {
+          for (let id = 1; id <= 5; id++) if (id > (cursor.lastValue as number)) yield { id };
+        },
+        { writeDisposition: "append" },
+      );
+    const p = newPipeline("state_window");
+    await p.run([{ id: 0 }], { tableName: "other" });
+    const before = readFileSync(join(p.workingDir, "state.json"), "utf8");
+    await p.extract(rows());
+    // the process died right after the package commit: state.json still holds the old state
+    writeFileSync(join(p.workingDir, "state.json"), before);
+
+    const again = newPipeline("state_window");
+    await again.run(rows());
+    expect(
+      await again.query("SELECT count(*)::INT AS n, count(DISTINCT id)::INT AS ids FROM d.items"),
+    ).toEqual([{ n: 5, ids: 5 }]);
+  });
+});

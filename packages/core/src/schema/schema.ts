@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import { stringify as toYaml, parse as yamlParse } from "yaml";
 import { isDataType, type WriteDisposition } from "../data-types.js";
 import { SchemaError } from "../errors.js";
+import { defaultNamingConventionName } from "../naming/naming-conventions.js";
 import { snakeCase } from "../naming/snake-case.js";
 import { isDltName, loadsTable, versionTable } from "./system-tables.js";
 import {
@@ -38,7 +39,10 @@ export function defaultHints(): Record<string, string[]> {
 
 /** Options of {@link Schema}. */
 export interface SchemaOptions {
-  /** Naming convention name written to `normalizers.names`. @default "snake_case" */
+  /**
+   * Naming convention name written to `normalizers.names`.
+   * @default env `SCHEMA__NAMING`, else env `DLT_DEFAULT_NAMING_MODULE`, else "snake_case"
+   */
   readonly naming?: string;
 }
 
@@ -81,7 +85,10 @@ export class Schema {
       [loadsTable().name]: loadsTable(),
     };
     this.settings = { detections: ["iso_timestamp"], default_hints: defaultHints() };
-    this.normalizers = { names: options.naming ?? "snake_case", json: { module: RELATIONAL_NORMALIZER } };
+    this.normalizers = {
+      names: options.naming ?? defaultNamingConventionName(),
+      json: { module: RELATIONAL_NORMALIZER },
+    };
     this.version = 1;
     this.versionHash = "";
     this.previousHashes = [];
@@ -195,7 +202,8 @@ export class Schema {
 
   /**
    * Merges a partial table into the schema: table properties are overwritten when given; columns are
-   * merged by name, new ones appended in order. Returns the merged table.
+   * merged by name, new ones appended in order; an incomplete column that becomes complete moves to
+   * the end, as in dlt. Returns the merged table.
    */
   updateTable(partial: TableSchema): TableSchema {
     const existing = this.tables[partial.name];
@@ -207,7 +215,12 @@ export class Schema {
     const { columns, ...props } = partial;
     Object.assign(existing, props);
     for (const [name, column] of Object.entries(columns)) {
-      existing.columns[name] = { ...existing.columns[name], ...column };
+      const previous = existing.columns[name];
+      // as dlt: an incomplete column that becomes complete moves to the end (the data's order)
+      if (previous !== undefined && previous.data_type === undefined && column.data_type !== undefined) {
+        delete existing.columns[name];
+      }
+      existing.columns[name] = { ...previous, ...column };
     }
     return existing;
   }
