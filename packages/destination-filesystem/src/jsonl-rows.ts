@@ -1,0 +1,58 @@
+/**
+ * Streams the rows of a normalized `jsonl` job file (one JSON object per line, as normalize writes
+ * them), gunzipping when the file is gzip-compressed. `bigint` values beyond 2^53 are written by
+ * normalize as bare digits; `JSON.parse` would round them, so such lines are parsed again losslessly.
+ */
+import { createReadStream } from "node:fs";
+import { open } from "node:fs/promises";
+import { createInterface } from "node:readline";
+import { createGunzip } from "node:zlib";
+import { parse as parseLossless } from "lossless-json";
+
+/** True when the file starts with gzip's magic bytes. */
+export async function isGzipped(path: string): Promise<boolean> {
+  const handle = await open(path, "r");
+  try {
+    const { bytesRead, buffer } = await handle.read(Buffer.alloc(2), 0, 2, 0);
+    return bytesRead === 2 && buffer[0] === 0x1f && buffer[1] === 0x8b;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** One row and the length of the line it came from (a cheap size estimate for buffering). */
+export interface JsonlRow {
+  readonly row: Record<string, unknown>;
+  readonly chars: number;
+}
+
+/**
+ * The rows of a jsonl file. Values of `exactIntegerColumns` that JSON numbers cannot hold exactly
+ * come back as `bigint`; every other value is as `JSON.parse` returns it.
+ */
+export async function* readJsonlRows(
+  path: string,
+  exactIntegerColumns: readonly string[] = [],
+): AsyncGenerator<JsonlRow> {
+  const raw = createReadStream(path);
+  const input = (await isGzipped(path)) ? raw.pipe(createGunzip()) : raw;
+  const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
+  try {
+    for await (const line of lines) {
+      if (line.length === 0) continue;
+      const row = JSON.parse(line) as Record<string, unknown>;
+      let exact: Record<string, unknown> | undefined;
+      for (const column of exactIntegerColumns) {
+        const value = row[column];
+        if (typeof value === "number" && !Number.isSafeInteger(value) && Number.isInteger(value)) {
+          exact ??= parseLossless(line, null, (digits: string) => digits) as Record<string, unknown>;
+          row[column] = BigInt(exact[column] as string);
+        }
+      }
+      yield { row, chars: line.length };
+    }
+  } finally {
+    lines.close();
+    raw.destroy();
+  }
+}

@@ -1,0 +1,226 @@
+/**
+ * The filesystem destination through the public pipeline API (issue 10): the tutorial's data loaded
+ * to a local bucket as jsonl, parquet and csv and read back with DuckDB, replace and the merge error,
+ * and state restore from the files after the working folder is deleted.
+ *
+ * The destination package may not depend on `tsdlt` (dependency-direction rule), so the pipeline test
+ * lives here. `tsdlt` does not list `@tsdlt/destination-filesystem` yet, so the factory is imported
+ * from the package's sources by path; `destination: "filesystem"` by name needs that devDependency.
+ */
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DuckDBInstance } from "@duckdb/node-api";
+import type { Logger } from "@tsdlt/core";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { filesystem } from "../../destination-filesystem/src/index.js";
+import * as dlt from "../src/index.js";
+
+const silent: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+let root: string;
+let bucket: string;
+
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), "tsdlt-filesystem-"));
+  bucket = join(root, "bucket");
+});
+afterEach(() => {
+  rmSync(root, { recursive: true, force: true });
+});
+
+/** The quick start's users and GitHub issues as the tutorial loads them (nested user, labels list). */
+const users = [
+  { id: 1, name: "Alice" },
+  { id: 2, name: "Bob" },
+];
+const issues = [
+  {
+    id: 2_313_456_789,
+    number: 1001,
+    title: "Filesystem destination",
+    state: "open",
+    locked: false,
+    comments: 3,
+    score: 0.75,
+    created_at: "2024-03-01T10:20:30.123456Z",
+    user: { login: "rudolfix", id: 8_000_001 },
+    labels: [
+      { name: "enhancement", color: "a2eeef" },
+      { name: "destination", color: "0e8a16" },
+    ],
+  },
+  {
+    id: 2_313_456_790,
+    number: 1002,
+    title: "State sync",
+    state: "closed",
+    locked: true,
+    comments: 0,
+    score: 1.5,
+    created_at: "2024-03-02T08:00:00Z",
+    user: { login: "sh-rp", id: 8_000_002 },
+    labels: [],
+  },
+];
+
+function lake(name: string, options: Parameters<typeof filesystem>[0] = {}): dlt.Pipeline {
+  return dlt.pipeline({
+    pipelineName: name,
+    pipelinesDir: join(root, "pipelines"),
+    destination: filesystem({ bucketUrl: bucket, ...options }),
+    datasetName: "tutorial_data",
+    logger: silent,
+  });
+}
+
+async function duck(sql: string): Promise<Record<string, unknown>[]> {
+  const instance = await DuckDBInstance.create(":memory:");
+  const connection = await instance.connect();
+  try {
+    await connection.run("SET TimeZone = 'UTC'");
+    return (await connection.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+const dataset = (): string => join(bucket, "tutorial_data");
+
+describe("filesystem destination through the pipeline", () => {
+  it.each(["jsonl", "parquet", "csv"] as const)(
+    "should load the tutorial data as %s, readable by DuckDB",
+    async (fileFormat) => {
+      const pipeline = lake(`tutorial_${fileFormat}`, { fileFormat });
+      const info = await pipeline.run(users, { tableName: "users" });
+      expect(info.hasFailedJobs).toBe(false);
+      await pipeline.run(issues, { tableName: "issues" });
+      expect(String(info)).toContain(`file://${bucket}`);
+
+      const read = (table: string): string =>
+        fileFormat === "parquet"
+          ? `read_parquet('${dataset()}/${table}/*.parquet')`
+          : fileFormat === "csv"
+            ? `read_csv('${dataset()}/${table}/*.csv')`
+            : `read_json('${dataset()}/${table}/*.jsonl')`;
+      expect(await duck(`SELECT id::INT AS id, name FROM ${read("users")} ORDER BY id`)).toEqual([
+        { id: 1, name: "Alice" },
+        { id: 2, name: "Bob" },
+      ]);
+      const rows = await duck(
+        `SELECT id::VARCHAR AS id, title, locked, user__login, created_at::TIMESTAMPTZ::VARCHAR AS created_at
+       FROM ${read("issues")} ORDER BY number`,
+      );
+      expect(rows).toEqual([
+        {
+          id: "2313456789",
+          title: "Filesystem destination",
+          locked: false,
+          user__login: "rudolfix",
+          created_at: "2024-03-01 10:20:30.123456+00",
+        },
+        {
+          id: "2313456790",
+          title: "State sync",
+          locked: true,
+          user__login: "sh-rp",
+          created_at: "2024-03-02 08:00:00+00",
+        },
+      ]);
+      const labels = await duck(
+        `SELECT i.number::INT AS number, l.name FROM ${read("issues__labels")} l JOIN ${read("issues")} i
+       ON l._dlt_parent_id = i._dlt_id ORDER BY l._dlt_list_idx`,
+      );
+      expect(labels).toEqual([
+        { number: 1001, name: "enhancement" },
+        { number: 1001, name: "destination" },
+      ]);
+      if (fileFormat === "parquet") {
+        const types = await duck(`DESCRIBE SELECT id, locked, score, created_at FROM ${read("issues")}`);
+        expect(types.map((t) => t.column_type)).toEqual([
+          "BIGINT",
+          "BOOLEAN",
+          "DOUBLE",
+          "TIMESTAMP WITH TIME ZONE",
+        ]);
+      }
+      // two packages, two _dlt_loads files; the state is stored once it changed
+      expect(readdirSync(join(dataset(), "_dlt_loads"))).toHaveLength(2);
+      expect(readdirSync(join(dataset(), "_dlt_pipeline_state")).length).toBeGreaterThanOrEqual(1);
+    },
+  );
+
+  it("should replace a table's files, and fail merge with a clear error", async () => {
+    const pipeline = lake("replace_merge");
+    await pipeline.run(issues, { tableName: "issues", writeDisposition: "replace" });
+    await pipeline.run(issues.slice(1), { tableName: "issues", writeDisposition: "replace" });
+    expect(readdirSync(join(dataset(), "issues"))).toHaveLength(1);
+    expect(await duck(`SELECT count(*)::INT AS n FROM read_json('${dataset()}/issues/*.jsonl')`)).toEqual([
+      { n: 1 },
+    ]);
+    // the second load had no labels: the nested table's earlier file went with its root
+    const loads = readdirSync(join(dataset(), "_dlt_loads"))
+      .map((f) => f.replace(/^.*__|\.jsonl$/g, ""))
+      .sort();
+    for (const file of readdirSync(join(dataset(), "issues__labels"))) {
+      expect(file.startsWith(`${loads[1]}.`)).toBe(true);
+      expect(statSync(join(dataset(), "issues__labels", file)).size).toBe(0);
+    }
+
+    const error = await pipeline
+      .run(issues, { tableName: "pulls", writeDisposition: "merge", primaryKey: "id" })
+      .catch((e: unknown) => e);
+    expect(String((error as Error).message)).toMatch(
+      /Table `pulls` has write disposition `merge`, which the filesystem destination cannot do .* `append` or `replace`/,
+    );
+  });
+
+  it("should restore state and schema from the files after the working folder is deleted", async () => {
+    let served = ["2024-01-01T00:00:00Z", "2024-01-02T00:00:00Z"];
+    const seen: unknown[] = [];
+    const source = () =>
+      dlt.resource(
+        function* (
+          updatedAt = dlt.sources.incremental("updated_at", { initialValue: "1970-01-01T00:00:00Z" }),
+        ) {
+          seen.push(updatedAt.lastValue);
+          yield served.map((u, i) => ({ id: i + 1, updated_at: u }));
+        },
+        { name: "events", writeDisposition: "append" },
+      );
+    const first = lake("restore");
+    await first.run(source());
+    const stateBefore = first.state;
+    const schemaBefore = first.defaultSchema;
+    rmSync(first.workingDir, { recursive: true, force: true });
+
+    const fresh = lake("restore");
+    await fresh.syncDestination();
+    expect(fresh.state._version_hash).toBe(stateBefore._version_hash);
+    expect(fresh.defaultSchema.versionHash).toBe(schemaBefore.versionHash);
+    expect(Object.keys(fresh.defaultSchema.getTableColumns("events"))).toEqual([
+      "id",
+      "updated_at",
+      "_dlt_load_id",
+      "_dlt_id",
+    ]);
+
+    // the restored cursor keeps going: only the new event is loaded
+    served = [...served, "2024-01-03T00:00:00Z"];
+    await fresh.run(source());
+    expect(seen.at(-1)).toBe("2024-01-02T00:00:00Z");
+    const rows = await duck(`SELECT id::INT AS id FROM read_json('${dataset()}/events/*.jsonl') ORDER BY id`);
+    expect(rows).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }]);
+
+    // a third pipeline with the same name restores through run() as well, and attach() works after it
+    rmSync(fresh.workingDir, { recursive: true, force: true });
+    const third = lake("restore");
+    await third.run([{ id: 9, updated_at: "2024-02-01T00:00:00Z" }], { tableName: "extra" });
+    expect(third.state.sources).toEqual(fresh.state.sources);
+    expect(
+      dlt.attach({ pipelineName: "restore", pipelinesDir: join(root, "pipelines") }).defaultSchema.tables
+        .events,
+    ).toBeDefined();
+    expect(existsSync(join(dataset(), "init"))).toBe(true);
+  });
+});
