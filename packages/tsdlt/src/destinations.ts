@@ -3,6 +3,9 @@
  * tsdlt; `postgres`, `filesystem`, ... resolve `@tsdlt/destination-<name>` when installed, and any
  * other name finds a third-party `tsdlt-destination-<name>`.
  */
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { type Destination, TsdltError } from "@tsdlt/core";
 import { type DuckDBDestinationOptions, duckdb } from "@tsdlt/destination-duckdb";
 
@@ -60,13 +63,8 @@ export async function resolveDestination(
   if (builtIn) return builtIn(options);
   const candidates = [`@tsdlt/destination-${name}`, `tsdlt-destination-${name}`];
   for (const specifier of candidates) {
-    let mod: Record<string, unknown>;
-    try {
-      mod = (await import(specifier)) as Record<string, unknown>;
-    } catch (error) {
-      if ((error as { code?: string }).code === "ERR_MODULE_NOT_FOUND") continue;
-      throw error;
-    }
+    const mod = await importInstalled(specifier);
+    if (mod === undefined) continue;
     const factory = (mod[camelCase(name)] ?? mod.default ?? mod.destination) as Factory | undefined;
     if (typeof factory !== "function") {
       throw new TsdltError(
@@ -80,6 +78,29 @@ export async function resolveDestination(
     `Destination \`${name}\` is not installed. Install it with \`npm install ${candidates[0]}\` (or \`${candidates[1]}\` for a third-party destination), or pass a destination object.`,
     { code: "DESTINATION_NOT_FOUND", destination: name },
   );
+}
+
+/**
+ * Imports `specifier` as installed next to tsdlt, or else in the user's project (the current folder):
+ * with strict package layouts (pnpm) a destination the user installed is not visible from tsdlt's own
+ * folder. Resolves to undefined when it is installed in neither.
+ */
+async function importInstalled(specifier: string): Promise<Record<string, unknown> | undefined> {
+  const notFound = (error: unknown): boolean =>
+    ["ERR_MODULE_NOT_FOUND", "MODULE_NOT_FOUND"].includes((error as { code?: string }).code ?? "");
+  try {
+    return (await import(specifier)) as Record<string, unknown>;
+  } catch (error) {
+    if (!notFound(error)) throw error;
+  }
+  let resolved: string;
+  try {
+    resolved = createRequire(join(process.cwd(), "package.json")).resolve(specifier);
+  } catch (error) {
+    if (notFound(error)) return undefined;
+    throw error;
+  }
+  return (await import(pathToFileURL(resolved).href)) as Record<string, unknown>;
 }
 
 function camelCase(name: string): string {

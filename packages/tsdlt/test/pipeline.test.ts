@@ -180,3 +180,30 @@ describe("bad input", () => {
     });
   }
 });
+
+describe("destination resolution by name", () => {
+  it("should find a destination package installed in the user's project, not only next to tsdlt", async () => {
+    const { mkdirSync, symlinkSync, writeFileSync } = await import("node:fs");
+    const { spawnSync } = await import("node:child_process");
+    const { resolve } = await import("node:path");
+    const project = join(root, "project");
+    mkdirSync(join(project, "node_modules", "@tsdlt"), { recursive: true });
+    symlinkSync(
+      resolve(import.meta.dirname, "../../destination-filesystem"),
+      join(project, "node_modules", "@tsdlt", "destination-filesystem"),
+    );
+    writeFileSync(join(project, "package.json"), '{ "name": "user-project", "type": "module" }');
+    const entry = resolve(import.meta.dirname, "../dist/index.js");
+    const result = spawnSync(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `const dlt = await import(${JSON.stringify(entry)}); const d = await dlt.resolveDestination("filesystem"); console.log(d.destinationType);`,
+      ],
+      { cwd: project, encoding: "utf8" },
+    );
+    expect(result.stderr).toBe("");
+    expect(result.stdout.trim()).toBe("dlt.destinations.filesystem");
+  });
+});
