@@ -10,6 +10,7 @@
  */
 import { closeSync, openSync, writeSync } from "node:fs";
 import {
+  type Collector,
   createLoadId,
   ExtractError,
   formatJobFileName,
@@ -69,6 +70,10 @@ export interface ExtractOptions {
   readonly bufferMaxItems?: number;
   /** Start a new file after this many items per table. @default no rotation */
   readonly fileMaxItems?: number;
+  /** Start a new file for a table once it reaches this many bytes. @default no limit */
+  readonly fileMaxBytes?: number;
+  /** Receives a counter per table (items written) while resources run. */
+  readonly collector?: Collector;
   /** Most deferred calls / async transformer calls running at once. @default {@link DEFAULT_MAX_PARALLEL_ITEMS} */
   readonly maxParallelItems?: number;
   readonly logger?: Logger;
@@ -102,6 +107,8 @@ class TableWriter {
   readonly #pkg: LoadPackage;
   readonly #bufferMaxItems: number;
   readonly #fileMaxItems: number;
+  readonly #fileMaxBytes: number;
+  #bytesInFile = 0;
   #buffer: unknown[] = [];
   #fd: number | undefined;
   #itemsInFile = 0;
@@ -109,11 +116,18 @@ class TableWriter {
   #resource = "";
   count = 0;
 
-  constructor(table: string, pkg: LoadPackage, bufferMaxItems: number, fileMaxItems: number) {
+  constructor(
+    table: string,
+    pkg: LoadPackage,
+    bufferMaxItems: number,
+    fileMaxItems: number,
+    fileMaxBytes: number,
+  ) {
     this.table = table;
     this.#pkg = pkg;
     this.#bufferMaxItems = bufferMaxItems;
     this.#fileMaxItems = fileMaxItems;
+    this.#fileMaxBytes = fileMaxBytes;
   }
 
   write(items: readonly unknown[], resourceName: string): void {
@@ -156,16 +170,17 @@ class TableWriter {
   flush(): void {
     if (this.#buffer.length === 0) return;
     const line = `${encodeItems(this.#buffer, this.table, this.#resource)}\n`;
-    writeSync(this.#open(), line);
+    this.#bytesInFile += writeSync(this.#open(), line);
     this.#itemsInFile += this.#buffer.length;
     this.#buffer = [];
-    if (this.#itemsInFile >= this.#fileMaxItems) this.close();
+    if (this.#itemsInFile >= this.#fileMaxItems || this.#bytesInFile >= this.#fileMaxBytes) this.close();
   }
 
   close(): void {
     if (this.#fd !== undefined) closeSync(this.#fd);
     this.#fd = undefined;
     this.#itemsInFile = 0;
+    this.#bytesInFile = 0;
   }
 }
 
@@ -215,6 +230,8 @@ export async function extractResources(options: ExtractOptions): Promise<Extract
   const writers = new Map<string, TableWriter>();
   const bufferMaxItems = options.bufferMaxItems ?? DEFAULT_BUFFER_MAX_ITEMS;
   const fileMaxItems = options.fileMaxItems ?? Number.POSITIVE_INFINITY;
+  const fileMaxBytes = options.fileMaxBytes ?? Number.POSITIVE_INFINITY;
+  const collector = options.collector;
   /** Per table: the resource that first declared it in this extract and its hints. */
   const declared = new Map<string, { resource: string; table: TableSchema }>();
   /** Per node: tables it declared. */
@@ -223,7 +240,7 @@ export async function extractResources(options: ExtractOptions): Promise<Extract
   const writerFor = (table: string, pkg: LoadPackage): TableWriter => {
     let writer = writers.get(table);
     if (!writer) {
-      writer = new TableWriter(table, pkg, bufferMaxItems, fileMaxItems);
+      writer = new TableWriter(table, pkg, bufferMaxItems, fileMaxItems, fileMaxBytes);
       writers.set(table, writer);
     }
     return writer;
@@ -292,12 +309,14 @@ export async function extractResources(options: ExtractOptions): Promise<Extract
           const table = tableOf(node, undefined);
           declare(node, table);
           writerFor(table, pkg).write(page, name);
+          collector?.update(table, { inc: page.length });
           return;
         }
         for (const item of page) {
           const table = tableOf(node, item);
           declare(node, table);
           writerFor(table, pkg).write([item], name);
+          collector?.update(table, { inc: 1 });
         }
       },
       incrementalBound(node) {

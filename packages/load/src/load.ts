@@ -12,6 +12,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import {
+  type Collector,
   type Destination,
   type DestinationContext,
   formatJobFileName,
@@ -54,6 +55,8 @@ export interface LoadOptions {
   /** Jobs run concurrently. @default capabilities.maxParallelLoadJobs ?? 20 */
   readonly workers?: number;
   readonly logger?: Logger;
+  /** Receives `Jobs` counters (completed, and `Failed`) as jobs finish. */
+  readonly collector?: Collector;
   /** How replace tables are replaced. @default destination.replaceStrategy, else its first supported strategy */
   readonly replaceStrategy?: ReplaceStrategy;
 }
@@ -192,6 +195,7 @@ export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
         await job.run(options.context.signal);
         pkg.moveJob(current, "started_jobs", "completed_jobs");
         completedJobs.push(jobId);
+        options.collector?.update("Jobs", { inc: 1 });
         return;
       } catch (cause) {
         const error = toTsdltError(cause);
@@ -212,6 +216,11 @@ export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
         pkg.writeJobException(current, error.message);
         failedJobs.push({ jobId, fileName: current, table: parsed.tableName, message: error.message });
         logger.error(`[${destination.name}] job ${jobId} failed terminally: ${error.message}`);
+        options.collector?.update("Jobs", {
+          inc: 1,
+          label: "Failed",
+          message: "WARNING: Some of the jobs failed!",
+        });
         // a failed statement poisons the transaction: stop, roll back, abort the package
         if (tx) throw new TransactionAborted();
         return;

@@ -1,6 +1,6 @@
 /**
  * Buffered writer of one table's `jsonl` job files: rows are written in chunks; a new file is started
- * every `fileMaxItems` rows. Files are fsynced when closed, so a
+ * every `fileMaxItems` rows or once a file reaches `fileMaxBytes`. Files are fsynced when closed, so a
  * committed package never holds truncated files.
  */
 import { closeSync, fsyncSync, openSync, writeSync } from "node:fs";
@@ -12,6 +12,8 @@ export interface JobWriterOptions {
   readonly tableName: string;
   /** Rows per file before rotation; undefined → one file. */
   readonly fileMaxItems: number | undefined;
+  /** Bytes per file before rotation (checked after each row); undefined → no limit. */
+  readonly fileMaxBytes?: number | undefined;
   /** Bytes buffered before a write (allocated on the first row). @default 128 KiB */
   readonly bufferBytes?: number;
 }
@@ -33,6 +35,8 @@ export class JobWriter {
   readonly files: WrittenJobFile[] = [];
   private readonly pkg: LoadPackage;
   private readonly fileMaxItems: number;
+  private readonly fileMaxBytes: number;
+  private bytesInFile = 0;
   private buffer: Buffer | undefined;
   private readonly bufferBytes: number;
   private used = 0;
@@ -44,6 +48,7 @@ export class JobWriter {
     this.pkg = options.pkg;
     this.tableName = options.tableName;
     this.fileMaxItems = options.fileMaxItems ?? Number.POSITIVE_INFINITY;
+    this.fileMaxBytes = options.fileMaxBytes ?? Number.POSITIVE_INFINITY;
     this.bufferBytes = options.bufferBytes ?? 128 * 1024;
   }
 
@@ -59,13 +64,17 @@ export class JobWriter {
     const worstCase = line.length * 3 + 1;
     if (this.used + worstCase > buffer.length) this.flush();
     if (worstCase > buffer.length) {
-      this.writeAll(Buffer.from(`${line}\n`, "utf8"));
+      const bytes = Buffer.from(`${line}\n`, "utf8");
+      this.writeAll(bytes);
+      this.bytesInFile += bytes.length;
     } else {
-      this.used += buffer.write(line, this.used, "utf8");
+      const written = buffer.write(line, this.used, "utf8") + 1;
+      this.used += written - 1;
       buffer[this.used++] = 0x0a;
+      this.bytesInFile += written;
     }
     this.rowsInFile++;
-    if (this.rowsInFile >= this.fileMaxItems) this.closeFile();
+    if (this.rowsInFile >= this.fileMaxItems || this.bytesInFile >= this.fileMaxBytes) this.closeFile();
   }
 
   /** Makes sure a file exists even when no row is written (an empty job materializes the table). */
@@ -99,6 +108,7 @@ export class JobWriter {
     this.fd = openSync(path, "wx");
     this.current = { fileName, path };
     this.rowsInFile = 0;
+    this.bytesInFile = 0;
   }
 
   private flush(): void {

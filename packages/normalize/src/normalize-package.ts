@@ -10,6 +10,7 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import {
+  type Collector,
   type DestinationCapabilities,
   isTsdltError,
   type LoaderFileFormat,
@@ -43,6 +44,10 @@ export interface NormalizeOptions {
   readonly fileFormat?: LoaderFileFormat;
   /** Start a new job file after this many rows of a table. @default no rotation */
   readonly fileMaxItems?: number;
+  /** Start a new output file once it reaches this many bytes. @default no limit */
+  readonly fileMaxBytes?: number;
+  /** Receives `Files` and per-table row counters while the package is normalized. */
+  readonly collector?: Collector;
   readonly logger?: Logger;
 }
 
@@ -108,6 +113,7 @@ export async function normalizePackage(options: NormalizeOptions): Promise<Norma
     loadId,
     output,
     fileMaxItems: options.fileMaxItems,
+    fileMaxBytes: options.fileMaxBytes,
     maxTableNesting: capabilities.maxTableNesting,
   });
   let committed: LoadPackage;
@@ -119,7 +125,9 @@ export async function normalizePackage(options: NormalizeOptions): Promise<Norma
         .filter((t) => t["x-normalizer"]?.["seen-data"] === true)
         .map((t) => t.name),
     );
-    for (const job of extracted.listJobs("new_jobs")) {
+    const jobs = extracted.listJobs("new_jobs");
+    const reported = new Map<string, number>();
+    for (const job of jobs) {
       if (!INPUT_FORMATS.has(job.parsed.fileFormat)) {
         throw new NormalizeError(
           `Job file \`${job.fileName}\` of load \`${loadId}\` has format \`${job.parsed.fileFormat}\`, which normalize cannot read yet (only typed-jsonl and jsonl).`,
@@ -128,6 +136,14 @@ export async function normalizePackage(options: NormalizeOptions): Promise<Norma
       }
       const root = normalizer.rootTable(naming.normalizeTablesPath(job.parsed.tableName));
       await normalizeJobFile(normalizer, root, job.path, job.fileName, job.parsed.compressed, loadId);
+      if (options.collector) {
+        options.collector.update("Files", { total: jobs.length });
+        for (const table of normalizer.touchedTables()) {
+          const inc = table.rows - (reported.get(table.name) ?? 0);
+          if (inc > 0) options.collector.update(table.name, { inc });
+          reported.set(table.name, table.rows);
+        }
+      }
     }
     normalizer.close();
 

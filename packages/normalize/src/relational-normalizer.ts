@@ -225,6 +225,7 @@ export interface RelationalNormalizerOptions {
   /** Package whose `new_jobs/` receives the job files. */
   readonly output: LoadPackage;
   readonly fileMaxItems: number | undefined;
+  readonly fileMaxBytes?: number | undefined;
   /** Destination cap on the nesting budget. */
   readonly maxTableNesting: number | undefined;
 }
@@ -248,6 +249,7 @@ export class RelationalNormalizer {
   private readonly loadId: string;
   private readonly output: LoadPackage;
   private readonly fileMaxItems: number | undefined;
+  private readonly fileMaxBytes: number | undefined;
   private readonly maxTableNesting: number | undefined;
   private readonly inference: TypeInference;
   private readonly tables = new Map<string, TableState>();
@@ -282,6 +284,7 @@ export class RelationalNormalizer {
     this.loadId = options.loadId;
     this.output = options.output;
     this.fileMaxItems = options.fileMaxItems;
+    this.fileMaxBytes = options.fileMaxBytes;
     this.maxTableNesting = options.maxTableNesting;
     this.inference = new TypeInference(this.schema);
     const n = (s: string): string => this.naming.normalizeIdentifier(s);
@@ -827,6 +830,7 @@ export class RelationalNormalizer {
       pkg: this.output,
       tableName: table.name,
       fileMaxItems: this.fileMaxItems,
+      fileMaxBytes: this.fileMaxBytes,
     });
     return table.writer;
   }

@@ -652,6 +652,10 @@ export class Pipeline {
         storage: this.#normalizeStorage,
         logger: this.#logger,
         bufferMaxItems: this.#settings.extractDataWriter.bufferMaxItems,
+        collector,
+        ...(this.#settings.extractDataWriter.fileMaxBytes !== undefined
+          ? { fileMaxBytes: this.#settings.extractDataWriter.fileMaxBytes }
+          : {}),
         ...(this.#settings.extractDataWriter.fileMaxItems !== undefined
           ? { fileMaxItems: this.#settings.extractDataWriter.fileMaxItems }
           : {}),
@@ -670,7 +674,6 @@ export class Pipeline {
         : await extractResources({ ...common, resources, sourceName: schema.name });
       loadId = result.loadId;
       collector.update("Resources", { inc: result.resourceNames.length, total: result.resourceNames.length });
-      for (const [table, n] of Object.entries(result.itemCounts)) collector.update(table, { inc: n });
       state._local._last_extracted_hash = state._version_hash;
       state._local._last_extracted_at = new Date();
       this.#state = state;
@@ -713,15 +716,17 @@ export class Pipeline {
           loadStorage: this.#loadStorage,
           capabilities: destination.capabilities,
           logger: this.#logger,
+          collector,
+          ...(this.#settings.normalizeDataWriter.fileMaxBytes !== undefined
+            ? { fileMaxBytes: this.#settings.normalizeDataWriter.fileMaxBytes }
+            : {}),
           ...(this.#settings.normalizeDataWriter.fileMaxItems !== undefined
             ? { fileMaxItems: this.#settings.normalizeDataWriter.fileMaxItems }
             : {}),
         });
         collector.update("Files", { inc: files, total: files });
-        for (const [table, n] of Object.entries(result.rowCounts)) {
+        for (const [table, n] of Object.entries(result.rowCounts))
           rowCounts[table] = (rowCounts[table] ?? 0) + n;
-          collector.update(table, { inc: n });
-        }
         this.#storeSchema(result.schema);
         packages.push(packageInfo(result.package, "normalized", result.schema.name));
       } catch (error) {
@@ -770,17 +775,8 @@ export class Pipeline {
           raiseOnFailedJobs,
           workers: this.#settings.load.workers,
           logger: this.#logger,
+          collector,
         });
-        const total = result.completedJobs.length + result.failedJobs.length;
-        collector.update("Jobs", { inc: result.completedJobs.length, total });
-        if (result.failedJobs.length > 0) {
-          collector.update("Jobs", {
-            inc: result.failedJobs.length,
-            total,
-            label: "Failed",
-            message: "WARNING: Some of the jobs failed!",
-          });
-        }
         packages.push(packageInfo(result.package, result.state, this.defaultSchemaName, result.finishedAt));
       } catch (error) {
         throw this.#stepFailed("load", error, loadId);

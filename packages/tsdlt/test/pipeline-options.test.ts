@@ -221,6 +221,27 @@ describe("pipeline settings from config", () => {
     expect(q.pipelinesDir).toBe(join(root, "code"));
   });
 
+  it("should rotate job files by size from [data_writer] file_max_bytes and still load every row", async () => {
+    setEnv({ DATA_WRITER__FILE_MAX_BYTES: "4000", DATA_WRITER__BUFFER_MAX_ITEMS: "10" });
+    const p = dlt.pipeline({
+      pipelineName: "rotated",
+      pipelinesDir: root,
+      destination: dlt.destinations.duckdb({ credentials: join(root, "rotated.duckdb") }),
+    });
+    const extracted = await p.extract(
+      Array.from({ length: 300 }, (_, i) => ({ id: i, text: "x".repeat(40) })),
+      { tableName: "items" },
+    );
+    const extractedJobs = extracted.loadPackages[0]?.jobs.filter((j) => j.tableName === "items") ?? [];
+    expect(extractedJobs.length).toBeGreaterThan(3);
+    const normalized = await p.normalize();
+    const normalizedJobs = normalized.loadPackages[0]?.jobs.filter((j) => j.tableName === "items") ?? [];
+    expect(normalizedJobs.length).toBeGreaterThan(3);
+    expect(normalizedJobs.every((j) => j.fileSize < 4000 + 200)).toBe(true);
+    await p.load();
+    expect(await p.query("SELECT count(*)::INT AS n FROM rotated_dataset.items")).toEqual([{ n: 300 }]);
+  });
+
   it("should re-export dlt.config and dlt.secrets for ad hoc reads", () => {
     setEnv({ SOURCES__GITHUB__REPO_NAME: "dlt-hub/dlt", SOURCES__GITHUB__ACCESS_TOKEN: "ghp_secret" });
     expect(dlt.config.get("sources.github.repo_name")).toBe("dlt-hub/dlt");
