@@ -6,7 +6,6 @@
  */
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { join } from "node:path";
 import { TsdltError } from "@tsdlt/core";
 import lockfile from "proper-lockfile";
 
@@ -17,8 +16,6 @@ import lockfile from "proper-lockfile";
  */
 export const LOCK_STALE_MS = 60_000;
 
-const OWNER_FILE = "owner.json";
-
 interface LockOwner {
   readonly pid: number;
   readonly host: string;
@@ -28,9 +25,17 @@ function lockDir(workingDir: string): string {
   return `${workingDir}.lock`;
 }
 
+/**
+ * The owner record lives next to the lock folder, not inside it: writing into the folder changes its
+ * mtime, which proper-lockfile reads as someone else having taken the lock.
+ */
+function ownerFile(workingDir: string): string {
+  return `${workingDir}.lock-owner.json`;
+}
+
 function readOwner(workingDir: string): LockOwner | undefined {
   try {
-    return JSON.parse(readFileSync(join(lockDir(workingDir), OWNER_FILE), "utf8")) as LockOwner;
+    return JSON.parse(readFileSync(ownerFile(workingDir), "utf8")) as LockOwner;
   } catch {
     return undefined;
   }
@@ -51,20 +56,26 @@ function ownerIsDead(workingDir: string): boolean {
   return owner !== undefined && owner.host === hostname() && owner.pid !== process.pid && !isAlive(owner.pid);
 }
 
-async function acquire(workingDir: string): Promise<() => Promise<void>> {
+/** Options of {@link lockWorkingDir}. */
+export interface LockOptions {
+  /** Milliseconds after which an unrefreshed lock is stale; refreshed every half of it. @default LOCK_STALE_MS */
+  readonly staleMs?: number;
+}
+
+async function acquire(workingDir: string, staleMs: number): Promise<() => Promise<void>> {
   const release = await lockfile.lock(workingDir, {
-    stale: LOCK_STALE_MS,
-    update: LOCK_STALE_MS / 2,
+    stale: staleMs,
+    update: staleMs / 2,
     realpath: false,
     onCompromised: () => {
       // The lock was taken over (e.g. the machine slept past the stale time); keep going: the other
       // process sees a fresh lock and the atomic package moves keep the folder consistent.
     },
   });
-  const ownerFile = join(lockDir(workingDir), OWNER_FILE);
-  writeFileSync(ownerFile, JSON.stringify({ pid: process.pid, host: hostname() }));
+  const owner = ownerFile(workingDir);
+  writeFileSync(owner, JSON.stringify({ pid: process.pid, host: hostname() }));
   return async () => {
-    rmSync(ownerFile, { force: true });
+    rmSync(owner, { force: true });
     await release().catch((error: unknown) => {
       // released already: the lock was declared compromised after a refresh came too late
       if ((error as { code?: string }).code !== "ERELEASED") throw error;
@@ -73,14 +84,19 @@ async function acquire(workingDir: string): Promise<() => Promise<void>> {
 }
 
 /** Acquires the lock of `workingDir`; resolves to the release function. */
-export async function lockWorkingDir(workingDir: string, pipelineName: string): Promise<() => Promise<void>> {
+export async function lockWorkingDir(
+  workingDir: string,
+  pipelineName: string,
+  options: LockOptions = {},
+): Promise<() => Promise<void>> {
+  const staleMs = options.staleMs ?? LOCK_STALE_MS;
   try {
-    return await acquire(workingDir);
+    return await acquire(workingDir, staleMs);
   } catch (cause) {
     if ((cause as { code?: string }).code !== "ELOCKED") throw cause;
     if (ownerIsDead(workingDir)) {
       rmSync(lockDir(workingDir), { recursive: true, force: true });
-      return acquire(workingDir).catch((again: unknown) => {
+      return acquire(workingDir, staleMs).catch((again: unknown) => {
         throw lockedError(workingDir, pipelineName, again);
       });
     }
