@@ -8,7 +8,7 @@
  */
 import { createRequire } from "node:module";
 import { resolve } from "node:path";
-import { isTsdltError } from "@tsdlt/core";
+import { explainConfig, isTsdltError } from "@tsdlt/core";
 import { type Command, Command as CommanderCommand, CommanderError, Option } from "commander";
 import { defaultPipelinesDir } from "tsdlt";
 import { deployCommand } from "./commands/deploy.js";
@@ -320,6 +320,28 @@ function program(io: CliIO): Command {
         );
       },
     );
+
+  // --- config explain
+  root
+    .command("config")
+    .description("inspect configuration and secrets")
+    .command("explain")
+    .description(
+      "show, for each key, the value found and which provider and key it came from (secrets masked)",
+    )
+    .argument("<keys...>", "config keys such as sources.github.repo_name or destination.postgres.credentials")
+    .option("--secret", "read the keys as secrets (env and secrets.toml only)", false)
+    .option("-v, --verbose", "list every provider and key tried, not only for missing values", false)
+    .action((keys: string[], options: { secret: boolean; verbose: boolean }) => {
+      const io = ioNow();
+      let missing = false;
+      for (const key of keys) {
+        const explanation = explainConfig(key, { secret: options.secret });
+        io.stdout(`${explanation.format({ verbose: options.verbose })}\n`);
+        missing ||= !explanation.ok || explanation.fields.some((f) => f.origin === "missing");
+      }
+      if (missing) throw new CliError("Some keys were not found in any config provider (see above).", 1);
+    });
 
   // --- deploy
   root

@@ -1,11 +1,12 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { bumpStateVersion, fromTypedJson, type PipelineStateDoc, Schema, toTypedJson } from "@tsdlt/core";
 import * as dlt from "tsdlt";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { normalizePipelineArgv, runCli } from "../src/cli.js";
-import { makePipeline, tsdlt, USERS } from "./helpers.js";
+import { bin, makePipeline, tsdlt, USERS } from "./helpers.js";
 
 const version = (
   JSON.parse(readFileSync(resolve(import.meta.dirname, "../package.json"), "utf8")) as { version: string }
@@ -422,5 +423,40 @@ describe("tsdlt pipeline <name> sync", () => {
     expect(tsdlt(["pipeline", "ghost", "sync", "--pipelines-dir", elsewhere, "--yes"]).err).toContain(
       "Pass --destination",
     );
+  });
+});
+
+describe("tsdlt config explain", () => {
+  it("should show where each value came from, mask secrets, and exit 1 when a key is missing", () => {
+    const project = join(root, "project");
+    mkdirSync(join(project, ".dlt"), { recursive: true });
+    writeFileSync(join(project, ".dlt", "config.toml"), '[sources.github]\nrepo_name = "dlt-hub/dlt"\n');
+    writeFileSync(
+      join(project, ".dlt", "secrets.toml"),
+      '[sources.github]\naccess_token = "ghp_very_secret"\n',
+    );
+    const env = { ...process.env, DLT_PROJECT_DIR: project, DLT_DATA_DIR: join(root, "global") };
+    const found = spawnSync(process.execPath, [bin, "config", "explain", "sources.github.repo_name"], {
+      encoding: "utf8",
+      env,
+    });
+    expect(found.status).toBe(0);
+    expect(found.stdout).toMatch(/repo_name.*dlt-hub\/dlt.*config\.toml/);
+    const secret = spawnSync(
+      process.execPath,
+      [bin, "config", "explain", "--secret", "sources.github.access_token"],
+      {
+        encoding: "utf8",
+        env,
+      },
+    );
+    expect(secret.status).toBe(0);
+    expect(secret.stdout).toMatch(/secrets\.toml/);
+    expect(secret.stdout).not.toContain("ghp_very_secret");
+    const missing = spawnSync(process.execPath, [bin, "config", "explain", "sources.github.nothing"], {
+      encoding: "utf8",
+      env,
+    });
+    expect(missing.status).toBe(1);
   });
 });

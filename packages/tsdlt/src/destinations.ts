@@ -6,7 +6,7 @@
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { type Destination, TsdltError } from "@tsdlt/core";
+import { type Destination, duckdbCredentials, resolveConfig, TsdltError, z } from "@tsdlt/core";
 import { type DuckDBDestinationOptions, duckdb } from "@tsdlt/destination-duckdb";
 
 /** A destination given by name or as an object. */
@@ -60,7 +60,7 @@ export async function resolveDestination(
   const name = destinationShortName(reference.trim());
   const options: FactoryOptions = credentials === undefined ? {} : { credentials };
   const builtIn = BUILT_IN[name];
-  if (builtIn) return builtIn(options);
+  if (builtIn) return builtIn(name === "duckdb" ? withConfiguredDuckDBCredentials(options) : options);
   const candidates = [`@tsdlt/destination-${name}`, `tsdlt-destination-${name}`];
   for (const specifier of candidates) {
     const mod = await importInstalled(specifier);
@@ -78,6 +78,19 @@ export async function resolveDestination(
     `Destination \`${name}\` is not installed. Install it with \`npm install ${candidates[0]}\` (or \`${candidates[1]}\` for a third-party destination), or pass a destination object.`,
     { code: "DESTINATION_NOT_FOUND", destination: name },
   );
+}
+
+/**
+ * DuckDB credentials (a database path) from config when none were given in code:
+ * `DESTINATION__DUCKDB__CREDENTIALS`, or `credentials` under `[destination.duckdb]` in the TOML files.
+ */
+function withConfiguredDuckDBCredentials(options: FactoryOptions): FactoryOptions {
+  if (options.credentials !== undefined) return options;
+  const resolved = resolveConfig(z.object({ credentials: duckdbCredentials.optional() }), {
+    sections: ["destination", "duckdb"],
+  });
+  const database = resolved.credentials?.database;
+  return database === undefined ? options : { ...options, credentials: database };
 }
 
 /**

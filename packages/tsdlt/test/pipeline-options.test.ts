@@ -242,6 +242,15 @@ describe("pipeline settings from config", () => {
     expect(await p.query("SELECT count(*)::INT AS n FROM rotated_dataset.items")).toEqual([{ n: 300 }]);
   });
 
+  it("should take DuckDB credentials from config when the destination is given by name", async () => {
+    const file = join(root, "from-config.duckdb");
+    setEnv({ DESTINATION__DUCKDB__CREDENTIALS: file });
+    const p = dlt.pipeline({ pipelineName: "duck_config", pipelinesDir: root, destination: "duckdb" });
+    const info = await p.run([{ id: 1 }], { tableName: "items" });
+    expect(info.destinationDisplayableCredentials).toBe(`duckdb:///${file}`);
+    expect(existsSync(file)).toBe(true);
+  });
+
   it("should re-export dlt.config and dlt.secrets for ad hoc reads", () => {
     setEnv({ SOURCES__GITHUB__REPO_NAME: "dlt-hub/dlt", SOURCES__GITHUB__ACCESS_TOKEN: "ghp_secret" });
     expect(dlt.config.get("sources.github.repo_name")).toBe("dlt-hub/dlt");
