@@ -52,11 +52,16 @@ const DEPENDENCY_FIELDS = [
   "optionalDependencies",
 ] as const;
 
+/** A destination, ours or third-party style (`tsdlt-destination-x`, like the example plugin under apps/). */
+function isDestinationName(name: string): boolean {
+  return name.startsWith("@tsdlt/destination-") || name.startsWith("tsdlt-destination-");
+}
+
 function layerOf(pkg: WorkspacePackage): Layer | undefined {
-  if (pkg.kind === "app") return "app";
+  if (pkg.kind === "app" && !isDestinationName(pkg.name)) return "app";
   if (pkg.name === CORE) return "core";
   if (CORE_ONLY.has(pkg.name)) return "stage";
-  if (pkg.name.startsWith("@tsdlt/destination-")) return "destination";
+  if (isDestinationName(pkg.name)) return "destination";
   if (pkg.name === FACADE) return "facade";
   return undefined;
 }
@@ -221,7 +226,21 @@ function readWorkspace(root: string): WorkspacePackage[] {
   ] as const) {
     const base = join(root, folder);
     if (!existsSync(base)) continue;
-    for (const entry of readdirSync(base).sort()) {
+    // an app may hold a package of its own one level down (the example plugin, apps/examples/plugin-destination)
+    const entries = readdirSync(base)
+      .sort()
+      .flatMap((entry) =>
+        kind === "app" && statSync(join(base, entry)).isDirectory()
+          ? [
+              entry,
+              ...readdirSync(join(base, entry))
+                .filter((sub) => sub !== "node_modules")
+                .sort()
+                .map((sub) => join(entry, sub)),
+            ]
+          : [entry],
+      );
+    for (const entry of entries) {
       const manifestPath = join(base, entry, "package.json");
       if (!existsSync(manifestPath)) continue; // a folder without a package is not a package
       const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as Omit<WorkspacePackage, "kind">;
@@ -477,6 +496,18 @@ describe("findViolations", () => {
     const graph = withPackage(goodGraph(), "tsdlt", { devDependencies: { "@tsdlt/cli": "workspace:*" } });
     expect(findViolations(graph)).toEqual([
       "`tsdlt` declares `@tsdlt/cli` in devDependencies: `tsdlt` may depend on packages/* but not on itself or an app.",
+    ]);
+  });
+
+  it("should hold a third-party style destination under apps/ to the destination rules", () => {
+    const plugin: WorkspacePackage = {
+      name: "tsdlt-destination-jsonfiles",
+      kind: "app",
+      peerDependencies: { "@tsdlt/core": "workspace:^" },
+      devDependencies: { "@tsdlt/core": "workspace:^", tsdlt: "workspace:*" },
+    };
+    expect(findViolations([...goodGraph(), plugin])).toEqual([
+      "`tsdlt-destination-jsonfiles` declares `tsdlt` in devDependencies: destinations depend on `@tsdlt/core` (as a peer) and `@tsdlt/sql` only.",
     ]);
   });
 
