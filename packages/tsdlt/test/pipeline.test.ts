@@ -85,10 +85,10 @@ describe("pipeline()", () => {
   });
 
   it("should say which package to install for a destination that is not installed", async () => {
-    const p = dlt.pipeline({ pipelineName: "pg", pipelinesDir: root, destination: "postgres" });
+    const p = dlt.pipeline({ pipelineName: "ch", pipelinesDir: root, destination: "clickhouse" });
     const error = await catchError(p.run([{ a: 1 }], { tableName: "t" }));
     expect(error.message).toMatch(
-      /Destination `postgres` is not installed. Install it with `npm install @tsdlt\/destination-postgres`/,
+      /Destination `clickhouse` is not installed. Install it with `npm install @tsdlt\/destination-clickhouse`/,
     );
   });
 
