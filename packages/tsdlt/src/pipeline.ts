@@ -29,6 +29,8 @@ import {
   type PipelineStep,
   PipelineStepFailed,
   pipelineStateRow,
+  REPLACE_STRATEGIES,
+  resolveConfig,
   resolvePipelineSettings,
   Schema,
   type SchemaContract,
@@ -39,6 +41,7 @@ import {
   toTypedJson,
   type WriteDisposition,
   writeFileAtomicSync,
+  z,
 } from "@tsdlt/core";
 import {
   type ColumnsHint,
@@ -762,6 +765,12 @@ export class Pipeline {
     const context = this.#context(destination);
     const packages: LoadPackageInfo[] = [];
     const collector = this.#collector;
+    // `[destination.<name>] replace_strategy` (or DESTINATION__<NAME>__REPLACE_STRATEGY) when configured;
+    // otherwise the destination's own option or default applies
+    const configured = resolveConfig(z.object({ replaceStrategy: z.enum(REPLACE_STRATEGIES).optional() }), {
+      sections: ["destination", destination.name],
+    }).replaceStrategy;
+    const replaceStrategy = configured === undefined ? {} : { replaceStrategy: configured };
     for (const loadId of this.#loadStorage.listPackages("normalized")) {
       const pkg = this.#loadStorage.getPackage("normalized", loadId);
       if (!pkg) continue;
@@ -776,6 +785,7 @@ export class Pipeline {
           workers: this.#settings.load.workers,
           logger: this.#logger,
           collector,
+          ...replaceStrategy,
         });
         packages.push(packageInfo(result.package, result.state, this.defaultSchemaName, result.finishedAt));
       } catch (error) {

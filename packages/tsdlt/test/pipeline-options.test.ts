@@ -251,6 +251,26 @@ describe("pipeline settings from config", () => {
     expect(existsSync(file)).toBe(true);
   });
 
+  it("should read [destination.<name>] replace_strategy from config and reject unknown strategies", async () => {
+    const make = (name: string) =>
+      dlt.pipeline({
+        pipelineName: name,
+        pipelinesDir: root,
+        destination: dlt.destinations.duckdb({ credentials: join(root, `${name}.duckdb`) }),
+      });
+    setEnv({ DESTINATION__DUCKDB__REPLACE_STRATEGY: "insert-from-staging" });
+    const ok = make("replace_cfg");
+    await ok.run([{ id: 1 }, { id: 2 }], { tableName: "t", writeDisposition: "replace" });
+    await ok.run([{ id: 3 }], { tableName: "t", writeDisposition: "replace" });
+    expect(await ok.query("SELECT id::INT AS id FROM replace_cfg_dataset.t")).toEqual([{ id: 3 }]);
+
+    setEnv({ DESTINATION__DUCKDB__REPLACE_STRATEGY: "swap" });
+    const bad = make("replace_bad");
+    await expect(bad.run([{ id: 1 }], { tableName: "t", writeDisposition: "replace" })).rejects.toThrow(
+      /replace_strategy|replaceStrategy/,
+    );
+  });
+
   it("should re-export dlt.config and dlt.secrets for ad hoc reads", () => {
     setEnv({ SOURCES__GITHUB__REPO_NAME: "dlt-hub/dlt", SOURCES__GITHUB__ACCESS_TOKEN: "ghp_secret" });
     expect(dlt.config.get("sources.github.repo_name")).toBe("dlt-hub/dlt");
