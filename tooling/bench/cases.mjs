@@ -4,11 +4,15 @@
  * there. It may throw; the child process turns that into an `error` line. Adding a case is adding an
  * entry to {@link CASES}.
  */
+import { execFile } from "node:child_process";
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { promisify } from "node:util";
 import { issuePages, issueRow, writeIssuesJsonl } from "./generate.mjs";
-import { builtEntry, importBuilt, importTsdlt, requireDuckDB } from "./project.mjs";
+import { builtEntry, importBuilt, importTsdlt, REPO_ROOT, requireDuckDB } from "./project.mjs";
+
+const execFileAsync = promisify(execFile);
 
 /**
  * @typedef {object} CaseContext
@@ -272,6 +276,31 @@ async function appendToPostgres(ctx) {
   return { ...time, ...stepTimes(pipeline) };
 }
 
+/**
+ * Python dlt 1.x on the same rows (generated in Python by `dlt_python.py`, a port of generate.mjs)
+ * into DuckDB with dlt's defaults: the reference tsdlt is measured against (target: ≥ 10× slower
+ * than `duckdb-1m`). Needs a Python with `dlt[duckdb]`, named by `TSDLT_BENCH_DLT_PYTHON`.
+ * @param {CaseContext} ctx
+ * @returns {Promise<CaseResult>}
+ */
+async function dltPythonToDuckDB(ctx) {
+  const python = process.env.TSDLT_BENCH_DLT_PYTHON;
+  if (!python) {
+    return {
+      skipped:
+        'set TSDLT_BENCH_DLT_PYTHON to a Python with dlt (python3 -m venv /tmp/dlt && /tmp/dlt/bin/pip install "dlt[duckdb]")',
+    };
+  }
+  const script = join(REPO_ROOT, "tooling", "bench", "dlt_python.py");
+  const { stdout } = await execFileAsync(python, [script, "--rows", String(ctx.rows), "--dir", ctx.dir], {
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  const lines = stdout.trim().split("\n");
+  const result = JSON.parse(/** @type {string} */ (lines[lines.length - 1]));
+  // `peakRssMb` is the Python process's own (it replaces the waiting child's in the JSON line)
+  return result;
+}
+
 /** Resources, pages per resource at full size, rows per page and server delay of `rest-4x50`. */
 const REST = { resources: 4, pages: 50, pageSize: 100, delayMs: 50 };
 
@@ -379,5 +408,12 @@ export const CASES = [
     description: "4 resources × 50 pages (100 rows each, 50 ms per page) from a local server → DuckDB",
     rows: (base) => REST.resources * restPages(base) * REST.pageSize,
     run: restToDuckDB,
+  },
+  {
+    name: "dlt-python-1m",
+    description: "Python dlt 1.x, the same 1M rows → DuckDB (the reference; needs TSDLT_BENCH_DLT_PYTHON)",
+    rows: (base) => base,
+    optIn: "Python dlt takes minutes for 1M rows",
+    run: dltPythonToDuckDB,
   },
 ];

@@ -14,7 +14,15 @@ const RUNNER = join(REPO, "tooling", "bench", "run.mjs");
 const run = promisify(execFile);
 
 /** Every case, in the runner's order. */
-const CASE_NAMES = ["duckdb-1m", "duckdb-limit-1m", "duckdb-10m", "merge-1m", "postgres-1m", "rest-4x50"];
+const CASE_NAMES = [
+  "duckdb-1m",
+  "duckdb-limit-1m",
+  "duckdb-10m",
+  "merge-1m",
+  "postgres-1m",
+  "rest-4x50",
+  "dlt-python-1m",
+];
 /** Cases that must produce figures today (the others may be skipped or report an error). */
 const MUST_MEASURE = ["duckdb-1m", "duckdb-limit-1m", "duckdb-10m"];
 /** Cases that run a tsdlt pipeline and report its step timings. */
@@ -68,6 +76,15 @@ describe("bench generator", () => {
     }
     expect(sizes).toEqual([1000, 1000, 500]);
     expect(ids).toEqual(Array.from({ length: 2500 }, (_, i) => i + 1));
+  });
+
+  it("has a Python port (for the dlt-python-1m case) that makes byte-identical rows", async () => {
+    const { issueRow } = await generator();
+    const script = join(REPO, "tooling", "bench", "dlt_python.py");
+    const { stdout } = await run("python3", [script, "--dump", "5000"], { maxBuffer: 64 * 1024 * 1024 });
+    const expected = Array.from({ length: 5000 }, (_, i) => `${JSON.stringify(issueRow(i))}\n`).join("");
+    expect(stdout.length).toBe(expected.length);
+    expect(stdout === expected, "python rows differ from generate.mjs rows").toBe(true);
   });
 });
 
