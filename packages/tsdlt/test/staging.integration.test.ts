@@ -14,10 +14,9 @@
  * - An `s3://` staging bucket on moto (when `moto_server` is installed): Postgres streams the staged
  *   objects; DuckDB fails with a clear error (no `httpfs` offline).
  */
-import { spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import {
-  type ChildProcess,
   existsSync,
   mkdirSync,
   mkdtempSync,
