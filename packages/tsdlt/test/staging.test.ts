@@ -338,6 +338,18 @@ describe("staging: filesystem with DuckDB", () => {
     expect(files).toHaveLength(1);
     const stagedAt = statSync(join(bucket, "tutorial_data", "issues", files[0] as string)).mtimeMs;
 
+    // without the staging destination the package cannot be finished: it says so
+    const unstaged = dlt.pipeline({
+      pipelineName: "stage_crash",
+      pipelinesDir: join(root, "pipelines"),
+      destination: duck,
+      datasetName: "tutorial_data",
+      logger: silent,
+    });
+    await expect(unstaged.run()).rejects.toThrow(
+      /holds reference jobs to files on a staging destination, but no staging destination is set/,
+    );
+
     // a new run with the working destination finishes the package from the staged files
     const pipeline = staged("stage_crash", { destination: duck });
     const info = await pipeline.run();
