@@ -867,6 +867,7 @@ export class Pipeline {
    */
   async run(data?: unknown, options: RunOptions = {}): Promise<LoadInfo> {
     checkOptions(options, RUN_OPTION_KEYS, "run");
+    this.#loaderFileFormat = undefined; // per run, as in dlt
     this.#applyRunOptions(options);
     const raiseOnFailedJobs = options.raiseOnFailedJobs ?? this.#settings.load.raiseOnFailedJobs;
     return this.#locked(async () => {

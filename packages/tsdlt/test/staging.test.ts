@@ -213,6 +213,18 @@ describe("staging: filesystem with DuckDB", () => {
     },
   );
 
+  it("should stage the fileFormat of a filesystem staging object unless the run asks for another", async () => {
+    const pipeline = staged("stage_object_format", { staging: { fileFormat: "csv" } });
+    await pipeline.run(issues, { tableName: "issues" });
+    expect(stagedFiles("issues")).toEqual([expect.stringMatching(/\.csv$/)]);
+    await pipeline.run(issues, { tableName: "issues", loaderFileFormat: "jsonl" });
+    expect(stagedFiles("issues")).toEqual([expect.stringMatching(/\.jsonl$/)]);
+    // `loaderFileFormat` holds for its run only
+    await pipeline.run(issues, { tableName: "issues" });
+    expect(stagedFiles("issues")).toEqual([expect.stringMatching(/\.csv$/)]);
+    expect(await pipeline.query("SELECT count(*)::INT AS n FROM tutorial_data.issues")).toEqual([{ n: 6 }]);
+  });
+
   it("should merge through staging, replacing staged files of earlier loads (dlt's default)", async () => {
     const pipeline = staged("stage_merge");
     const merge = { tableName: "issues", writeDisposition: "merge" as const, primaryKey: "id" };
