@@ -172,6 +172,22 @@ export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
   /** A data job that still goes to (or went to) the staging destination. */
   const isStagingJob = (job: PackageJob): boolean =>
     stagingClient !== undefined && !isFollowup(job) && !isReference(job);
+  /** `<table>.<file_id>` of the jobs that were staged (their reference job exists). */
+  const stagedKeys = (): Set<string> =>
+    new Set(
+      JOB_STATES.flatMap((state) => pkg.listJobs(state))
+        .filter(isReference)
+        .map((j) => `${j.parsed.tableName}.${j.parsed.fileId}`),
+    );
+  /**
+   * A staging job whose file is on the staging destination: it stays completed when a load
+   * transaction rolls back. A completed data job without a reference was loaded directly by a run
+   * without staging.
+   */
+  const wasStaged =
+    (keys: Set<string>) =>
+    (job: PackageJob): boolean =>
+      isStagingJob(job) && keys.has(`${job.parsed.tableName}.${job.parsed.fileId}`);
   if (!stagingClient && JOB_STATES.some((state) => pkg.listJobs(state).some(isReference))) {
     throw new LoadJobError(
       `[tsdlt] [${destination.name}] Load package \`${pkg.loadId}\` holds reference jobs to files on a staging destination, but no staging destination is set. Run the load again with the \`staging\` it was started with.`,
@@ -222,15 +238,20 @@ export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
       await releaseStaged(result.package);
       return result;
     }
-    restartJobs(pkg, isStagingJob);
+    restartJobs(pkg, wasStaged(stagedKeys()));
   }
   const initialJobs = JOB_STATES.flatMap((state) => pkg.listJobs(state));
+  const initiallyStaged = wasStaged(stagedKeys());
   const plan = planPackage({
     schema,
     // staged files are not in the dataset yet: a chain is fresh until its first reference job ran
     jobs: initialJobs
       .filter((j) => !isFollowup(j))
-      .map((j) => (isStagingJob(j) ? { ...j, state: "new_jobs" as const } : j)),
+      .map((j) =>
+        isStagingJob(j) && (j.state !== "completed_jobs" || initiallyStaged(j))
+          ? { ...j, state: "new_jobs" as const }
+          : j,
+      ),
     client: client.client,
     capabilities: destination.capabilities,
     destinationName: destination.name,
@@ -446,7 +467,7 @@ export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
       } catch (cause) {
         const error = toTsdltError(cause);
         if (!error.retryable || attempt + 1 >= maxRetries || options.context.signal?.aborted) throw cause;
-        restartJobs(pkg, isStagingJob);
+        restartJobs(pkg, wasStaged(stagedKeys()));
         const delay = baseDelay * 2 ** attempt;
         logger.warn(
           `[${destination.name}] load ${pkg.loadId} failed transiently and was rolled back, retry ${attempt + 1} in ${delay} ms: ${error.message}`,
