@@ -12,6 +12,10 @@
  * statements in one transaction on a job connection, so readers never see a half-replaced or
  * half-merged table and a failure leaves the previous rows in place.
  *
+ * Staged files (`pipeline({ staging: "filesystem" })`): a `.reference` job loads a file from the
+ * staging filesystem with `read_parquet` / `read_json` / `read_csv` (`staged-load.ts`); local staging
+ * folders only (no `httpfs`).
+ *
  * Does not support: loader formats other than `jsonl` (parquet / insert_values / csv / model),
  * dropping or retyping columns, `staging-optimized` table swaps (DuckDB cannot move a table between
  * schemas; the strategy runs as `insert-from-staging`).
@@ -48,6 +52,7 @@ import {
   type Logger,
   loadsTable,
   PIPELINE_STATE_TABLE_NAME,
+  REFERENCE_FILE_FORMAT,
   type Schema,
   type SchemaUpdateResult,
   type StoredStateRow,
@@ -89,6 +94,7 @@ import { type DuckDBModule, loadDuckDB } from "./duckdb-api.js";
 import { duckdbDialect } from "./duckdb-dialect.js";
 import { type DuckDBErrorContext, toDestinationError } from "./duckdb-errors.js";
 import { detectCompression, jsonlInsertSql } from "./jsonl-load.js";
+import { stagedInsertSql, stagedLocalPath } from "./staged-load.js";
 
 /** Where and for whom a {@link DuckDBClient} opens its database. */
 export interface DuckDBClientOptions {
@@ -327,6 +333,27 @@ export class DuckDBClient
             async () => parseSqlJobText(await readFile(job.path, "utf8")),
             { transaction: true },
           ),
+      };
+    }
+    if (job.parsed.fileFormat === REFERENCE_FILE_FORMAT) {
+      const staged = job.staged;
+      if (staged === undefined) {
+        throw terminal(
+          "the reference job came without its staged file; reference jobs load through the load stage with a staging destination",
+        );
+      }
+      const local = stagedLocalPath(staged);
+      if ("problem" in local) throw terminal(local.problem);
+      if (!Object.values(table.columns).some(isCompleteColumn)) {
+        throw terminal(`table \`${table.name}\` has no complete columns to load`);
+      }
+      return {
+        jobId,
+        run: (signal?: AbortSignal) =>
+          this.#runJob({ ...context, path: local.path }, signal, async () => {
+            if (staged.fileFormat === "jsonl" && (await stat(local.path)).size === 0) return [];
+            return [await stagedInsertSql(dataset, table, staged, local.path)];
+          }),
       };
     }
     if (job.parsed.fileFormat !== "jsonl") {
