@@ -202,7 +202,7 @@ function devModeSuffix(now: Date): string {
 export interface PipelineSqlClient extends AsyncDisposable {
   query(sql: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]>;
   qualifiedTableName(table: string): string;
-  /** The dataset as the destination names it (normalized: `MyData` → `my_data`). */
+  /** The dataset as the database stores it (normalized and casefolded: `MyData` → `my_data`). */
   readonly datasetName?: string;
   /** The identifier as the database stores it (see `WithSqlClient.casefoldIdentifier`). */
   casefoldIdentifier?(identifier: string): string;
@@ -1013,7 +1013,7 @@ export class Pipeline {
     return {
       query: (sql, params) => client.query(sql, params),
       qualifiedTableName: (table) => client.qualifiedTableName(table),
-      datasetName: context.datasetName,
+      datasetName: client.casefoldIdentifier?.(context.datasetName) ?? context.datasetName,
       casefoldIdentifier: (identifier) => client.casefoldIdentifier?.(identifier) ?? identifier,
       [Symbol.asyncDispose]: () => client[Symbol.asyncDispose](),
     };

@@ -248,3 +248,24 @@ describe("a DuckDB file named like its dataset", () => {
     expect(await p.dataset().table("t").count()).toBe(1);
   });
 });
+
+describe("typed rows from the column hints of the load (docs/dataset.md)", () => {
+  it("should type and return the rows the hints describe", async () => {
+    const columns = {
+      id: { data_type: "bigint", nullable: false },
+      name: { data_type: "text" },
+      seen: { data_type: "timestamp" },
+    } as const;
+    await pipeline.run([{ id: 1, name: "Ann", seen: "2024-01-02T03:04:05Z" }], {
+      tableName: "people",
+      columns,
+    });
+    type Person = dlt.RowFromColumns<typeof columns>;
+    const people: Person[] = await datasetOf(pipeline)
+      .table<Person>("people")
+      .select("id", "name", "seen")
+      .fetchAll();
+    expectTypeOf(people).toEqualTypeOf<{ id: bigint; name: string | null; seen: Date | null }[]>();
+    expect(people).toEqual([{ id: 1n, name: "Ann", seen: new Date("2024-01-02T03:04:05Z") }]);
+  });
+});

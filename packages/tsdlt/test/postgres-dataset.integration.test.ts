@@ -121,6 +121,33 @@ out.errors = {
   column: await error(() => ds.table("users_table").where("nope", "eq", 1)),
   query: await error(() => ds.query("SELECT nope FROM " + users).fetchAll()),
 };
+// a case-sensitive naming convention: Postgres stores \`UserName\` as \`username\`
+process.env.SCHEMA__NAMING = "sql_cs_v1";
+const cs = dlt.pipeline({
+  pipelineName: "ds_cs_" + suffix, pipelinesDir: "pipelines", destination, datasetName: "CsData_" + suffix, logger: silent,
+});
+await cs.run([{ UserId: 1, UserName: "Alice" }, { UserId: 2, UserName: "Bob" }], { tableName: "AppUsers" });
+delete process.env.SCHEMA__NAMING;
+const csDs = cs.dataset();
+out.caseSensitive = {
+  tables: csDs.tables,
+  columns: Object.keys(cs.defaultSchema.getTable("AppUsers").columns),
+  rows: tag(await csDs.table("AppUsers").where("UserName", "eq", "Bob").select("UserId", "UserName").fetchAll()),
+  sorted: (await csDs.table("AppUsers").orderBy("UserId", "desc").fetchAll()).map((r) => r.UserName),
+  qualified: await csDs.qualifiedTableName("AppUsers"),
+};
+{
+  const client = await cs.sqlClient();
+  try {
+    out.caseSensitive.stored = (await client.query(
+      "SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position",
+      [client.datasetName, client.casefoldIdentifier("AppUsers")],
+    )).map((r) => r.column_name);
+    if (kind === "postgres") await client.query("DROP SCHEMA IF EXISTS " + JSON.stringify(client.datasetName) + " CASCADE");
+  } finally {
+    await client[Symbol.asyncDispose]();
+  }
+}
 // (Node 20 has no \`await using\`: dispose by hand)
 const held = await pipeline.dataset().open();
 try {
@@ -171,6 +198,14 @@ interface Out {
   heldCounts: number[];
   sqlClient: { datasetName: string; qualified: string; rows: Tagged[]; schemas: number };
   errors: Record<string, string>;
+  caseSensitive: {
+    tables: string[];
+    columns: string[];
+    rows: Tagged[];
+    sorted: string[];
+    qualified: string;
+    stored: string[];
+  };
 }
 
 /** `out` without what legitimately differs between destinations: random ids, the long column's name. */
@@ -179,7 +214,7 @@ function comparable(out: Out): unknown {
     const { _dlt_id: _id, _dlt_load_id: _load, ...rest } = r;
     return Object.fromEntries(Object.entries(rest).map(([k, v]) => [k === out.longColumn ? "LONG" : k, v]));
   };
-  const { longColumn: _l, columns, errors, all, sqlClient, query, ...rest } = out;
+  const { longColumn: _l, columns, errors, all, sqlClient, query, caseSensitive, ...rest } = out;
   return {
     ...rest,
     columns: columns.map((c) => (c === out.longColumn ? "LONG" : c)),
@@ -327,6 +362,22 @@ describe.skipIf(!URL)(TITLE, () => {
     expect(pg.otherSchemaLoadIds).toEqual([]);
     expect(pg.latestLoadId).toBe(true);
     expect(pg.heldCounts).toEqual([3, 3]);
+  });
+
+  it("should quote schema columns as Postgres stores them and key rows by schema names (case-sensitive naming)", () => {
+    const { stored, qualified, ...rest } = pg.caseSensitive;
+    expect(rest).toEqual({
+      tables: ["AppUsers"],
+      columns: ["UserId", "UserName", "_dlt_load_id", "_dlt_id"],
+      rows: [{ UserId: { bigint: "2" }, UserName: "Bob" }],
+      sorted: ["Bob", "Alice"],
+    });
+    expect(stored).toEqual(["userid", "username", "_dlt_load_id", "_dlt_id"]);
+    expect(qualified).toBe(`"csdata_${suffix}"."appusers"`);
+    // DuckDB keeps the case: same rows
+    const { stored: _s, qualified: duckQualified, ...duckRest } = duck.caseSensitive;
+    expect(duckRest).toEqual(rest);
+    expect(duckQualified).toBe(`"CsData_${suffix}"."AppUsers"`);
   });
 
   it("should name what is wrong", () => {
