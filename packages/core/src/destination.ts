@@ -234,6 +234,11 @@ export interface WithSqlClient {
   query(sql: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]>;
   /** Qualified, escaped name of a table in the dataset. */
   qualifiedTableName(table: string): string;
+  /**
+   * The identifier as the database stores it (Postgres lower-cases every identifier it creates).
+   * Readers use it to quote schema column names. Leave it out when identifiers are stored as given.
+   */
+  casefoldIdentifier?(identifier: string): string;
 }
 
 /** Type guard for {@link WithSqlClient}. */

@@ -732,6 +732,11 @@ export class PostgresClient
     return qualifiedTableName(this.#dialect, this.datasetName, table);
   }
 
+  /** The identifier as created in the database: lower-cased. */
+  casefoldIdentifier(identifier: string): string {
+    return this.#dialect.casefoldIdentifier(identifier);
+  }
+
   // ---------------------------------------------------------------------------------------------
   // lifecycle
 

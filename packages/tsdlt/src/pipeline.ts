@@ -210,6 +210,10 @@ function devModeSuffix(now: Date): string {
 export interface PipelineSqlClient extends AsyncDisposable {
   query(sql: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]>;
   qualifiedTableName(table: string): string;
+  /** The dataset as the database stores it (normalized and casefolded: `MyData` → `my_data`). */
+  readonly datasetName?: string;
+  /** The identifier as the database stores it (see `WithSqlClient.casefoldIdentifier`). */
+  casefoldIdentifier?(identifier: string): string;
 }
 
 /** A pipeline. Create it with {@link pipeline}. */
@@ -1047,10 +1051,8 @@ export class Pipeline {
    */
   async sqlClient(): Promise<PipelineSqlClient> {
     const destination = await this.#resolveDestination();
-    const client: DestinationClient = await destination.createClient(
-      this.defaultSchema,
-      this.#context(destination),
-    );
+    const context = this.#context(destination);
+    const client: DestinationClient = await destination.createClient(this.defaultSchema, context);
     if (!supportsSql(client)) {
       await client[Symbol.asyncDispose]();
       throw new TsdltError(`Destination \`${destination.name}\` does not support SQL queries.`, {
@@ -1061,6 +1063,8 @@ export class Pipeline {
     return {
       query: (sql, params) => client.query(sql, params),
       qualifiedTableName: (table) => client.qualifiedTableName(table),
+      datasetName: client.casefoldIdentifier?.(context.datasetName) ?? context.datasetName,
+      casefoldIdentifier: (identifier) => client.casefoldIdentifier?.(identifier) ?? identifier,
       [Symbol.asyncDispose]: () => client[Symbol.asyncDispose](),
     };
   }
