@@ -38,7 +38,10 @@ describe("changesets", () => {
   it.each(files)("%s has a valid front matter and a summary", (file) => {
     const text = readFileSync(join(CHANGESETS, file), "utf8");
     const match = /^---\n((?:"[^"\n]+": (?:major|minor|patch)\n)+)---\n\n(\S[\s\S]*)$/.exec(text);
-    expect(match, `${file}: expected ---, "<package>": <bump> lines, ---, a blank line, the summary`).not.toBeNull();
+    expect(
+      match,
+      `${file}: expected ---, "<package>": <bump> lines, ---, a blank line, the summary`,
+    ).not.toBeNull();
     for (const line of (match?.[1] ?? "").trimEnd().split("\n")) {
       const name = line.slice(1, line.indexOf('"', 1));
       expect(packages.has(name), `${file}: \`${name}\` is not a releasable workspace package`).toBe(true);
