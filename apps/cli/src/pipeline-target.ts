@@ -1,13 +1,18 @@
 /**
  * Attaching to a pipeline working folder from the CLI, pointed at the destination its last load used.
  * The state stores the destination type but not its credentials: for DuckDB the database file is taken
- * from the last trace's load info (`duckdb:///<path>`), so the CLI finds the file wherever the script ran.
+ * from the last trace's load info (`duckdb:///<path>`), so the CLI finds the file wherever the script ran;
+ * other destinations take their credentials from config (`DESTINATION__POSTGRES__CREDENTIALS`,
+ * `.dlt/secrets.toml` in the current folder) or `--credentials`. The destinations the CLI bundles
+ * (Postgres) are imported from the CLI's own dependencies, so they work from any folder; others are
+ * resolved by name from the current project.
  */
 import { existsSync } from "node:fs";
 import {
   attach,
   createDataset,
   type Dataset,
+  type Destination,
   type DestinationReference,
   destinations,
   type Pipeline,
@@ -44,6 +49,37 @@ export function duckdbFileOf(pipeline: Pipeline): string | undefined {
     : undefined;
 }
 
+/** A destination factory as the destination packages export it. */
+type DestinationFactory = (options?: { credentials?: unknown; destinationName?: string }) => Destination;
+
+/** Destinations bundled with the CLI, imported when a command needs one. */
+const BUNDLED_DESTINATIONS: Readonly<Record<string, () => Promise<DestinationFactory>>> = {
+  postgres: async () => (await import("@tsdlt/destination-postgres")).postgres as DestinationFactory,
+};
+
+/** `dlt.destinations.postgres` / `postgres` → `postgres`. */
+function shortName(reference: string): string {
+  return reference.replace(/^dlt\.destinations\./, "");
+}
+
+/**
+ * The destination called `reference` (a name such as `postgres` or a stored type such as
+ * `dlt.destinations.postgres`): a bundled one as an object (with `credentials`, else credentials from
+ * config under `destination.<destinationName>`), anything else as the name for tsdlt to resolve.
+ */
+export async function cliDestination(
+  reference: string,
+  options: { readonly credentials?: string | undefined; readonly destinationName?: string | undefined } = {},
+): Promise<DestinationReference> {
+  const load = BUNDLED_DESTINATIONS[shortName(reference)];
+  if (!load) return reference;
+  const factory = await load();
+  return factory({
+    ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+    ...(options.destinationName === undefined ? {} : { destinationName: options.destinationName }),
+  });
+}
+
 /** Attaches to the pipeline without touching the destination (fails when there is no such pipeline). */
 export function attachLocal(target: PipelineTarget): Pipeline {
   return attach({ pipelineName: target.name, pipelinesDir: target.pipelinesDir });
@@ -51,22 +87,29 @@ export function attachLocal(target: PipelineTarget): Pipeline {
 
 /**
  * Attaches to the pipeline with its destination resolved: explicit options first, then the DuckDB
- * file of the last load. Fails clearly when that file is gone, instead of creating an empty database.
+ * file of the last load, or a bundled destination (Postgres) with credentials from config. Fails
+ * clearly when the DuckDB file is gone, instead of creating an empty database.
  */
-export function attachWithDestination(
+export async function attachWithDestination(
   target: PipelineTarget,
   local: Pipeline = attachLocal(target),
-): Pipeline {
+): Promise<Pipeline> {
   const options: {
     destination?: DestinationReference;
     credentials?: unknown;
     datasetName?: string;
   } = {};
   if (target.datasetName !== undefined) options.datasetName = target.datasetName;
-  const isDuckDB =
-    (target.destination ?? local.state.destination_type ?? "").replace(/^dlt\.destinations\./, "") ===
-    "duckdb";
-  if (target.destination !== undefined && !isDuckDB) {
+  const type = shortName(target.destination ?? local.state.destination_type ?? "");
+  const isDuckDB = type === "duckdb";
+  if (!isDuckDB && BUNDLED_DESTINATIONS[type] !== undefined) {
+    // a named destination (`postgres({ destinationName: "warehouse" })`) reads config under its name
+    const stateName = target.destination === undefined ? local.state.destination_name : undefined;
+    options.destination = await cliDestination(type, {
+      credentials: target.credentials,
+      destinationName: typeof stateName === "string" ? stateName : undefined,
+    });
+  } else if (target.destination !== undefined && !isDuckDB) {
     options.destination = target.destination;
     if (target.credentials !== undefined) options.credentials = target.credentials;
   } else if (isDuckDB) {
@@ -86,6 +129,19 @@ export function attachWithDestination(
   }
   if (Object.keys(options).length === 0) return local;
   return attach({ pipelineName: target.name, pipelinesDir: target.pipelinesDir, ...options });
+}
+
+/**
+ * The dataset as the destination names it (`MyData` → `my_data`, from the destination's SQL client),
+ * or the configured name when the destination offers no SQL client.
+ */
+export async function destinationDatasetName(pipeline: Pipeline): Promise<string | undefined> {
+  try {
+    await using client = await pipeline.sqlClient();
+    return client.datasetName ?? pipeline.datasetName;
+  } catch {
+    return pipeline.datasetName;
+  }
 }
 
 /** True when the pipeline has a destination to read from. */

@@ -44,13 +44,19 @@ export interface ShowProcess {
   stop(): Promise<number | null>;
 }
 
-/** Starts the built binary's data browser and waits for the URL it prints. */
-export function startShow(pipelinesDir: string, name: string): Promise<ShowProcess> {
+/** Starts the built binary's data browser (in `cwd`, with `env` when given) and waits for the URL it prints. */
+export function startShow(
+  pipelinesDir: string,
+  name: string,
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<ShowProcess> {
   const child: ChildProcess = spawn(
     process.execPath,
     [bin, "pipeline", name, "show", "--pipelines-dir", pipelinesDir],
     {
       stdio: ["ignore", "pipe", "pipe"],
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+      ...(options.env === undefined ? {} : { env: options.env }),
     },
   );
   const exited = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));

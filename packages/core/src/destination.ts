@@ -24,6 +24,7 @@ import type { Logger } from "./logger.js";
 import type { PipelineStateDoc } from "./pipeline-state.js";
 import type { Schema } from "./schema/schema.js";
 import type { TableSchema } from "./schema/types.js";
+import type { StagedFile } from "./staging.js";
 
 /** Merge strategies (REFERENCE §4.3). */
 export const MERGE_STRATEGIES = ["delete-insert", "upsert", "scd2", "insert-only"] as const;
@@ -139,6 +140,18 @@ export interface Destination {
   readonly replaceStrategy?: ReplaceStrategy | undefined;
   /** Where the data goes, with secrets masked (e.g. `duckdb:////abs/path.duckdb`). */
   displayLocation(context: DestinationContext): string;
+  /**
+   * Present on destinations that can be another destination's staging area (the filesystem, dlt's
+   * `as_staging_destination`): the variant that writes `fileFormat` files for the final destination
+   * to load, appending every table and keeping no schema or state files of its own. Its clients'
+   * jobs are `StagingLoadJob`s and its clients implement `WithStagedFiles` (see `staging.ts`).
+   */
+  readonly asStagingDestination?: (options: { readonly fileFormat: LoaderFileFormat }) => Destination;
+  /**
+   * The file format this destination was explicitly configured to write, if any. Used as the staged
+   * file format when the destination stages for another and the run requests no format.
+   */
+  readonly configuredFileFormat?: LoaderFileFormat | undefined;
   /** Opens a client bound to `schema` and the pipeline's dataset. */
   createClient(schema: Schema, context: DestinationContext): Promise<DestinationClient>;
 }
@@ -177,6 +190,11 @@ export interface LoadJobFile {
   readonly path: string;
   readonly fileName: string;
   readonly parsed: ParsedJobFileName;
+  /**
+   * For reference jobs (format `reference`, loads through a staging destination): the staged file to
+   * load. Destinations that declare `supportedStagingFileFormats` read it instead of `path`.
+   */
+  readonly staged?: StagedFile | undefined;
 }
 
 /** One unit of loading work (one file). Throw a {@link DestinationError} to fail it. */
@@ -216,6 +234,11 @@ export interface WithSqlClient {
   query(sql: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]>;
   /** Qualified, escaped name of a table in the dataset. */
   qualifiedTableName(table: string): string;
+  /**
+   * The identifier as the database stores it (Postgres lower-cases every identifier it creates).
+   * Readers use it to quote schema column names. Leave it out when identifiers are stored as given.
+   */
+  casefoldIdentifier?(identifier: string): string;
 }
 
 /** Type guard for {@link WithSqlClient}. */

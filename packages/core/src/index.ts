@@ -155,6 +155,18 @@ export type {
   TableSchema,
 } from "./schema/types.js";
 export { SCHEMA_ENGINE_VERSION } from "./schema/types.js";
+export type { StagedFile, StagingLoadJob, WithStagedFiles } from "./staging.js";
+export {
+  formatReferenceJob,
+  isStagingLoadJob,
+  parseReferenceJob,
+  prepareStagingDestination,
+  REFERENCE_FILE_FORMAT,
+  referenceJobFileName,
+  resolveStagingFileFormat,
+  stagedFileFormat,
+  supportsStagedFiles,
+} from "./staging.js";
 export type { PuaKind, TypedScalar } from "./typed-json.js";
 export {
   decodePua,

@@ -12,6 +12,10 @@
  * statements in one transaction on a job connection, so readers never see a half-replaced or
  * half-merged table and a failure leaves the previous rows in place.
  *
+ * Staged files (`pipeline({ staging: "filesystem" })`): a `.reference` job loads a file from the
+ * staging filesystem with `read_parquet` / `read_json` / `read_csv` (`staged-load.ts`); local staging
+ * folders only (no `httpfs`).
+ *
  * Does not support: loader formats other than `jsonl` (parquet / insert_values / csv / model),
  * dropping or retyping columns, `staging-optimized` table swaps (DuckDB cannot move a table between
  * schemas; the strategy runs as `insert-from-staging`).
@@ -48,6 +52,7 @@ import {
   type Logger,
   loadsTable,
   PIPELINE_STATE_TABLE_NAME,
+  REFERENCE_FILE_FORMAT,
   type Schema,
   type SchemaUpdateResult,
   type StoredStateRow,
@@ -70,6 +75,7 @@ import {
   insertVersionQuery,
   parseSqlJobText,
   qualifiedTableName,
+  type SqlDialect,
   type SqlParam,
   type SqlQuery,
   type StorageColumns,
@@ -84,11 +90,13 @@ import {
   toSqlJobText,
   toStorageColumns,
   truncateTableSql,
+  withCatalog,
 } from "@tsdlt/sql";
 import { type DuckDBModule, loadDuckDB } from "./duckdb-api.js";
 import { duckdbDialect } from "./duckdb-dialect.js";
 import { type DuckDBErrorContext, toDestinationError } from "./duckdb-errors.js";
 import { detectCompression, jsonlInsertSql } from "./jsonl-load.js";
+import { stagedInsertSql, stagedLocalPath } from "./staged-load.js";
 
 /** Where and for whom a {@link DuckDBClient} opens its database. */
 export interface DuckDBClientOptions {
@@ -129,6 +137,8 @@ export class DuckDBClient
   readonly #instance: DuckDBInstance;
   readonly #connection: DuckDBConnection;
   readonly #converter: DuckDBValueConverter<unknown>;
+  /** The SQL dialect, qualified with the catalog when a dataset is named like a catalog. */
+  readonly #dialect: SqlDialect;
   /** Tail of the queue that serialises work on {@link DuckDBClient.#connection}. */
   #tail: Promise<void> = Promise.resolve();
   /** Connections of running jobs (interrupted on dispose) and the jobs themselves (awaited on dispose). */
@@ -143,6 +153,7 @@ export class DuckDBClient
     api: DuckDBModule,
     instance: DuckDBInstance,
     connection: DuckDBConnection,
+    catalogName: string | undefined,
   ) {
     this.schema = options.schema;
     this.datasetName = options.context.datasetName;
@@ -154,6 +165,7 @@ export class DuckDBClient
     this.#instance = instance;
     this.#connection = connection;
     this.#converter = createRowConverter(api);
+    this.#dialect = catalogName === undefined ? duckdbDialect : withCatalog(duckdbDialect, catalogName);
   }
 
   /**
@@ -187,9 +199,14 @@ export class DuckDBClient
     } catch (cause) {
       throw failure(cause);
     }
+    let connection: DuckDBConnection | undefined;
     try {
-      return new DuckDBClient(options, api, instance, await openConnection(instance));
+      connection = await openConnection(instance);
+      const dataset = options.context.datasetName;
+      const catalog = await ambiguousCatalog(connection, [dataset, stagingDatasetName(dataset)]);
+      return new DuckDBClient(options, api, instance, connection, catalog);
     } catch (cause) {
+      connection?.closeSync();
       instance.closeSync();
       throw failure(cause);
     }
@@ -202,17 +219,17 @@ export class DuckDBClient
   async initializeStorage(options: { truncateTables?: readonly string[] } = {}): Promise<void> {
     await this.#exclusive(`Initializing dataset \`${this.datasetName}\``, async (c) => {
       await transaction(c, async () => {
-        await c.run(createDatasetSql(duckdbDialect, this.datasetName, { ifNotExists: true }));
+        await c.run(createDatasetSql(this.#dialect, this.datasetName, { ifNotExists: true }));
         for (const table of [this.#systemTable(VERSION_TABLE_NAME), this.#systemTable(LOADS_TABLE_NAME)]) {
           const columns = Object.values(table.columns).filter(isCompleteColumn);
-          await c.run(createTableSql(duckdbDialect, this.datasetName, table, columns, { ifNotExists: true }));
+          await c.run(createTableSql(this.#dialect, this.datasetName, table, columns, { ifNotExists: true }));
         }
         const truncate = options.truncateTables ?? [];
         if (truncate.length === 0) return;
         const existing = lowerKeys(await this.#storageColumns(c, truncate));
         for (const name of truncate) {
           if (existing.has(name.toLowerCase()))
-            await c.run(truncateTableSql(duckdbDialect, this.datasetName, name));
+            await c.run(truncateTableSql(this.#dialect, this.datasetName, name));
         }
       });
     });
@@ -221,7 +238,7 @@ export class DuckDBClient
   /** True when the dataset exists in the database. */
   async isStorageInitialized(): Promise<boolean> {
     return this.#exclusive(`Checking dataset \`${this.datasetName}\``, async (c) => {
-      return (await this.#rows(c, datasetExistsQuery(duckdbDialect, this.datasetName))).length > 0;
+      return (await this.#rows(c, datasetExistsQuery(this.#dialect, this.datasetName))).length > 0;
     });
   }
 
@@ -246,7 +263,7 @@ export class DuckDBClient
           ...options.onlyTables,
         ];
         const plan = schemaUpdateSql(
-          duckdbDialect,
+          this.#dialect,
           this.datasetName,
           this.schema,
           storage,
@@ -255,9 +272,9 @@ export class DuckDBClient
         for (const warning of plan.warnings) this.#logger.warn(warning);
         const statements =
           tables.size === 0 && !(await this.#datasetExists(c))
-            ? [createDatasetSql(duckdbDialect, this.datasetName, { ifNotExists: true }), ...plan.statements]
+            ? [createDatasetSql(this.#dialect, this.datasetName, { ifNotExists: true }), ...plan.statements]
             : plan.statements;
-        const version = insertVersionQuery(duckdbDialect, this.datasetName, this.schema);
+        const version = insertVersionQuery(this.#dialect, this.datasetName, this.schema);
         await transaction(c, async () => {
           for (const sql of statements) await c.run(sql);
           await c.run(version.sql, this.#params(version.params));
@@ -329,6 +346,27 @@ export class DuckDBClient
           ),
       };
     }
+    if (job.parsed.fileFormat === REFERENCE_FILE_FORMAT) {
+      const staged = job.staged;
+      if (staged === undefined) {
+        throw terminal(
+          "the reference job came without its staged file; reference jobs load through the load stage with a staging destination",
+        );
+      }
+      const local = stagedLocalPath(staged);
+      if ("problem" in local) throw terminal(local.problem);
+      if (!Object.values(table.columns).some(isCompleteColumn)) {
+        throw terminal(`table \`${table.name}\` has no complete columns to load`);
+      }
+      return {
+        jobId,
+        run: (signal?: AbortSignal) =>
+          this.#runJob({ ...context, path: local.path }, signal, async () => {
+            if (staged.fileFormat === "jsonl" && (await stat(local.path)).size === 0) return [];
+            return [await stagedInsertSql(dataset, table, staged, local.path)];
+          }),
+      };
+    }
     if (job.parsed.fileFormat !== "jsonl") {
       throw terminal(
         `DuckDB loads only \`jsonl\` files, not \`${job.parsed.fileFormat}\`; normalize with \`loaderFileFormat: "jsonl"\``,
@@ -343,7 +381,7 @@ export class DuckDBClient
         this.#runJob(context, signal, async () => {
           if ((await stat(job.path)).size === 0) return [];
           const compression = await detectCompression(job.path);
-          return [jsonlInsertSql(dataset, table, job.path, { compression })];
+          return [jsonlInsertSql(dataset, table, job.path, { compression, dialect: this.#dialect })];
         }),
     };
   }
@@ -362,15 +400,15 @@ export class DuckDBClient
     const dataset = this.stagingDatasetName;
     return this.#exclusive(`Preparing staging dataset \`${dataset}\``, async (c) => {
       const storage = await this.#storageColumns(c, undefined, dataset);
-      const plan = schemaUpdateSql(stagingDialect(duckdbDialect), dataset, this.schema, storage, {
+      const plan = schemaUpdateSql(stagingDialect(this.#dialect), dataset, this.schema, storage, {
         onlyTables: options.tables,
       });
       // like dlt, the staging dataset also carries `_dlt_version` (never written to)
       const version = this.#systemTable(VERSION_TABLE_NAME);
       const statements = [
-        createDatasetSql(duckdbDialect, dataset, { ifNotExists: true }),
+        createDatasetSql(this.#dialect, dataset, { ifNotExists: true }),
         createTableSql(
-          duckdbDialect,
+          this.#dialect,
           dataset,
           version,
           Object.values(version.columns).filter(isCompleteColumn),
@@ -384,7 +422,7 @@ export class DuckDBClient
       await transaction(c, async () => {
         for (const sql of statements) await c.run(sql);
         for (const name of options.truncateTables) {
-          if (existing.has(name.toLowerCase())) await c.run(truncateTableSql(duckdbDialect, dataset, name));
+          if (existing.has(name.toLowerCase())) await c.run(truncateTableSql(this.#dialect, dataset, name));
         }
       });
       return { tables: plan.tables, statements };
@@ -396,7 +434,7 @@ export class DuckDBClient
     this.#assertOpen();
     const root = chain.tables[0];
     if (root === undefined) return [];
-    const sql = tableChainFollowupSql(duckdbDialect, chain, {
+    const sql = tableChainFollowupSql(this.#dialect, chain, {
       datasetName: this.datasetName,
       stagingDatasetName: this.stagingDatasetName,
     });
@@ -405,7 +443,7 @@ export class DuckDBClient
 
   /** Inserts the `_dlt_loads` row (status 0) that marks load `loadId` complete. */
   async completeLoad(loadId: string): Promise<void> {
-    const query = insertLoadQuery(duckdbDialect, this.datasetName, {
+    const query = insertLoadQuery(this.#dialect, this.datasetName, {
       loadId,
       schemaName: this.schema.name,
       schemaVersionHash: this.schema.versionHash,
@@ -482,7 +520,7 @@ export class DuckDBClient
       const tables = lowerKeys(await this.#storageColumns(c, [LOADS_TABLE_NAME]));
       if (!tables.has(LOADS_TABLE_NAME)) return false;
       const reader = await c.runAndReadAll(
-        `SELECT 1 FROM ${qualifiedTableName(duckdbDialect, this.datasetName, LOADS_TABLE_NAME)} WHERE load_id = $1 LIMIT 1`,
+        `SELECT 1 FROM ${qualifiedTableName(this.#dialect, this.datasetName, LOADS_TABLE_NAME)} WHERE load_id = $1 LIMIT 1`,
         [loadId],
       );
       return reader.currentRowCount > 0;
@@ -494,12 +532,12 @@ export class DuckDBClient
 
   /** The newest `_dlt_version` schema named `schemaName` (default: this client's schema), if any. */
   async getStoredSchema(schemaName: string = this.schema.name): Promise<Schema | undefined> {
-    return this.#storedSchema(storedSchemaQuery(duckdbDialect, this.datasetName, { schemaName }));
+    return this.#storedSchema(storedSchemaQuery(this.#dialect, this.datasetName, { schemaName }));
   }
 
   /** The `_dlt_version` schema with `versionHash`, if stored. */
   async getStoredSchemaByHash(versionHash: string): Promise<Schema | undefined> {
-    return this.#storedSchema(storedSchemaQuery(duckdbDialect, this.datasetName, { versionHash }));
+    return this.#storedSchema(storedSchemaQuery(this.#dialect, this.datasetName, { versionHash }));
   }
 
   /**
@@ -510,7 +548,7 @@ export class DuckDBClient
     return this.#exclusive(`Reading the state of pipeline \`${pipelineName}\``, async (c) => {
       const tables = lowerKeys(await this.#storageColumns(c, [PIPELINE_STATE_TABLE_NAME, LOADS_TABLE_NAME]));
       if (!tables.has(PIPELINE_STATE_TABLE_NAME) || !tables.has(LOADS_TABLE_NAME)) return undefined;
-      const [row] = await this.#rows(c, storedStateQuery(duckdbDialect, this.datasetName, pipelineName));
+      const [row] = await this.#rows(c, storedStateQuery(this.#dialect, this.datasetName, pipelineName));
       if (row === undefined) return undefined;
       return {
         version: Number(row.version),
@@ -545,9 +583,13 @@ export class DuckDBClient
     );
   }
 
-  /** `"<dataset>"."<table>"`. */
+  /**
+   * `"<dataset>"."<table>"`, or `"<catalog>"."<dataset>"."<table>"` when the dataset (or its staging
+   * dataset) is named like a catalog of the database (the file's own catalog, `system`, `temp`):
+   * DuckDB rejects the two-part name as ambiguous there.
+   */
   qualifiedTableName(table: string): string {
-    return qualifiedTableName(duckdbDialect, this.datasetName, table);
+    return qualifiedTableName(this.#dialect, this.datasetName, table);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -688,16 +730,16 @@ export class DuckDBClient
     tables?: readonly string[],
     dataset: string = this.datasetName,
   ): Promise<StorageColumns> {
-    return toStorageColumns(await this.#rows(c, storageColumnsQuery(duckdbDialect, dataset, tables)));
+    return toStorageColumns(await this.#rows(c, storageColumnsQuery(this.#dialect, dataset, tables)));
   }
 
   async #datasetExists(c: DuckDBConnection): Promise<boolean> {
-    return (await this.#rows(c, datasetExistsQuery(duckdbDialect, this.datasetName))).length > 0;
+    return (await this.#rows(c, datasetExistsQuery(this.#dialect, this.datasetName))).length > 0;
   }
 
   async #hasSchemaVersion(c: DuckDBConnection, versionHash: string): Promise<boolean> {
     return (
-      (await this.#rows(c, schemaVersionExistsQuery(duckdbDialect, this.datasetName, versionHash))).length > 0
+      (await this.#rows(c, schemaVersionExistsQuery(this.#dialect, this.datasetName, versionHash))).length > 0
     );
   }
 
@@ -716,6 +758,25 @@ export class DuckDBClient
       return value as DuckDBValue;
     });
   }
+}
+
+/**
+ * The current catalog when one of `datasets` is named like a catalog of the connection (case-insensitive,
+ * as DuckDB resolves names): `"ref"."users"` is then ambiguous between catalog `ref` and schema `ref`, and
+ * table names must carry the catalog. `undefined` when two-part names are unambiguous.
+ */
+async function ambiguousCatalog(
+  connection: DuckDBConnection,
+  datasets: readonly string[],
+): Promise<string | undefined> {
+  const reader = await connection.runAndReadAll(
+    "SELECT current_database() AS current_catalog, database_name FROM duckdb_databases()",
+  );
+  const rows = reader.getRowObjects();
+  const catalogs = new Set(rows.map((r) => String(r.database_name).toLowerCase()));
+  if (!datasets.some((d) => catalogs.has(d.toLowerCase()))) return undefined;
+  const current = rows[0]?.current_catalog;
+  return current === undefined || current === null ? undefined : String(current);
 }
 
 /** Opens a connection with the session time zone set to UTC (naive timestamps mean UTC). */

@@ -16,12 +16,16 @@ export const DESTINATION_NAME = "duckdb";
 /** The destination type recorded in pipeline state (as Python dlt writes it). */
 export const DESTINATION_TYPE = "dlt.destinations.duckdb";
 
-/** What DuckDB can do: dlt's DuckDB capabilities, with `jsonl` as the loader format. Deeply frozen. */
+/**
+ * What DuckDB can do: dlt's DuckDB capabilities, with `jsonl` as the loader format. Deeply frozen.
+ * Unlike dlt, DuckDB loads from a filesystem staging destination: `parquet` by default (typed and
+ * columnar, read natively), `jsonl` and `csv` on request.
+ */
 export const DUCKDB_CAPABILITIES: DestinationCapabilities = defineCapabilities({
   preferredLoaderFileFormat: "jsonl",
   supportedLoaderFileFormats: Object.freeze(["jsonl"] as const),
-  preferredStagingFileFormat: undefined,
-  supportedStagingFileFormats: Object.freeze([]),
+  preferredStagingFileFormat: "parquet",
+  supportedStagingFileFormats: Object.freeze(["parquet", "jsonl", "csv"] as const),
   maxIdentifierLength: 65536,
   maxColumnIdentifierLength: 65536,
   hasCaseSensitiveIdentifiers: false,

@@ -6,7 +6,7 @@
  */
 import { open } from "node:fs/promises";
 import { type CompleteColumnSchema, isCompleteColumn, type TableSchema } from "@tsdlt/core";
-import { escapeColumnName, qualifiedTableName } from "@tsdlt/sql";
+import { escapeColumnName, qualifiedTableName, type SqlDialect } from "@tsdlt/sql";
 import { duckdbColumnType, duckdbDialect } from "./duckdb-dialect.js";
 
 /** How a job file is compressed. */
@@ -49,7 +49,11 @@ export function jsonlInsertSql(
   datasetName: string,
   table: TableSchema,
   filePath: string,
-  options: { readonly compression?: JsonlCompression } = {},
+  options: {
+    readonly compression?: JsonlCompression;
+    /** The dialect naming the table (a catalog-qualified one). @default duckdbDialect */
+    readonly dialect?: SqlDialect;
+  } = {},
 ): string {
   const columns = Object.values(table.columns).filter(isCompleteColumn);
   const plans = columns.map((column) => ({ column, ...readPlan(column, table) }));
@@ -58,7 +62,7 @@ export function jsonlInsertSql(
   const select = plans.map((p) => p.select).join(", ");
   const struct = plans.map((p) => `${lit(p.column.name)}: '${p.readAs}'`).join(", ");
   return (
-    `INSERT INTO ${qualifiedTableName(duckdbDialect, datasetName, table.name)} (${target})` +
+    `INSERT INTO ${qualifiedTableName(options.dialect ?? duckdbDialect, datasetName, table.name)} (${target})` +
     ` SELECT ${select} FROM read_json(${lit(filePath)}, format = 'newline_delimited',` +
     ` compression = '${options.compression ?? "uncompressed"}', columns = {${struct}})`
   );

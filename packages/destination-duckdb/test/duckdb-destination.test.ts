@@ -77,6 +77,9 @@ describe("capabilities", () => {
       defineCapabilities({
         preferredLoaderFileFormat: "jsonl",
         supportedLoaderFileFormats: ["jsonl"],
+        // dlt's DuckDB takes no staged files; tsdlt's reads them from a local filesystem staging
+        preferredStagingFileFormat: "parquet",
+        supportedStagingFileFormats: ["parquet", "jsonl", "csv"],
         hasCaseSensitiveIdentifiers: false,
         decimalPrecision: [38, 9],
         weiPrecision: [38, 0],

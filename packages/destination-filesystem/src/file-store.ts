@@ -5,9 +5,11 @@
  * partial file. The S3 implementation lives in `s3-store.ts`.
  */
 import { randomBytes } from "node:crypto";
+import { createReadStream } from "node:fs";
 import { copyFile, mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
-import { dirname, join, posix, sep } from "node:path";
-import { pathToFileURL } from "node:url";
+import { dirname, isAbsolute, join, posix, relative, sep } from "node:path";
+import type { Readable } from "node:stream";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { fsyncDirSync, writeFileAtomicSync } from "@tsdlt/core";
 
 /** Where the destination keeps its files. Paths are bucket-relative and use `/`. */
@@ -15,6 +17,10 @@ export interface FileStore {
   readonly protocol: "file" | "s3";
   /** The full URL of a path (`file:///abs/...`, `s3://bucket/prefix/...`). */
   url(path: string): string;
+  /** The bucket-relative path of a URL of this store, or undefined when the URL points elsewhere. */
+  pathOf(url: string): string | undefined;
+  /** Streams the bytes of `path`; rejects when there is no such file. */
+  openRead(path: string): Promise<Readable>;
   /** A local file to write the content of `path` into before {@link FileStore.commitFile}. */
   tempFileFor(path: string): Promise<string>;
   /** Publishes a local file written at `tempFile` as `path` (rename or upload); `tempFile` is gone afterwards. */
@@ -58,6 +64,19 @@ export class LocalFileStore implements FileStore {
 
   url(path: string): string {
     return pathToFileURL(this.localPath(path)).href;
+  }
+
+  pathOf(url: string): string | undefined {
+    if (!url.startsWith("file:")) return undefined;
+    const rel = relative(this.root, fileURLToPath(url));
+    if (rel === "" || rel.startsWith("..") || isAbsolute(rel)) return undefined;
+    return rel.split(sep).join("/");
+  }
+
+  async openRead(path: string): Promise<Readable> {
+    const local = this.localPath(path);
+    await stat(local); // a missing file rejects here, not as a stream error later
+    return createReadStream(local, { highWaterMark: 1024 * 1024 });
   }
 
   async tempFileFor(path: string): Promise<string> {

@@ -17,12 +17,19 @@
  *   merges only into delta/iceberg tables, which tsdlt does not write).
  * - `skip`: nothing is written.
  *
+ * As another destination's staging area (`asStagingDestination`, dlt's filesystem staging): every
+ * table is appended, each job says where its file goes (`remoteUrl`, recorded by the load stage in a
+ * `.reference` job), and {@link WithStagedFiles} lets the load stage truncate a table's staged files of
+ * earlier loads before staging, open staged files for the final destination, and delete them after a
+ * successful load when `keepStagedFiles` is off.
+ *
  * Not supported: staging datasets, follow-up jobs, SQL access, table formats (delta, iceberg).
  * Locking: none. Two pipelines writing the same dataset at once may interleave their files; every
  * single file appears atomically (rename on local folders, one PUT on S3).
  */
 import { rm } from "node:fs/promises";
 import { dirname, posix } from "node:path";
+import type { Readable } from "node:stream";
 import { inflateSync } from "node:zlib";
 import {
   type CompleteColumnSchema,
@@ -47,6 +54,7 @@ import {
   type TableSchema,
   TsdltError,
   VERSION_TABLE_NAME,
+  type WithStagedFiles,
   type WithStateSync,
 } from "@tsdlt/core";
 import { type CsvOptions, writeCsvFile } from "./csv-file.js";
@@ -89,6 +97,12 @@ export interface FilesystemClientConfig {
    * are kept. @default false
    */
   readonly asStagingDestination: boolean;
+  /**
+   * As a staging destination: keep the staged files after the final destination loaded them (they
+   * are deleted before the next load of the same table instead, when the load stage truncates). With
+   * `false`, a load's staged files are deleted as soon as the load completed. @default true
+   */
+  readonly keepStagedFiles?: boolean | undefined;
 }
 
 /** A file written by a load job: where it went and what it holds. */
@@ -190,7 +204,7 @@ function parseSystemRow(text: string, path: string): Record<string, unknown> {
  * A client of the filesystem destination for one schema and dataset. Obtain it from
  * `filesystem(...).createClient(schema, context)`; dispose it when done.
  */
-export class FilesystemClient implements DestinationClient, WithStateSync {
+export class FilesystemClient implements DestinationClient, WithStateSync, WithStagedFiles {
   readonly capabilities: DestinationCapabilities;
   readonly schema: Schema;
   /** Bucket-relative folder of the dataset (the dataset name). */
@@ -470,6 +484,75 @@ export class FilesystemClient implements DestinationClient, WithStateSync {
         return loadId === undefined ? [] : [loadId];
       }),
     );
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // WithStagedFiles
+
+  /**
+   * Deletes the files of `tables` that loads other than `loadId` wrote (dlt's truncation of staged
+   * tables before a load). With a layout without `{load_id}` every file of the tables is deleted: call
+   * it before the load stages anything.
+   */
+  async truncateStagedTables(tables: readonly string[], loadId: string): Promise<void> {
+    try {
+      for (const table of tables) {
+        const files = await this.listTableFiles(table);
+        const old = files.filter((path) => {
+          if (!this.config.layout.hasLoadId) return true;
+          const relative = path.slice(this.datasetPath.length + 1);
+          return this.config.layout.parseLoadId(relative, table, this.schema.name) !== loadId;
+        });
+        if (old.length === 0) continue;
+        await this.store.deleteFiles(old);
+        this.#logger.info(
+          `[${this.#destination}] staging: deleted ${old.length} file(s) of \`${table}\` staged by earlier loads`,
+        );
+      }
+    } catch (cause) {
+      throw ioError(
+        cause,
+        `Truncating staged tables ${tables.map((t) => `\`${t}\``).join(", ")}`,
+        this.#destination,
+      );
+    }
+  }
+
+  /** Streams a staged file (a URL inside this dataset). */
+  async openStagedFile(url: string): Promise<Readable> {
+    const path = this.#stagedPath(url);
+    try {
+      return await this.store.openRead(path);
+    } catch (cause) {
+      throw ioError(cause, `Reading staged file \`${url}\``, this.#destination);
+    }
+  }
+
+  /**
+   * Deletes the staged files of a completed load unless `keepStagedFiles` is on (the default). URLs
+   * outside this dataset are never deleted.
+   */
+  async releaseStagedFiles(_loadId: string, urls: readonly string[]): Promise<readonly string[]> {
+    if (this.config.keepStagedFiles !== false) return [];
+    const paths = urls.map((url) => this.#stagedPath(url));
+    try {
+      await this.store.deleteFiles(paths);
+    } catch (cause) {
+      throw ioError(cause, `Deleting ${paths.length} staged file(s)`, this.#destination);
+    }
+    return [...urls];
+  }
+
+  /** The bucket-relative path of a staged file's URL; rejects URLs outside this dataset. */
+  #stagedPath(url: string): string {
+    const path = this.store.pathOf(url);
+    if (path === undefined || !path.startsWith(`${this.datasetPath}/`)) {
+      throw new DestinationError(
+        `[tsdlt] [${this.#destination}] \`${url}\` is not a file of staging dataset \`${this.url(this.datasetPath)}\`.`,
+        { code: "DESTINATION_TERMINAL", retryable: false, destination: this.#destination },
+      );
+    }
+    return path;
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -10,9 +10,12 @@ import {
   type DestinationCapabilities,
   type DestinationContext,
   defineCapabilities,
+  type LoaderFileFormat,
+  resolveConfig,
   type Schema,
   secrets,
   TsdltError,
+  z,
 } from "@tsdlt/core";
 import { type BucketLocation, locationUrl, maskBucketUrl, parseBucketUrl } from "./bucket-url.js";
 import { CSV_QUOTING, type CsvOptions } from "./csv-file.js";
@@ -75,13 +78,28 @@ export interface FilesystemDestinationOptions {
   readonly csv?: CsvOptions;
   /**
    * Write as another destination's staging area (dlt's `as_staging_destination`): every table is
-   * appended and no schema or state files are kept. @default false
+   * appended and no schema or state files are kept. `pipeline({ staging })` sets it (through
+   * {@link FilesystemDestination.asStagingDestination}); there is no need to set it yourself. @default false
    */
   readonly asStagingDestination?: boolean;
+  /**
+   * As a staging destination, keep each load's staged files after the final destination loaded them
+   * (dlt's behaviour: they are deleted before the next load of the same table stages new files, see
+   * `truncate_tables_on_staging_destination_before_load`). `false` deletes a load's staged files as
+   * soon as the load completed.
+   * @default config `destination.filesystem.keep_staged_files`, else true
+   */
+  readonly keepStagedFiles?: boolean;
 }
 
 /** A filesystem {@link Destination} whose clients are {@link FilesystemClient}s. */
 export interface FilesystemDestination extends Destination {
+  /** The staging variant writing `fileFormat` files (what `pipeline({ staging })` uses). */
+  readonly asStagingDestination: (options: {
+    readonly fileFormat: LoaderFileFormat;
+  }) => FilesystemDestination;
+  /** The `fileFormat` option when given (not the default). */
+  readonly configuredFileFormat: FilesystemFileFormat | undefined;
   /** The options given to {@link filesystem}, copied and frozen. */
   readonly options: Readonly<FilesystemDestinationOptions>;
   readonly layout: Layout;
@@ -193,6 +211,14 @@ export function filesystem(options: FilesystemDestinationOptions = {}): Filesyst
     parseBucketUrl(bucketUrl(), context.localDir);
   const credentials = (): AwsCredentials =>
     explicitCredentials ?? toAwsCredentials(secrets.get(`${section}.credentials`)) ?? {};
+  if (frozen.keepStagedFiles !== undefined && typeof frozen.keepStagedFiles !== "boolean") {
+    throw invalid("keepStagedFiles", "must be true or false.");
+  }
+  const keepStagedFiles = (): boolean =>
+    frozen.keepStagedFiles ??
+    resolveConfig(z.object({ keepStagedFiles: z.boolean().optional() }), { sections: ["destination", name] })
+      .keepStagedFiles ??
+    true;
 
   const openStore = (location: BucketLocation): FileStore =>
     location.protocol === "file"
@@ -207,6 +233,9 @@ export function filesystem(options: FilesystemDestinationOptions = {}): Filesyst
     options: frozen,
     layout,
     fileFormat,
+    configuredFileFormat: frozen.fileFormat,
+    asStagingDestination: ({ fileFormat: staged }: { readonly fileFormat: LoaderFileFormat }) =>
+      filesystem({ ...frozen, fileFormat: staged as FilesystemFileFormat, asStagingDestination: true }),
     bucketLocation,
     displayLocation: (context: DestinationContext): string => {
       const url = bucketUrl();
@@ -228,6 +257,7 @@ export function filesystem(options: FilesystemDestinationOptions = {}): Filesyst
           parquet: frozen.parquet,
           csv: frozen.csv,
           asStagingDestination: frozen.asStagingDestination ?? false,
+          keepStagedFiles: frozen.asStagingDestination === true ? keepStagedFiles() : true,
         },
       }),
   });

@@ -8,6 +8,7 @@ import { createReadStream } from "node:fs";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Readable } from "node:stream";
 import { DestinationError } from "@tsdlt/core";
 import type { FileStore } from "./file-store.js";
 
@@ -131,6 +132,23 @@ export class S3FileStore implements FileStore {
 
   url(path: string): string {
     return `s3://${this.bucket}/${this.key(path)}`;
+  }
+
+  pathOf(url: string): string | undefined {
+    const base = this.url("");
+    const start = base.endsWith("/") ? base : `${base}/`;
+    return url.startsWith(start) && url.length > start.length ? url.slice(start.length) : undefined;
+  }
+
+  async openRead(path: string): Promise<Readable> {
+    const { sdk, client } = await this.#connect();
+    try {
+      const out = await client.send(new sdk.GetObjectCommand({ Bucket: this.bucket, Key: this.key(path) }));
+      if (!(out.Body instanceof Readable)) throw new Error("the answer has no readable body");
+      return out.Body;
+    } catch (cause) {
+      throw s3Error(cause, `Reading \`${this.url(path)}\``);
+    }
   }
 
   #connect(): Promise<{ sdk: S3Module; client: InstanceType<S3Module["S3Client"]> }> {

@@ -13,6 +13,10 @@
  * `staging-optimized` replace moves each staging table into the dataset (`ALTER TABLE ... SET SCHEMA`)
  * instead of copying its rows.
  *
+ * Staged files (`pipeline({ staging: "filesystem" })`): a `.reference` job streams the staged `jsonl`
+ * (default) or `csv` file from the staging filesystem — a local folder or `s3://` — into the same
+ * `COPY ... FROM STDIN` (`staged-load.ts`); Postgres itself never reads the bucket.
+ *
  * Does not support: loader formats other than `jsonl` (`insert_values`, `csv`, `parquet` job files),
  * dropping or retyping columns, geometry columns (`x-postgres-geometry`), client encodings other than
  * UTF-8 (`client_encoding` in the credentials is ignored: `pg` speaks UTF-8 only), query parameters of
@@ -48,6 +52,7 @@ import {
   loadsTable,
   PIPELINE_STATE_TABLE_NAME,
   type PostgresCredentials,
+  REFERENCE_FILE_FORMAT,
   type Schema,
   type SchemaUpdateResult,
   type StoredStateRow,
@@ -97,6 +102,7 @@ import {
   type PostgresErrorContext,
   toDestinationError,
 } from "./postgres-errors.js";
+import { openStagedFile, stagedCsvCopySql, stagedLoadProblem } from "./staged-load.js";
 
 /** Where and for whom a {@link PostgresClient} connects. */
 export interface PostgresClientOptions {
@@ -421,6 +427,42 @@ export class PostgresClient
           }),
       };
     }
+    if (job.parsed.fileFormat === REFERENCE_FILE_FORMAT) {
+      const staged = job.staged;
+      if (staged === undefined) {
+        throw terminal(
+          "the reference job came without its staged file; reference jobs load through the load stage with a staging destination",
+        );
+      }
+      const problem = stagedLoadProblem(table, staged);
+      if (problem !== undefined) throw terminal(problem);
+      if (!Object.values(table.columns).some(isCompleteColumn)) {
+        throw terminal(`table \`${table.name}\` has no complete columns to load`);
+      }
+      const stagedContext = { ...context, path: staged.url };
+      if (staged.fileFormat === "csv") {
+        const sql = stagedCsvCopySql(this.#dialect, dataset, table);
+        return {
+          jobId,
+          run: (signal?: AbortSignal) =>
+            this.#runJob(stagedContext, signal, async (c) => {
+              const copy = c.client.query(copyFrom(sql));
+              await pipeline(await openStagedFile(staged), copy, { ...(signal ? { signal } : {}) });
+            }),
+        };
+      }
+      const stagedPlan = copyPlan(this.#dialect, dataset, table);
+      return {
+        jobId,
+        run: (signal?: AbortSignal) =>
+          this.#runJob(stagedContext, signal, async (c) => {
+            const copy = c.client.query(copyFrom(stagedPlan.sql));
+            await pipeline(await openStagedFile(staged), (source) => csvRecords(source, stagedPlan), copy, {
+              ...(signal ? { signal } : {}),
+            });
+          }),
+      };
+    }
     if (job.parsed.fileFormat !== "jsonl") {
       throw terminal(
         `Postgres loads only \`jsonl\` files, not \`${job.parsed.fileFormat}\`; normalize with \`loaderFileFormat: "jsonl"\``,
@@ -688,6 +730,11 @@ export class PostgresClient
   /** `"<dataset>"."<table>"`. */
   qualifiedTableName(table: string): string {
     return qualifiedTableName(this.#dialect, this.datasetName, table);
+  }
+
+  /** The identifier as created in the database: lower-cased. */
+  casefoldIdentifier(identifier: string): string {
+    return this.#dialect.casefoldIdentifier(identifier);
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -21,13 +21,14 @@ export const DESTINATION_TYPE = "dlt.destinations.postgres";
  * What Postgres can do: dlt's Postgres capabilities (identifiers up to 63 bytes, so the pipeline's
  * naming convention shortens longer names; multi-column `ALTER TABLE`; DDL in transactions; all merge
  * strategies; `staging-optimized` replace by moving the staging table), with `jsonl` as the loader
- * format. Deeply frozen.
+ * format. Deeply frozen. Unlike dlt, Postgres loads from a filesystem staging destination, streaming
+ * the staged files into `COPY`: `jsonl` by default (exact for every type), `csv` on request.
  */
 export const POSTGRES_CAPABILITIES: DestinationCapabilities = defineCapabilities({
   preferredLoaderFileFormat: "jsonl",
   supportedLoaderFileFormats: Object.freeze(["jsonl"] as const),
-  preferredStagingFileFormat: undefined,
-  supportedStagingFileFormats: Object.freeze([]),
+  preferredStagingFileFormat: "jsonl",
+  supportedStagingFileFormats: Object.freeze(["jsonl", "csv"] as const),
   maxIdentifierLength: 63,
   maxColumnIdentifierLength: 63,
   hasCaseSensitiveIdentifiers: true,

@@ -9,13 +9,24 @@
  * follow-up job (`<root>.<file_id>.0.sql` in `new_jobs`) that the destination runs in one
  * transaction. If any job fails terminally and `raiseOnFailedJobs` is on, no follow-up runs: every
  * merge and replace table keeps its previous rows. Skip tables are neither created nor loaded.
+ *
+ * With a staging destination (`options.staging`, dlt's `staging=`), every data job is first run on
+ * the staging destination, which writes the file to its bucket; the load stage then stores a
+ * reference job (`<table>.<file_id>.0.reference`, holding the staged file's URL) in the package and
+ * the destination loads the staged file from there. Staging runs outside any load transaction: a
+ * failed or crashed load is resumed from the staged files, which are never staged twice.
  */
+import { readFileSync } from "node:fs";
+import type { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
 import {
   type Collector,
   type Destination,
   type DestinationContext,
   formatJobFileName,
+  formatReferenceJob,
+  isStagingLoadJob,
   JOB_STATES,
   jobIdOf,
   LoadJobError,
@@ -26,11 +37,17 @@ import {
   type PackageJob,
   type PackageStorage,
   parseJobFileName,
+  parseReferenceJob,
+  REFERENCE_FILE_FORMAT,
   type ReplaceStrategy,
+  referenceJobFileName,
   Schema,
   type SchemaUpdateResult,
+  type StagedFile,
   silentLogger,
+  stagedFileFormat,
   supportsLoadTransaction,
+  supportsStagedFiles,
   type TableChain,
   toTsdltError,
   writeFileAtomicSync,
@@ -59,6 +76,16 @@ export interface LoadOptions {
   readonly collector?: Collector;
   /** How replace tables are replaced. @default destination.replaceStrategy, else its first supported strategy */
   readonly replaceStrategy?: ReplaceStrategy;
+  /**
+   * A staging destination, already in its staging variant (see `prepareStagingDestination` in
+   * `@tsdlt/core`): every data job is written there first, and `destination` loads the staged files.
+   */
+  readonly staging?: Destination;
+  /**
+   * Before staging a package's files, delete the staged files that earlier loads left for the same
+   * tables (dlt's `truncate_tables_on_staging_destination_before_load`). @default true
+   */
+  readonly truncateStagingTablesBeforeLoad?: boolean;
 }
 
 /** The file format of follow-up jobs. */
@@ -66,6 +93,34 @@ const FOLLOWUP_FORMAT = "sql";
 
 function isFollowup(job: PackageJob): boolean {
   return job.parsed.fileFormat === FOLLOWUP_FORMAT;
+}
+
+function isReference(job: { readonly parsed: { readonly fileFormat: string } }): boolean {
+  return job.parsed.fileFormat === REFERENCE_FILE_FORMAT;
+}
+
+/** The staged file a reference job points to. */
+function readStagedFile(
+  path: string,
+  fileName: string,
+  open: (url: string) => Promise<Readable>,
+): StagedFile {
+  const urls = parseReferenceJob(readFileSync(path, "utf8"));
+  const url = urls[0];
+  if (url === undefined || urls.length !== 1) {
+    throw new LoadJobError(
+      `Reference job \`${fileName}\` must hold exactly one staged file URL; it holds ${urls.length}.`,
+      { code: "LOAD_PACKAGE_INVALID", jobId: jobIdOf(fileName), path },
+    );
+  }
+  const { fileFormat, compressed } = stagedFileFormat(url);
+  return {
+    url,
+    fileFormat,
+    compressed,
+    localPath: url.startsWith("file:") ? fileURLToPath(url) : undefined,
+    open: () => open(url),
+  };
 }
 
 /** A job that failed terminally. */
@@ -110,6 +165,64 @@ export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
     await destination.createClient(schema, options.context),
     destination.name,
   );
+  const { staging } = options;
+  await using stagingClient = staging
+    ? new GuardedClient(await staging.createClient(schema, options.context), staging.name)
+    : undefined;
+  /** A data job that still goes to (or went to) the staging destination. */
+  const isStagingJob = (job: PackageJob): boolean =>
+    stagingClient !== undefined && !isFollowup(job) && !isReference(job);
+  /** `<table>.<file_id>` of the jobs that were staged (their reference job exists). */
+  const stagedKeys = (): Set<string> =>
+    new Set(
+      JOB_STATES.flatMap((state) => pkg.listJobs(state))
+        .filter(isReference)
+        .map((j) => `${j.parsed.tableName}.${j.parsed.fileId}`),
+    );
+  /**
+   * A staging job whose file is on the staging destination: it stays completed when a load
+   * transaction rolls back. A completed data job without a reference was loaded directly by a run
+   * without staging.
+   */
+  const wasStaged =
+    (keys: Set<string>) =>
+    (job: PackageJob): boolean =>
+      isStagingJob(job) && keys.has(`${job.parsed.tableName}.${job.parsed.fileId}`);
+  if (!stagingClient && JOB_STATES.some((state) => pkg.listJobs(state).some(isReference))) {
+    throw new LoadJobError(
+      `[tsdlt] [${destination.name}] Load package \`${pkg.loadId}\` holds reference jobs to files on a staging destination, but no staging destination is set. Run the load again with the \`staging\` it was started with.`,
+      { code: "LOAD_PACKAGE_INVALID", loadId: pkg.loadId, destination: destination.name },
+    );
+  }
+  const openStaged = async (url: string): Promise<Readable> => {
+    const c = stagingClient?.client;
+    if (c === undefined || !supportsStagedFiles(c)) {
+      throw new LoadJobError(
+        `[tsdlt] [${destination.name}] Staged file \`${url}\` cannot be read: staging destination \`${staging?.name ?? "(none)"}\` cannot open its files.`,
+        { code: "DESTINATION_TERMINAL", loadId: pkg.loadId, destination: destination.name },
+      );
+    }
+    return c.openStagedFile(url);
+  };
+  /** Deletes the package's staged files after it completed, unless the staging destination keeps them. */
+  const releaseStaged = async (done: LoadPackage): Promise<void> => {
+    const c = stagingClient?.client;
+    if (c === undefined || !supportsStagedFiles(c)) return;
+    try {
+      const urls = done
+        .listJobs("completed_jobs")
+        .filter(isReference)
+        .flatMap((j) => parseReferenceJob(readFileSync(j.path, "utf8")));
+      const deleted = await c.releaseStagedFiles(done.loadId, urls);
+      if (deleted.length > 0) {
+        logger.info(`[${staging?.name}] deleted ${deleted.length} staged file(s) of load ${done.loadId}`);
+      }
+    } catch (cause) {
+      logger.warn(
+        `[${staging?.name}] the staged files of load ${done.loadId} could not be deleted (the load itself completed): ${toTsdltError(cause).message}`,
+      );
+    }
+  };
   await client.initializeStorage();
   // Exactly-once packages: with a destination that commits a whole package in one transaction, a
   // package whose `_dlt_loads` row exists is done (the crash came after the commit), and one without
@@ -121,14 +234,24 @@ export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
       logger.info(
         `[${destination.name}] load ${pkg.loadId} was committed before the last run stopped; completing the package`,
       );
-      return finishCommitted(pkg, options.storage, startedAt);
+      const result = finishCommitted(pkg, options.storage, startedAt);
+      await releaseStaged(result.package);
+      return result;
     }
-    restartJobs(pkg);
+    restartJobs(pkg, wasStaged(stagedKeys()));
   }
   const initialJobs = JOB_STATES.flatMap((state) => pkg.listJobs(state));
+  const initiallyStaged = wasStaged(stagedKeys());
   const plan = planPackage({
     schema,
-    jobs: initialJobs.filter((j) => !isFollowup(j)),
+    // staged files are not in the dataset yet: a chain is fresh until its first reference job ran
+    jobs: initialJobs
+      .filter((j) => !isFollowup(j))
+      .map((j) =>
+        isStagingJob(j) && (j.state !== "completed_jobs" || initiallyStaged(j))
+          ? { ...j, state: "new_jobs" as const }
+          : j,
+      ),
     client: client.client,
     capabilities: destination.capabilities,
     destinationName: destination.name,
@@ -150,6 +273,21 @@ export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
     });
   }
   if (plan.truncate.length > 0) await client.truncateTables(plan.truncate);
+  if (stagingClient) {
+    await (skipped.size > 0
+      ? stagingClient.updateStoredSchema({
+          onlyTables: Object.keys(schema.tables).filter((name) => !skipped.has(name)),
+        })
+      : stagingClient.updateStoredSchema());
+    const stagingJobs = initialJobs.filter(isStagingJob);
+    const truncateFirst = options.truncateStagingTablesBeforeLoad ?? true;
+    // only before anything of this package was staged: a resumed load keeps what it staged
+    if (truncateFirst && stagingJobs.every((j) => j.state === "new_jobs")) {
+      const c = stagingClient.client;
+      const tables = [...new Set(stagingJobs.map((j) => j.parsed.tableName))].filter((t) => !skipped.has(t));
+      if (tables.length > 0 && supportsStagedFiles(c)) await c.truncateStagedTables(tables, pkg.loadId);
+    }
+  }
 
   const failedJobs: FailedJob[] = [];
   const completedJobs: string[] = pkg.listJobs("completed_jobs").map((j) => jobIdOf(j.fileName));
@@ -158,7 +296,11 @@ export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
     return root === undefined ? undefined : plan.chains.get(root);
   };
 
-  const runJob = async (fileName: string, state: "new_jobs" | "started_jobs"): Promise<void> => {
+  const runJob = async (
+    fileName: string,
+    state: "new_jobs" | "started_jobs",
+    phase: "staging" | "destination",
+  ): Promise<void> => {
     let current = fileName;
     if (state === "new_jobs") pkg.moveJob(current, "new_jobs", "started_jobs");
     const parsed = parseJobFileName(current);
@@ -166,6 +308,8 @@ export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
     const jobId = jobIdOf(current);
     const route =
       parsed.fileFormat === FOLLOWUP_FORMAT ? "direct" : (chainOf(parsed.tableName)?.route ?? "direct");
+    const target = phase === "staging" ? (stagingClient as GuardedClient) : client;
+    const targetName = phase === "staging" ? (staging?.name ?? destination.name) : destination.name;
     if (route === "skip") {
       logger.debug(
         `[${destination.name}] job ${jobId} is not loaded: table \`${parsed.tableName}\` has write disposition \`skip\``,
@@ -182,31 +326,49 @@ export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
             { code: "LOAD_PACKAGE_INVALID", table: parsed.tableName, jobId, loadId: pkg.loadId },
           );
         }
+        const path = pkg.jobPath("started_jobs", current);
         const file = {
-          path: pkg.jobPath("started_jobs", current),
+          path,
           fileName: current,
           parsed: { ...parsed, retryCount: attempt },
+          ...(isReference({ parsed }) ? { staged: readStagedFile(path, current, openStaged) } : {}),
         };
         const resolved = withResolvedDisposition(schema, table);
         const job =
-          route === "staged"
+          phase === "destination" && route === "staged"
             ? await client.createStagingLoadJob(resolved, file, pkg.loadId)
-            : await client.createLoadJob(resolved, file, pkg.loadId);
+            : await target.createLoadJob(resolved, file, pkg.loadId);
+        if (phase === "staging" && !isStagingLoadJob(job)) {
+          throw new LoadJobError(
+            `[tsdlt] [${targetName}] Staging destination \`${targetName}\` returned a job without \`remoteUrl\` for \`${current}\`: it cannot stage files.`,
+            { code: "DESTINATION_TERMINAL", jobId, loadId: pkg.loadId, destination: targetName },
+          );
+        }
         await job.run(options.context.signal);
+        if (phase === "staging" && isStagingLoadJob(job)) {
+          // the reference first: a crash before the move re-stages the same file and finds it
+          const reference = referenceJobFileName({ ...parsed, retryCount: 0 });
+          const known = JOB_STATES.some((s) =>
+            pkg.listJobs(s).some((j) => jobIdOf(j.fileName) === jobIdOf(reference)),
+          );
+          if (!known)
+            writeFileAtomicSync(pkg.jobPath("new_jobs", reference), formatReferenceJob([job.remoteUrl]));
+        }
         pkg.moveJob(current, "started_jobs", "completed_jobs");
         completedJobs.push(jobId);
         options.collector?.update("Jobs", { inc: 1 });
         return;
       } catch (cause) {
         const error = toTsdltError(cause);
-        if (tx && error.retryable) throw error; // the transaction rolls back; the whole package is retried
-        if (!tx && error.retryable && attempt + 1 < maxRetries && !options.context.signal?.aborted) {
+        const inTx = tx !== undefined && phase === "destination";
+        if (inTx && error.retryable) throw error; // the transaction rolls back; the whole package is retried
+        if (!inTx && error.retryable && attempt + 1 < maxRetries && !options.context.signal?.aborted) {
           const next = current.replace(/\.(\d+)\.([^.]+(?:\.gz)?)$/, `.${attempt + 1}.$2`);
           pkg.moveJob(current, "started_jobs", "started_jobs", next);
           current = next;
           const delay = baseDelay * 2 ** (attempt - parsed.retryCount);
           logger.warn(
-            `[${destination.name}] job ${jobId} failed transiently, retry ${attempt + 1} in ${delay} ms: ${error.message}`,
+            `[${targetName}] job ${jobId} failed transiently, retry ${attempt + 1} in ${delay} ms: ${error.message}`,
           );
           // An abort during the backoff ends the wait and fails the job like an abort before it.
           await sleep(delay, undefined, { signal: options.context.signal }).catch(() => undefined);
@@ -215,31 +377,38 @@ export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
         pkg.moveJob(current, "started_jobs", "failed_jobs");
         pkg.writeJobException(current, error.message);
         failedJobs.push({ jobId, fileName: current, table: parsed.tableName, message: error.message });
-        logger.error(`[${destination.name}] job ${jobId} failed terminally: ${error.message}`);
+        logger.error(`[${targetName}] job ${jobId} failed terminally: ${error.message}`);
         options.collector?.update("Jobs", {
           inc: 1,
           label: "Failed",
           message: "WARNING: Some of the jobs failed!",
         });
         // a failed statement poisons the transaction: stop, roll back, abort the package
-        if (tx) throw new TransactionAborted();
+        if (tx && phase === "destination") throw new TransactionAborted();
         return;
       }
     }
   };
 
   const workers = tx ? 1 : Math.max(1, options.workers ?? destination.capabilities.maxParallelLoadJobs ?? 20);
-  const runAll = async (jobs: readonly PackageJob[]): Promise<void> => {
+  const stagingWorkers = Math.max(1, options.workers ?? staging?.capabilities.maxParallelLoadJobs ?? 20);
+  const runAll = async (
+    jobs: readonly PackageJob[],
+    phase: "staging" | "destination" = "destination",
+  ): Promise<void> => {
     const queue = jobs.map((j) => ({ fileName: j.fileName, state: j.state as "new_jobs" | "started_jobs" }));
+    const n = phase === "staging" ? stagingWorkers : workers;
     await Promise.all(
-      Array.from({ length: Math.min(workers, queue.length) }, async () => {
-        for (let next = queue.shift(); next; next = queue.shift()) await runJob(next.fileName, next.state);
+      Array.from({ length: Math.min(n, queue.length) }, async () => {
+        for (let next = queue.shift(); next; next = queue.shift())
+          await runJob(next.fileName, next.state, phase);
       }),
     );
   };
   // resume: started jobs of a crashed run go first, then new ones
+  const pending = (): PackageJob[] => [...pkg.listJobs("started_jobs"), ...pkg.listJobs("new_jobs")];
   const pendingJobs = (followups: boolean): PackageJob[] =>
-    [...pkg.listJobs("started_jobs"), ...pkg.listJobs("new_jobs")].filter((j) => isFollowup(j) === followups);
+    pending().filter((j) => isFollowup(j) === followups && !isStagingJob(j));
 
   const abortIfFailed = (): void => {
     if (failedJobs.length === 0 || !raiseOnFailedJobs) return;
@@ -276,6 +445,11 @@ export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
     await client.completeLoad(pkg.loadId);
   };
 
+  // staging runs first and outside the load transaction: staged files survive a rollback
+  if (stagingClient) {
+    await runAll(pending().filter(isStagingJob), "staging");
+    abortIfFailed();
+  }
   if (!tx) {
     await loadAll();
   } else {
@@ -293,7 +467,7 @@ export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
       } catch (cause) {
         const error = toTsdltError(cause);
         if (!error.retryable || attempt + 1 >= maxRetries || options.context.signal?.aborted) throw cause;
-        restartJobs(pkg);
+        restartJobs(pkg, wasStaged(stagedKeys()));
         const delay = baseDelay * 2 ** attempt;
         logger.warn(
           `[${destination.name}] load ${pkg.loadId} failed transiently and was rolled back, retry ${attempt + 1} in ${delay} ms: ${error.message}`,
@@ -304,6 +478,7 @@ export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
   }
   pkg.writeJson(PACKAGE_FILES.completed, { status: "loaded" });
   const moved = options.storage.movePackage(pkg, "loaded");
+  await releaseStaged(moved);
   return {
     loadId: pkg.loadId,
     state: "loaded",
@@ -393,11 +568,11 @@ class TransactionAborted extends Error {}
 
 /**
  * Moves every job of an uncommitted package back to `new_jobs` (their rows were rolled back), with
- * the retry count kept in the name.
+ * the retry count kept in the name. Jobs for which `keep` is true (files already staged) stay.
  */
-function restartJobs(pkg: LoadPackage): void {
+function restartJobs(pkg: LoadPackage, keep: (job: PackageJob) => boolean): void {
   for (const state of ["completed_jobs", "started_jobs"] as const) {
-    for (const job of pkg.listJobs(state)) pkg.moveJob(job.fileName, state, "new_jobs");
+    for (const job of pkg.listJobs(state)) if (!keep(job)) pkg.moveJob(job.fileName, state, "new_jobs");
   }
 }
 

@@ -19,9 +19,15 @@ export function escapeColumnName(dialect: SqlDialect, name: string): string {
   return dialect.escapeIdentifier(dialect.casefoldIdentifier(name));
 }
 
-/** `"<dataset>"."<table>"`, casefolded and escaped. */
+/**
+ * `"<dataset>"."<table>"`, casefolded and escaped; `"<catalog>"."<dataset>"."<table>"` when the
+ * dialect names a catalog ({@link SqlDialect.catalogName}).
+ */
 export function qualifiedTableName(dialect: SqlDialect, datasetName: string, tableName: string): string {
-  return `${escapeColumnName(dialect, datasetName)}.${escapeColumnName(dialect, tableName)}`;
+  const name = `${escapeColumnName(dialect, datasetName)}.${escapeColumnName(dialect, tableName)}`;
+  return dialect.catalogName === undefined
+    ? name
+    : `${dialect.escapeIdentifier(dialect.catalogName)}.${name}`;
 }
 
 /** `CREATE SCHEMA [IF NOT EXISTS] "<dataset>"`. */

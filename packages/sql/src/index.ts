@@ -53,5 +53,5 @@ export type {
   StagingOptimizedReplace,
   StagingTableSwap,
 } from "./sql-dialect.js";
-export { createSqlDialect } from "./sql-dialect.js";
+export { createSqlDialect, withCatalog } from "./sql-dialect.js";
 export { parseSqlJobText, tableChainFollowupSql, toSqlJobText } from "./table-chain.js";

@@ -69,6 +69,13 @@ export interface SqlDialect {
    * `insert-from-staging`.
    */
   readonly stagingOptimizedReplace: StagingOptimizedReplace | undefined;
+  /**
+   * The catalog (database) that qualifies table names: `"<catalog>"."<dataset>"."<table>"`.
+   * `undefined`: two-part names, resolved in the connection's current catalog. A client sets it with
+   * {@link withCatalog} when a two-part name would be ambiguous, e.g. a DuckDB file `ref.duckdb`
+   * (catalog `ref`) holding a dataset `ref`.
+   */
+  readonly catalogName?: string | undefined;
 }
 
 /** What a {@link StagingOptimizedReplace} hook gets for one table of a chain. */
@@ -105,6 +112,8 @@ export interface SqlDialectOptions {
   readonly loadOrderExpression?: string;
   /** @default undefined (`staging-optimized` falls back to `insert-from-staging`) */
   readonly stagingOptimizedReplace?: StagingOptimizedReplace;
+  /** @default undefined (two-part table names) */
+  readonly catalogName?: string;
 }
 
 /** Builds a frozen {@link SqlDialect}, filling Postgres-style defaults for what `options` leaves out. */
@@ -124,5 +133,14 @@ export function createSqlDialect(options: SqlDialectOptions): SqlDialect {
       ((value: Date) => `CAST('${value.toISOString()}' AS TIMESTAMP WITH TIME ZONE)`),
     loadOrderExpression: options.loadOrderExpression,
     stagingOptimizedReplace: options.stagingOptimizedReplace,
+    catalogName: options.catalogName,
   });
+}
+
+/**
+ * `dialect` with table names qualified by `catalogName` (see {@link SqlDialect.catalogName}), or
+ * without a catalog when it is `undefined`. The catalog is used as given: it is not casefolded.
+ */
+export function withCatalog(dialect: SqlDialect, catalogName: string | undefined): SqlDialect {
+  return Object.freeze({ ...dialect, catalogName });
 }

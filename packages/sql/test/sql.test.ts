@@ -31,6 +31,7 @@ import {
   storedStateQuery,
   toStorageColumns,
   truncateTableSql,
+  withCatalog,
 } from "../src/index.js";
 
 const TYPES: Record<string, string> = {
@@ -126,6 +127,16 @@ describe("DDL", () => {
   it("should qualify and casefold table names", () => {
     expect(qualifiedTableName(duck, "My_Data", "users")).toBe('"My_Data"."users"');
     expect(qualifiedTableName(pg, "My_Data", "Users")).toBe('"my_data"."users"');
+  });
+
+  it("should qualify table names with the dialect's catalog, kept as given", () => {
+    const inCatalog = withCatalog(pg, 'My"Db');
+    expect(qualifiedTableName(inCatalog, "ref", "Users")).toBe('"My""Db"."ref"."users"');
+    expect(truncateTableSql(inCatalog, "ref", "users")).toBe('TRUNCATE TABLE "My""Db"."ref"."users"');
+    // schemas are created in the current catalog, which the catalog is
+    expect(createDatasetSql(inCatalog, "ref")).toBe('CREATE SCHEMA "ref"');
+    expect(qualifiedTableName(withCatalog(inCatalog, undefined), "ref", "users")).toBe('"ref"."users"');
+    expect(Object.isFrozen(inCatalog)).toBe(true);
   });
 
   it("should create datasets", () => {

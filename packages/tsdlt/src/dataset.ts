@@ -4,23 +4,35 @@
  * SQL query with `select`, `where`, `orderBy`, `limit` and `offset`, executed with `fetchAll()`,
  * `fetchOne()`, `fetchScalar()` or `count()`.
  *
- * Works on every destination whose client offers SQL (`WithSqlClient`: DuckDB, Postgres). Values in
- * `where` are always bound as `$n` parameters, never spliced into the SQL text. Table names are
- * quoted by the destination client (`qualifiedTableName`); column names are validated against the
- * schema when the table is known there and quoted as SQL identifiers (double quotes, as DuckDB and
- * Postgres expect). Each fetch opens a client and disposes it afterwards, so a DuckDB file is free
- * for other processes between queries; `await ds.open()` holds one client until the dataset is disposed.
+ * Works on every destination whose client offers SQL (`WithSqlClient`: DuckDB, Postgres), with the
+ * same JavaScript values on both ({@link DataTypeValues}). Values in `where` are always bound as `$n`
+ * parameters, never spliced into the SQL text. Table names are qualified and quoted by the destination
+ * client (`qualifiedTableName`: the normalized dataset name, with the catalog where DuckDB needs it).
+ * Tables and columns of `ds.table()` are looked up in the schema, by schema name or by source name
+ * (normalized by the schema's naming convention, shortened to the destination's identifier limit as
+ * the load did), then quoted as the database stores them (Postgres lower-cases identifiers) with
+ * double quotes, as DuckDB and Postgres expect; rows come back keyed by schema column names. Each
+ * fetch opens a client and disposes it afterwards, so a DuckDB file is free for other processes
+ * between queries; `await ds.open()` holds one client until the dataset is disposed.
  *
- * Not supported (yet): Arrow/data-frame results, joins following schema references, and dlt's
- * `ds["users"]` / `ds.users` accessors (use `ds.table("users")`).
+ * Not supported (yet): Arrow/data-frame results (relations return row objects), joins following
+ * schema references, and dlt's `ds["users"]` / `ds.users` accessors (use `ds.table("users")`).
  */
-import { compareLoadIds, type DataType, type Schema, type TableSchema, TsdltError } from "@tsdlt/core";
+import {
+  compareLoadIds,
+  type DataType,
+  namingConvention,
+  type Schema,
+  type TableSchema,
+  TsdltError,
+} from "@tsdlt/core";
 import type { PipelineSqlClient } from "./pipeline.js";
 
 /**
- * The JavaScript value of each dlt data type as the DuckDB client returns it (`json` columns of
- * tables known to the schema are parsed by {@link Relation}). Other destinations may differ: `pg`
- * returns `bigint` as a string unless configured otherwise.
+ * The JavaScript value of each dlt data type as the DuckDB and Postgres clients return it (`json`
+ * columns of tables known to the schema are parsed by {@link Relation}; in {@link Dataset.query}
+ * results they stay JSON text on both). Both return `decimal` with the column's scale
+ * (`"12.500000000"`) and `time` as `HH:MM:SS[.ffffff]`.
  */
 export interface DataTypeValues {
   text: string;
@@ -149,6 +161,8 @@ export interface RelationSpec {
   readonly base: (qualify: (table: string) => string) => BoundSql;
   /** When the base is a plain table known to the schema. */
   readonly table: TableSchema | undefined;
+  /** The schema's naming convention (`normalizers.names`), to find columns by their source names. */
+  readonly naming: string | undefined;
   readonly columns: readonly string[] | undefined;
   readonly filters: readonly RelationFilter[];
   readonly order: readonly { readonly column: string; readonly direction: SortDirection }[];
@@ -164,6 +178,37 @@ export type WithClient = <T>(work: (client: PipelineSqlClient) => Promise<T>) =>
 function quoteIdentifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
+
+/**
+ * Finds `name` among the schema's `names`: as given, else as the naming convention `naming` normalizes
+ * it (`UserName` → `user_name`), also shortened to the length of each longer-than-allowed candidate (a
+ * destination with a 63-character limit stores long names shortened with a hash tag).
+ */
+function resolveName(
+  names: readonly string[],
+  name: string,
+  naming: string | undefined,
+  kind: "table" | "column",
+): string | undefined {
+  if (names.includes(name)) return name;
+  if (naming === undefined) return undefined;
+  const normalize = (maxLength: number | undefined): string | undefined => {
+    try {
+      const convention = namingConvention(naming, maxLength === undefined ? {} : { maxLength });
+      return kind === "table" ? convention.normalizeTablesPath(name) : convention.normalizePath(name);
+    } catch {
+      return undefined; // not a valid identifier, or a naming convention tsdlt does not know
+    }
+  };
+  const normalized = normalize(undefined);
+  if (normalized === undefined) return undefined;
+  if (names.includes(normalized)) return normalized;
+  return names.find(
+    (candidate) => candidate.length < normalized.length && normalize(candidate.length) === candidate,
+  );
+}
+
+const identity = (identifier: string): string => identifier;
 
 function invalid(message: string, table?: string): TsdltError {
   return new TsdltError(message, { code: "INVALID_ARGUMENT", table });
@@ -196,16 +241,21 @@ export class Relation<Row extends object = DataRow, Base extends object = Row> {
     return new Relation<Row, Base>({ ...this.#spec, ...patch }, this.#withClient);
   }
 
-  #checkColumn(column: string): void {
+  /** The schema name of `column` (found also by its source name) when the table is known, else `column`. */
+  #checkColumn(column: string): string {
     if (typeof column !== "string" || column === "")
       throw invalid("A column name must be a non-empty string.");
     const table = this.#spec.table;
-    if (table && !(column in table.columns)) {
+    if (!table) return column;
+    const names = Object.keys(table.columns);
+    const found = resolveName(names, column, this.#spec.naming, "column");
+    if (found === undefined) {
       throw invalid(
-        `Column \`${column}\` is not in table \`${table.name}\`. Columns: ${Object.keys(table.columns).join(", ")}.`,
+        `Column \`${column}\` is not in table \`${table.name}\`. Columns: ${names.join(", ")}.`,
         table.name,
       );
     }
+    return found;
   }
 
   /** The schema columns of the result when the relation reads a table known to the schema. */
@@ -219,8 +269,8 @@ export class Relation<Row extends object = DataRow, Base extends object = Row> {
   /** Keeps only `columns` (dlt's `select(*cols)`). */
   select<K extends keyof Row & string>(...columns: K[]): Relation<Pick<Row, K>, Base> {
     if (columns.length === 0) throw invalid("`select` needs at least one column.");
-    for (const c of columns) this.#checkColumn(c);
-    return this.#with({ columns: columns }) as unknown as Relation<Pick<Row, K>, Base>;
+    const resolved = columns.map((c) => this.#checkColumn(c));
+    return this.#with({ columns: resolved }) as unknown as Relation<Pick<Row, K>, Base>;
   }
 
   /**
@@ -232,7 +282,7 @@ export class Relation<Row extends object = DataRow, Base extends object = Row> {
     operator: FilterOperator,
     value: unknown,
   ): Relation<Row, Base> {
-    this.#checkColumn(column);
+    const name = this.#checkColumn(column);
     if (!(FILTER_OPERATORS as readonly string[]).includes(operator)) {
       throw invalid(`Unknown operator \`${String(operator)}\`. Use one of: ${FILTER_OPERATORS.join(", ")}.`);
     }
@@ -240,7 +290,7 @@ export class Relation<Row extends object = DataRow, Base extends object = Row> {
     if (list && (!Array.isArray(value) || value.length === 0)) {
       throw invalid(`Operator \`${operator}\` needs a non-empty array of values.`);
     }
-    return this.#with({ filters: [...this.#spec.filters, { column, operator, value }] });
+    return this.#with({ filters: [...this.#spec.filters, { column: name, operator, value }] });
   }
 
   /** Alias of {@link Relation.where} (dlt's `filter`). */
@@ -254,11 +304,11 @@ export class Relation<Row extends object = DataRow, Base extends object = Row> {
 
   /** Sorts by `column` (appends to earlier sort keys). */
   orderBy<K extends keyof Base & string>(column: K, direction: SortDirection = "asc"): Relation<Row, Base> {
-    this.#checkColumn(column);
+    const name = this.#checkColumn(column);
     if (direction !== "asc" && direction !== "desc") {
       throw invalid(`Sort direction must be "asc" or "desc"; got ${JSON.stringify(direction)}.`);
     }
-    return this.#with({ order: [...this.#spec.order, { column, direction }] });
+    return this.#with({ order: [...this.#spec.order, { column: name, direction }] });
   }
 
   /** At most `n` rows. */
@@ -278,10 +328,18 @@ export class Relation<Row extends object = DataRow, Base extends object = Row> {
     return this.#with({ offset: n });
   }
 
-  /** The SQL and parameters this relation runs, with table names quoted by `qualify`. */
-  #build(qualify: (table: string) => string, options: { limit?: number } = {}): BoundSql {
+  /** How the database stores the relation's column names: casefolded for a schema table, as given otherwise. */
+  #fold(client: PipelineSqlClient): (identifier: string) => string {
+    const casefold = client.casefoldIdentifier;
+    return this.#spec.table && casefold ? (identifier) => casefold.call(client, identifier) : identity;
+  }
+
+  /** The SQL and parameters this relation runs, with names quoted as `client` expects. */
+  #build(client: PipelineSqlClient, options: { limit?: number } = {}): BoundSql {
     const spec = this.#spec;
-    const base = spec.base(qualify);
+    const base = spec.base((table) => client.qualifiedTableName(table));
+    const fold = this.#fold(client);
+    const quote = (column: string): string => quoteIdentifier(fold(column));
     const limit =
       options.limit === undefined
         ? spec.limit
@@ -300,11 +358,11 @@ export class Relation<Row extends object = DataRow, Base extends object = Row> {
       params.push(value);
       return `$${params.length}`;
     };
-    const projection = spec.columns ? spec.columns.map(quoteIdentifier).join(", ") : "*";
+    const projection = spec.columns ? spec.columns.map(quote).join(", ") : "*";
     let sql = `SELECT ${projection} FROM ${spec.table ? base.sql : `(${base.sql}) AS "_dlt_relation"`}`;
     if (spec.filters.length > 0) {
       const conditions = spec.filters.map(({ column, operator, value }) => {
-        const col = quoteIdentifier(column);
+        const col = quote(column);
         const op = SQL_OPERATORS[operator];
         if (value === null && (op === "=" || op === "<>")) return `${col} IS ${op === "=" ? "" : "NOT "}NULL`;
         if (op === "IN" || op === "NOT IN") {
@@ -315,7 +373,7 @@ export class Relation<Row extends object = DataRow, Base extends object = Row> {
       sql += ` WHERE ${conditions.join(" AND ")}`;
     }
     if (spec.order.length > 0) {
-      sql += ` ORDER BY ${spec.order.map((o) => `${quoteIdentifier(o.column)} ${o.direction.toUpperCase()}`).join(", ")}`;
+      sql += ` ORDER BY ${spec.order.map((o) => `${quote(o.column)} ${o.direction.toUpperCase()}`).join(", ")}`;
     }
     if (limit !== undefined) sql += ` LIMIT ${limit}`;
     if (spec.offset !== undefined) sql += ` OFFSET ${spec.offset}`;
@@ -324,7 +382,7 @@ export class Relation<Row extends object = DataRow, Base extends object = Row> {
 
   /** The SQL text (with `$n` placeholders) and its parameters. */
   async toQuery(): Promise<BoundSql> {
-    return this.#withClient(async (client) => this.#build((t) => client.qualifiedTableName(t)));
+    return this.#withClient(async (client) => this.#build(client));
   }
 
   /** The SQL text this relation runs (`$n` placeholders for bound values). */
@@ -334,27 +392,37 @@ export class Relation<Row extends object = DataRow, Base extends object = Row> {
 
   async #fetch(limit?: number): Promise<Row[]> {
     return this.#withClient(async (client) => {
-      const { sql, params } = this.#build(
-        (t) => client.qualifiedTableName(t),
-        limit === undefined ? {} : { limit },
-      );
+      const { sql, params } = this.#build(client, limit === undefined ? {} : { limit });
       const rows = await client.query(sql, params);
-      return this.#convert(rows) as Row[];
+      return this.#convert(rows, this.#fold(client)) as Row[];
     });
   }
 
-  /** Parses `json` columns of known tables (returned as text by DuckDB) and applies the row transform. */
-  #convert(rows: DataRow[]): DataRow[] {
+  /**
+   * For a known table: keys back to schema column names (the database may have casefolded them) and
+   * `json` columns parsed (both DuckDB and Postgres return JSON as text). Then the row transform.
+   */
+  #convert(rows: DataRow[], fold: (identifier: string) => string): DataRow[] {
     const table = this.#spec.table;
     const jsonColumns = table
       ? Object.values(table.columns)
           .filter((c) => c.data_type === "json" && c.name !== undefined)
           .map((c) => c.name as string)
       : [];
+    const renames = new Map<string, string>();
+    if (table) {
+      for (const name of this.#spec.columns ?? Object.keys(table.columns)) {
+        const stored = fold(name);
+        if (stored !== name) renames.set(stored, name);
+      }
+    }
     const transform = this.#spec.transform;
-    if (jsonColumns.length === 0 && !transform) return rows;
+    if (jsonColumns.length === 0 && renames.size === 0 && !transform) return rows;
     return rows.map((row) => {
-      let out = row;
+      let out =
+        renames.size === 0
+          ? row
+          : Object.fromEntries(Object.entries(row).map(([key, value]) => [renames.get(key) ?? key, value]));
       for (const name of jsonColumns) {
         const value = out[name];
         if (typeof value === "string") {
@@ -394,7 +462,7 @@ export class Relation<Row extends object = DataRow, Base extends object = Row> {
   /** Number of rows of this relation (`SELECT COUNT(*) FROM (...)`). */
   async count(): Promise<number> {
     return this.#withClient(async (client) => {
-      const inner = this.#build((t) => client.qualifiedTableName(t));
+      const inner = this.#build(client);
       const [row] = await client.query(
         `SELECT COUNT(*) AS "row_count" FROM (${inner.sql}) AS "_dlt_count"`,
         inner.params,
@@ -478,15 +546,24 @@ export class Dataset implements AsyncDisposable {
     await held?.[Symbol.asyncDispose]();
   }
 
+  #resolveTable(name: string): string | undefined {
+    return resolveName(Object.keys(this.schema.tables), name, this.schema.normalizers.names, "table");
+  }
+
   /** Names of the tables that received data (dlt's `tables`). */
   get tables(): string[] {
     return this.schema.dataTables(true).map((t) => t.name);
   }
 
-  /** A relation over table `name`; throws when the schema does not know the table. */
+  /**
+   * A relation over table `name`; throws when the schema does not know the table. Tables and columns
+   * are found by their schema names (`users_table`) or by the names in the source (`UsersTable`), which
+   * the schema's naming convention turns into the schema names; rows carry the schema names.
+   */
   table<Row extends object = DataRow>(name: string): Relation<Row> {
-    const table = this.schema.getTable(name);
-    if (!table) {
+    const found = this.#resolveTable(name);
+    const table = found === undefined ? undefined : this.schema.getTable(found);
+    if (found === undefined || !table) {
       throw invalid(
         `Table \`${name}\` is not in schema \`${this.schema.name}\`. Tables: ${Object.keys(this.schema.tables).join(", ")}.`,
         name,
@@ -494,8 +571,9 @@ export class Dataset implements AsyncDisposable {
     }
     return new Relation<Row>(
       {
-        base: (qualify) => ({ sql: qualify(name), params: [] }),
+        base: (qualify) => ({ sql: qualify(found), params: [] }),
         table,
+        naming: this.schema.normalizers.names,
         columns: undefined,
         filters: [],
         order: [],
@@ -525,6 +603,7 @@ export class Dataset implements AsyncDisposable {
       {
         base,
         table: undefined,
+        naming: undefined,
         columns: undefined,
         filters: [],
         order: [],
@@ -536,9 +615,14 @@ export class Dataset implements AsyncDisposable {
     );
   }
 
-  /** The quoted, dataset-qualified name of `table` as the destination client writes it. */
+  /**
+   * The quoted, dataset-qualified name of `table` as the destination client writes it, for SQL given to
+   * {@link Dataset.query}: `"my_data"."users"` on Postgres, `"ref"."ref"."users"` on a DuckDB file
+   * `ref.duckdb` with dataset `ref`. A table of the schema may be named by its source name.
+   */
   async qualifiedTableName(table: string): Promise<string> {
-    return this.#withClient(async (client) => client.qualifiedTableName(table));
+    const name = this.#resolveTable(table) ?? table;
+    return this.#withClient(async (client) => client.qualifiedTableName(name));
   }
 
   /**
@@ -552,11 +636,11 @@ export class Dataset implements AsyncDisposable {
       ...(options.dltTables ? this.schema.dltTables().map((t) => t.name) : []),
     ];
     if (options.tableNames) {
-      for (const n of options.tableNames) {
-        if (!this.schema.getTable(n))
-          throw invalid(`Table \`${n}\` is not in schema \`${this.schema.name}\`.`, n);
-      }
-      names = [...options.tableNames];
+      names = options.tableNames.map((n) => {
+        const found = this.#resolveTable(n);
+        if (found === undefined) throw invalid(`Table \`${n}\` is not in schema \`${this.schema.name}\`.`, n);
+        return found;
+      });
     }
     const loadId = options.loadId;
     return this.#relation<RowCount>(

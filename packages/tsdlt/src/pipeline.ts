@@ -29,6 +29,7 @@ import {
   type PipelineStep,
   PipelineStepFailed,
   pipelineStateRow,
+  prepareStagingDestination,
   REPLACE_STRATEGIES,
   resolveConfig,
   resolvePipelineSettings,
@@ -79,7 +80,11 @@ export interface PipelineOptions {
   readonly pipelineSalt?: string;
   /** `"duckdb"`, another destination name, or a destination object such as `dlt.destinations.duckdb({...})`. */
   readonly destination?: DestinationReference;
-  /** Staging destination. Accepted; a run that would use it fails with `NOT_IMPLEMENTED` until staging lands. */
+  /**
+   * Staging destination (dlt's `staging`): `"filesystem"` (bucket from `[destination.filesystem]
+   * bucket_url`) or a `filesystem({ bucketUrl })` object. Job files are written there first and the
+   * destination loads them from the staged files; see `docs/staging.md`.
+   */
   readonly staging?: DestinationReference;
   /** Dataset (database schema) to load into. @default `<pipelineName>_dataset` */
   readonly datasetName?: string;
@@ -136,8 +141,11 @@ export interface RunOptions {
   readonly mergeKey?: string | readonly string[];
   /** Schema contract for the data of this run; overrides the resources' and sources' contracts. */
   readonly schemaContract?: SchemaContract;
-  /** Loader file format; only the destination's preferred format (`jsonl` for DuckDB) is supported yet. */
-  readonly loaderFileFormat?: "jsonl";
+  /**
+   * Loader file format. Normalize writes `jsonl`; with a `staging` destination this picks the format
+   * of the staged files (`parquet`, `jsonl` or `csv`, as the destination supports). @default the destination's preferred (staging) format
+   */
+  readonly loaderFileFormat?: "jsonl" | "parquet" | "csv";
   readonly refresh?: RefreshMode;
   /** Fail the run when a job fails (the package is aborted). @default true */
   readonly raiseOnFailedJobs?: boolean;
@@ -202,6 +210,10 @@ function devModeSuffix(now: Date): string {
 export interface PipelineSqlClient extends AsyncDisposable {
   query(sql: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]>;
   qualifiedTableName(table: string): string;
+  /** The dataset as the database stores it (normalized and casefolded: `MyData` → `my_data`). */
+  readonly datasetName?: string;
+  /** The identifier as the database stores it (see `WithSqlClient.casefoldIdentifier`). */
+  casefoldIdentifier?(identifier: string): string;
 }
 
 /** A pipeline. Create it with {@link pipeline}. */
@@ -217,6 +229,7 @@ export class Pipeline {
   readonly #logger: Logger;
   #destinationRef: DestinationReference | undefined;
   #stagingRef: DestinationReference | undefined;
+  #loaderFileFormat: RunOptions["loaderFileFormat"];
   #credentials: unknown;
   #destination: Destination | undefined;
   #datasetName: string | undefined;
@@ -391,17 +404,12 @@ export class Pipeline {
       this.#destination = undefined;
     }
     if (options.staging !== undefined) this.#stagingRef = options.staging;
+    if (options.loaderFileFormat !== undefined) this.#loaderFileFormat = options.loaderFileFormat;
     if (options.datasetName !== undefined) this.#datasetName = options.datasetName;
     if (options.refresh !== undefined) this.#refresh = options.refresh;
   }
 
   #assertImplemented(): void {
-    if (this.#stagingRef !== undefined) {
-      throw new TsdltError(
-        "`staging` is accepted but staging destinations are not implemented yet (they land with the filesystem destination). Remove `staging` to load directly.",
-        { code: "NOT_IMPLEMENTED", pipelineName: this.pipelineName },
-      );
-    }
     if (this.#refresh !== undefined) {
       throw new TsdltError(
         `\`refresh: "${this.#refresh}"\` is accepted but not implemented yet. Remove it, or drop the tables yourself.`,
@@ -771,6 +779,7 @@ export class Pipeline {
       sections: ["destination", destination.name],
     }).replaceStrategy;
     const replaceStrategy = configured === undefined ? {} : { replaceStrategy: configured };
+    const staging = await this.#stagingFor(destination);
     for (const loadId of this.#loadStorage.listPackages("normalized")) {
       const pkg = this.#loadStorage.getPackage("normalized", loadId);
       if (!pkg) continue;
@@ -786,6 +795,7 @@ export class Pipeline {
           logger: this.#logger,
           collector,
           ...replaceStrategy,
+          ...staging?.options,
         });
         packages.push(packageInfo(result.package, result.state, this.defaultSchemaName, result.finishedAt));
       } catch (error) {
@@ -808,7 +818,50 @@ export class Pipeline {
       destinationType: destination.destinationType,
       destinationDisplayableCredentials: destination.displayLocation(context),
       datasetName: context.datasetName,
+      ...(staging && {
+        stagingName: staging.options.staging.name,
+        stagingType: staging.options.staging.destinationType,
+        stagingDisplayableCredentials: staging.options.staging.displayLocation(context),
+      }),
     });
+  }
+
+  /**
+   * The staging destination of a load (issue 10): the `staging` reference resolved and turned into its
+   * staging variant for the staged file format, and dlt's
+   * `[destination.<name>] truncate_tables_on_staging_destination_before_load` (default true).
+   */
+  async #stagingFor(destination: Destination): Promise<
+    | {
+        options: { staging: Destination; truncateStagingTablesBeforeLoad?: boolean };
+      }
+    | undefined
+  > {
+    const format = this.#loaderFileFormat;
+    if (this.#stagingRef === undefined) {
+      if (format !== undefined && format !== "jsonl") {
+        throw new TsdltError(
+          `\`loaderFileFormat: "${format}"\` needs a staging destination: destination \`${destination.name}\` loads \`jsonl\` job files. Add \`staging: "filesystem"\` or remove the option.`,
+          { code: "INVALID_ARGUMENT", pipelineName: this.pipelineName, destination: destination.name },
+        );
+      }
+      return undefined;
+    }
+    const staging = prepareStagingDestination(
+      destination,
+      await resolveDestination(this.#stagingRef),
+      format,
+    );
+    const truncate = resolveConfig(
+      z.object({ truncateTablesOnStagingDestinationBeforeLoad: z.boolean().optional() }),
+      { sections: ["destination", destination.name] },
+    ).truncateTablesOnStagingDestinationBeforeLoad;
+    return {
+      options: {
+        staging,
+        ...(truncate === undefined ? {} : { truncateStagingTablesBeforeLoad: truncate }),
+      },
+    };
   }
 
   /**
@@ -818,6 +871,7 @@ export class Pipeline {
    */
   async run(data?: unknown, options: RunOptions = {}): Promise<LoadInfo> {
     checkOptions(options, RUN_OPTION_KEYS, "run");
+    this.#loaderFileFormat = undefined; // per run, as in dlt
     this.#applyRunOptions(options);
     const raiseOnFailedJobs = options.raiseOnFailedJobs ?? this.#settings.load.raiseOnFailedJobs;
     return this.#locked(async () => {
@@ -997,10 +1051,8 @@ export class Pipeline {
    */
   async sqlClient(): Promise<PipelineSqlClient> {
     const destination = await this.#resolveDestination();
-    const client: DestinationClient = await destination.createClient(
-      this.defaultSchema,
-      this.#context(destination),
-    );
+    const context = this.#context(destination);
+    const client: DestinationClient = await destination.createClient(this.defaultSchema, context);
     if (!supportsSql(client)) {
       await client[Symbol.asyncDispose]();
       throw new TsdltError(`Destination \`${destination.name}\` does not support SQL queries.`, {
@@ -1011,6 +1063,8 @@ export class Pipeline {
     return {
       query: (sql, params) => client.query(sql, params),
       qualifiedTableName: (table) => client.qualifiedTableName(table),
+      datasetName: client.casefoldIdentifier?.(context.datasetName) ?? context.datasetName,
+      casefoldIdentifier: (identifier) => client.casefoldIdentifier?.(identifier) ?? identifier,
       [Symbol.asyncDispose]: () => client[Symbol.asyncDispose](),
     };
   }

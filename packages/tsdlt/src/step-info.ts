@@ -139,6 +139,11 @@ export interface LoadInfoFields extends StepInfoFields {
   readonly destinationType: string;
   readonly destinationDisplayableCredentials: string;
   readonly datasetName: string;
+  /** The staging destination's name, when the load went through one. */
+  readonly stagingName?: string | undefined;
+  readonly stagingType?: string | undefined;
+  /** Where the staging destination put the files (secrets masked). */
+  readonly stagingDisplayableCredentials?: string | undefined;
 }
 
 /** What `pipeline.load()` / `pipeline.run()` did. `String(loadInfo)` prints dlt's lines. */
@@ -152,6 +157,9 @@ export class LoadInfo implements LoadInfoFields {
   readonly destinationType: string;
   readonly destinationDisplayableCredentials: string;
   readonly datasetName: string;
+  readonly stagingName: string | undefined;
+  readonly stagingType: string | undefined;
+  readonly stagingDisplayableCredentials: string | undefined;
 
   constructor(fields: LoadInfoFields) {
     this.pipelineName = fields.pipelineName;
@@ -163,6 +171,9 @@ export class LoadInfo implements LoadInfoFields {
     this.destinationType = fields.destinationType;
     this.destinationDisplayableCredentials = fields.destinationDisplayableCredentials;
     this.datasetName = fields.datasetName;
+    this.stagingName = fields.stagingName;
+    this.stagingType = fields.stagingType;
+    this.stagingDisplayableCredentials = fields.stagingDisplayableCredentials;
   }
 
   /** Load ids of the packages, in load order. */
@@ -195,6 +206,11 @@ export class LoadInfo implements LoadInfoFields {
     const lines = [
       `Pipeline ${this.pipelineName} load step completed in ${formatElapsed(elapsed(this))}`,
       `${this.loadPackages.length} load package(s) were loaded to destination ${this.destinationName} and into dataset ${this.datasetName}`,
+      ...(this.stagingName === undefined
+        ? []
+        : [
+            `The ${this.stagingName} staging destination used ${this.stagingDisplayableCredentials ?? "---"} location to stage data`,
+          ]),
       `The ${this.destinationName} destination used ${this.destinationDisplayableCredentials} location to store data`,
       ...this.loadPackages.map((p) => packageLine(p, verbosity)),
     ];
@@ -213,6 +229,13 @@ export class LoadInfo implements LoadInfoFields {
       destination_type: this.destinationType,
       destination_displayable_credentials: this.destinationDisplayableCredentials,
       dataset_name: this.datasetName,
+      ...(this.stagingName === undefined
+        ? {}
+        : {
+            staging_name: this.stagingName,
+            staging_type: this.stagingType,
+            staging_displayable_credentials: this.stagingDisplayableCredentials,
+          }),
       started_at: this.startedAt.toISOString(),
       finished_at: this.finishedAt.toISOString(),
       first_run: this.firstRun,

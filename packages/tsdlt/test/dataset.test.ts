@@ -117,6 +117,24 @@ describe("Dataset", () => {
     expect(() => ds.table("users").limit(-1)).toThrow(/non-negative integer/);
   });
 
+  it("should find tables and columns by their source names and return schema names", async () => {
+    await pipeline.run([{ UserId: 7, "Display Name": "Zed" }], { tableName: "AppUsers" });
+    const ds = datasetOf(pipeline);
+    expect(ds.tables).toContain("app_users");
+    const rel = ds.table("AppUsers").where("UserId", "eq", 7).select("DisplayName", "user_id");
+    expect(await rel.toSql()).toBe(
+      'SELECT "display_name", "user_id" FROM "mydata"."app_users" WHERE "user_id" = $1',
+    );
+    expect(await rel.fetchAll()).toEqual([{ display_name: "Zed", user_id: 7n }]);
+    expect(await ds.qualifiedTableName("AppUsers")).toBe('"mydata"."app_users"');
+    expect(await ds.rowCounts({ tableNames: ["AppUsers"] }).fetchAll()).toEqual([
+      { table_name: "app_users", row_count: 1 },
+    ]);
+    expect(() => ds.table("AppUsers").where("nope", "eq", 1)).toThrow(
+      /Column `nope` is not in table `app_users`/,
+    );
+  });
+
   it("should count rows per table and list load ids", async () => {
     const ds = datasetOf(pipeline);
     expect(await ds.rowCounts().fetchAll()).toEqual([
@@ -163,5 +181,91 @@ describe("Dataset", () => {
     }>();
     type FromTable = dlt.RowFromTable<{ columns: typeof columns }>;
     expectTypeOf<FromTable>().toEqualTypeOf<User>();
+  });
+});
+
+describe("a DuckDB file named like its dataset", () => {
+  // DuckDB names the catalog of `ref.duckdb` `ref`: a two-part name `"ref"."users"` is then ambiguous
+  // between that catalog and the schema `ref` ("Ambiguous reference to catalog or schema"), so the
+  // client qualifies table names with the catalog.
+  it("should load, merge, replace, restore state and read with catalog-qualified names", async () => {
+    const make = () =>
+      dlt.pipeline({
+        pipelineName: "ref",
+        pipelinesDir: join(root, "pipelines"),
+        destination: dlt.destinations.duckdb({ credentials: join(root, "ref.duckdb") }),
+        datasetName: "ref",
+      });
+    const p = make();
+    const merge = { tableName: "users", writeDisposition: "merge", primaryKey: "id" } as const;
+    await p.run([{ id: 1, name: "a", tags: ["x"] }], merge);
+    await p.run(
+      [
+        { id: 1, name: "a2", tags: ["y", "z"] },
+        { id: 2, name: "b", tags: [] },
+      ],
+      merge,
+    );
+    const replace = {
+      tableName: "events",
+      writeDisposition: { disposition: "replace", strategy: "insert-from-staging" },
+    } as const;
+    await p.run([{ e: 1 }, { e: 2 }], replace);
+    await p.run([{ e: 3 }], replace);
+
+    const ds = p.dataset();
+    expect(await ds.qualifiedTableName("users")).toBe('"ref"."ref"."users"');
+    expect(await ds.table("users").select("id", "name").orderBy("id").fetchAll()).toEqual([
+      { id: 1n, name: "a2" },
+      { id: 2n, name: "b" },
+    ]);
+    expect(await ds.rowCounts().fetchAll()).toEqual([
+      { table_name: "users", row_count: 2 },
+      { table_name: "users__tags", row_count: 2 },
+      { table_name: "events", row_count: 1 },
+    ]);
+    expect(await ds.loadIds()).toHaveLength(4);
+    const sql = `SELECT count(*) AS n FROM ${await ds.qualifiedTableName("users__tags")}`;
+    expect(await ds.query(sql).fetchScalar()).toBe(2n);
+
+    // the state comes back from the destination when the working folder is gone
+    rmSync(join(root, "pipelines"), { recursive: true, force: true });
+    const restored = make();
+    await restored.syncDestination();
+    expect(Object.keys(restored.defaultSchema.tables)).toContain("users__tags");
+    expect(await restored.dataset().table("events").fetchScalar()).toBe(3n);
+  });
+
+  it("should also read a dataset named like DuckDB's built-in catalogs", async () => {
+    const p = dlt.pipeline({
+      pipelineName: "temp_pipeline",
+      pipelinesDir: join(root, "pipelines"),
+      destination: dlt.destinations.duckdb({ credentials: join(root, "catalogs.duckdb") }),
+      datasetName: "temp",
+    });
+    await p.run([{ id: 1 }], { tableName: "t" });
+    expect(await p.dataset().qualifiedTableName("t")).toBe('"catalogs"."temp"."t"');
+    expect(await p.dataset().table("t").count()).toBe(1);
+  });
+});
+
+describe("typed rows from the column hints of the load (docs/dataset.md)", () => {
+  it("should type and return the rows the hints describe", async () => {
+    const columns = {
+      id: { data_type: "bigint", nullable: false },
+      name: { data_type: "text" },
+      seen: { data_type: "timestamp" },
+    } as const;
+    await pipeline.run([{ id: 1, name: "Ann", seen: "2024-01-02T03:04:05Z" }], {
+      tableName: "people",
+      columns,
+    });
+    type Person = dlt.RowFromColumns<typeof columns>;
+    const people: Person[] = await datasetOf(pipeline)
+      .table<Person>("people")
+      .select("id", "name", "seen")
+      .fetchAll();
+    expectTypeOf(people).toEqualTypeOf<{ id: bigint; name: string | null; seen: Date | null }[]>();
+    expect(people).toEqual([{ id: 1n, name: "Ann", seen: new Date("2024-01-02T03:04:05Z") }]);
   });
 });

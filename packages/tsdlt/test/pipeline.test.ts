@@ -77,11 +77,12 @@ describe("pipeline()", () => {
     expect(dev.datasetName).toMatch(/^data_\d{14}$/);
   });
 
-  it("should fail clearly for accepted options whose behaviour is not implemented yet", async () => {
+  it("should say which config key is missing for a staging destination given by name", async () => {
     const p = newPipeline("staged", { staging: "filesystem" });
     const error = await catchError(p.run([{ a: 1 }], { tableName: "t" }));
-    expect(error.exception.code).toBe("NOT_IMPLEMENTED");
-    expect(error.message).toMatch(/`staging` is accepted but staging destinations are not implemented yet/);
+    expect(error.message).toMatch(
+      /\[filesystem\] No bucket URL: pass `bucketUrl` to `filesystem\(\)` or set `DESTINATION__FILESYSTEM__BUCKET_URL`/,
+    );
   });
 
   it("should say which package to install for a destination that is not installed", async () => {

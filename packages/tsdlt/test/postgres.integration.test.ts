@@ -143,7 +143,7 @@ import { dlt, dump, drop, result, silent } from "./helpers.mjs";
 const [kind, suffix] = process.argv.slice(2);
 const out = {};
 async function scenario(name, runs) {
-  // the dataset must not be named like the pipeline: DuckDB's catalog (its file) has the pipeline's name
+  // a dataset of its own per scenario (on DuckDB, one named like the file works too: names get the catalog)
   const pipeline = dlt.pipeline({ pipelineName: name + "_" + suffix, destination: kind, datasetName: name + "_data_" + suffix, logger: silent });
   if (kind === "postgres") await drop(pipeline);
   for (const [data, options] of runs) await pipeline.run(data, options);

@@ -23,7 +23,12 @@ import {
 } from "@tsdlt/core";
 import { type Pipeline, resource } from "tsdlt";
 import { CliError, type CliIO, confirm, printLine, printWarning, pyList } from "../io.js";
-import { attachLocal, attachWithDestination, type PipelineTarget } from "../pipeline-target.js";
+import {
+  attachLocal,
+  attachWithDestination,
+  destinationDatasetName,
+  type PipelineTarget,
+} from "../pipeline-target.js";
 
 /** Options of {@link dropCommand}. */
 export interface DropOptions {
@@ -120,7 +125,7 @@ export async function dropCommand(
   if (patterns.length === 0 && !options.dropAll && (options.statePaths ?? []).length === 0) {
     throw new CliError("Name the resources to drop, or pass --drop-all or --state-paths.", 2);
   }
-  const p: Pipeline = attachWithDestination(target, local);
+  const p: Pipeline = await attachWithDestination(target, local);
   await p.syncDestination();
   const schema = p.defaultSchema;
   if (options.schema !== undefined && options.schema !== schema.name) {
@@ -144,9 +149,10 @@ export async function dropCommand(
     printLine(io, `tsdlt pipeline -v ${target.name} info`);
     throw new CliError("Nothing to drop.");
   }
+  const datasetName = await destinationDatasetName(p);
   printLine(
     io,
-    `About to drop the following data in dataset ${p.datasetName} in destination ${String(state.destination_type ?? "").replace(/^dlt\.destinations\./, "")}:`,
+    `About to drop the following data in dataset ${datasetName} in destination ${String(state.destination_type ?? "").replace(/^dlt\.destinations\./, "")}:`,
   );
   printLine(io, `Selected schema: ${plan.schemaName}`);
   printLine(io, `Selected resource(s): ${pyList(plan.resources)}`);
@@ -168,7 +174,7 @@ export async function dropCommand(
       schema.name,
     ]);
   }
-  printLine(io, `Dropped table(s) ${pyList(plan.tablesWithData)} in dataset ${p.datasetName}`);
+  printLine(io, `Dropped table(s) ${pyList(plan.tablesWithData)} in dataset ${datasetName}`);
 
   // 2. the local schema and state
   const newSchema = schema.clone();
@@ -194,7 +200,7 @@ export async function dropCommand(
     { name: "_dlt_drop_command", tableName: () => "_dlt_drop_command" },
   );
   try {
-    await attachWithDestination(target).run(carrier);
+    await (await attachWithDestination(target)).run(carrier);
   } catch (error) {
     throw new CliError(
       `The tables were dropped and the local schema and state updated, but storing them in the destination failed: ${error instanceof Error ? error.message : String(error)}. The next run of the pipeline stores them.`,

@@ -117,7 +117,7 @@ export async function pipelineInfo(target: PipelineTarget, verbose: number, io: 
   }
   let inspected: Pipeline;
   try {
-    inspected = attachWithDestination(target, pipeline);
+    inspected = await attachWithDestination(target, pipeline);
   } catch (error) {
     printLine(io, error instanceof Error ? error.message : String(error));
     return;
@@ -127,7 +127,10 @@ export async function pipelineInfo(target: PipelineTarget, verbose: number, io: 
     const loads = await client.query(
       `SELECT load_id, status, inserted_at FROM ${client.qualifiedTableName("_dlt_loads")} ORDER BY load_id`,
     );
-    printLine(io, `Destination dataset ${inspected.datasetName}: ${loads.length} completed load(s)`);
+    printLine(
+      io,
+      `Destination dataset ${client.datasetName ?? inspected.datasetName}: ${loads.length} completed load(s)`,
+    );
     const last = loads.at(-1);
     if (last)
       printLine(io, `  last completed load ${formatValue(last.load_id)} at ${formatValue(last.inserted_at)}`);

@@ -8,7 +8,12 @@ import { PACKAGE_FILES, parseJobFileName } from "@tsdlt/core";
 import { pipeline as createPipeline, formatElapsed, type LoadJobInfo, type LoadPackageInfo } from "tsdlt";
 import { stringify } from "yaml";
 import { CliError, type CliIO, confirm, printLine, printWarning } from "../io.js";
-import { attachLocal, attachWithDestination, type PipelineTarget } from "../pipeline-target.js";
+import {
+  attachLocal,
+  attachWithDestination,
+  cliDestination,
+  type PipelineTarget,
+} from "../pipeline-target.js";
 
 /** Prints the last run's trace. */
 export function traceCommand(target: PipelineTarget, io: CliIO): void {
@@ -182,11 +187,11 @@ export async function syncCommand(target: PipelineTarget, options: SyncOptions, 
     return;
   }
   const p = localExists
-    ? attachWithDestination(target)
+    ? await attachWithDestination(target)
     : createPipeline({
         pipelineName: target.name,
         pipelinesDir: target.pipelinesDir,
-        destination: target.destination as string,
+        destination: await cliDestination(target.destination as string, { credentials: target.credentials }),
         ...(target.datasetName === undefined ? {} : { datasetName: target.datasetName }),
         ...(target.credentials === undefined ? {} : { credentials: target.credentials }),
       });

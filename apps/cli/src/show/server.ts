@@ -17,6 +17,7 @@ import { jsonReplacer } from "../io.js";
 import {
   attachWithDestination,
   datasetOf,
+  destinationDatasetName,
   hasDestination,
   lastLoadLocation,
   type PipelineTarget,
@@ -63,7 +64,7 @@ export async function startShowServer(options: ShowServerOptions): Promise<ShowS
   };
   let port = 0;
 
-  const attach = (): Pipeline => attachWithDestination(target);
+  const attach = (): Promise<Pipeline> => attachWithDestination(target);
 
   const packages = (p: Pipeline): LoadPackageInfo[] => {
     const pending = p.listPendingPackages();
@@ -75,13 +76,15 @@ export async function startShowServer(options: ShowServerOptions): Promise<ShowS
   };
 
   const overview = async (): Promise<string> => {
-    const p = attach();
+    const p = await attach();
     const schema = p.defaultSchema;
     const tables = schema.dataTables();
     const counts = new Map<string, number>();
     let rowCountError: string | undefined;
     let example = "SELECT 1";
+    let datasetName = p.datasetName ?? "";
     if (hasDestination(p) && tables.some((t) => t["x-normalizer"]?.["seen-data"])) {
+      datasetName = (await destinationDatasetName(p)) ?? datasetName;
       const ds = datasetOf(p);
       const failed: string[] = [];
       for (const name of ds.tables) {
@@ -109,7 +112,7 @@ export async function startShowServer(options: ShowServerOptions): Promise<ShowS
       overviewPage({
         pipelineName: p.pipelineName,
         destination: String(state.destination_type ?? "no destination yet"),
-        datasetName: p.datasetName ?? "",
+        datasetName,
         location: lastLoadLocation(p),
         tables: tables.map((table) => ({ table, rowCount: counts.get(table.name) })),
         rowCountError,
@@ -122,7 +125,7 @@ export async function startShowServer(options: ShowServerOptions): Promise<ShowS
   };
 
   const table = async (name: string, page: number): Promise<string> => {
-    const p = attach();
+    const p = await attach();
     const schemaTable = p.defaultSchema.getTable(name);
     if (!schemaTable)
       throw new HttpError(404, `Table \`${name}\` is not in schema \`${p.defaultSchemaName}\`.`);
@@ -152,8 +155,8 @@ export async function startShowServer(options: ShowServerOptions): Promise<ShowS
     );
   };
 
-  const loadPackage = (loadId: string): string => {
-    const p = attach();
+  const loadPackage = async (loadId: string): Promise<string> => {
+    const p = await attach();
     const info = p.getLoadPackageInfo(loadId);
     if (!info) throw new HttpError(404, `Load package \`${loadId}\` not found.`);
     return layout(`package ${loadId}`, p.pipelineName, packagePage(info));
@@ -173,7 +176,7 @@ export async function startShowServer(options: ShowServerOptions): Promise<ShowS
     if (typeof text !== "string") throw new HttpError(400, "`sql` must be a string.");
     const verdict = checkReadOnlySql(text);
     if (!verdict.ok) throw new HttpError(400, verdict.reason);
-    const p = attach();
+    const p = await attach();
     if (!hasDestination(p)) throw new HttpError(400, "The pipeline has no destination yet.");
     let rows: Record<string, unknown>[];
     try {
@@ -212,7 +215,7 @@ export async function startShowServer(options: ShowServerOptions): Promise<ShowS
         html = await serial(() => table(name, page));
       } else if (url.pathname.startsWith("/packages/")) {
         const id = decodeURIComponent(url.pathname.slice("/packages/".length));
-        html = await serial(async () => loadPackage(id));
+        html = await serial(() => loadPackage(id));
       } else throw new HttpError(404, `Nothing at ${url.pathname}.`);
       return send(response, 200, "text/html; charset=utf-8", html);
     } catch (error) {
