@@ -15,6 +15,7 @@ export type {
   CollectorUpdate,
   ColumnSchema,
   ConfigAccessor,
+  ConfigDeclaration,
   ConfigExplanation,
   DataType,
   Destination,
@@ -30,6 +31,7 @@ export type {
 export {
   config,
   DestinationError,
+  declaredConfigs,
   defineCapabilities,
   ExtractError,
   explainConfig,
@@ -46,6 +48,10 @@ export {
 } from "@tsdlt/core";
 export type {
   ColumnsHint,
+  ConfigSpec,
+  ConfiguredResourceOptions,
+  ConfiguredSourceFactory,
+  ConfiguredSourceOptions,
   Current,
   IncrementalOptions,
   LimitOptions,

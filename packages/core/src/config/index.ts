@@ -44,6 +44,18 @@ export {
   parsePostgresCredentials,
   postgresCredentials,
 } from "./credentials/postgres.js";
+export type {
+  ConfigDeclaration,
+  ConfigOwnerKind,
+  DeclareConfigOptions,
+  DeclaredConfigOptions,
+} from "./declared.js";
+export {
+  declareConfig,
+  declaredConfigs,
+  destinationConfigSections,
+  sourceConfigSections,
+} from "./declared.js";
 export type { ExplainFormatOptions, ExplainKeyOptions } from "./explain.js";
 export { ConfigExplanation, explainConfig } from "./explain.js";
 export type { LookupOutcome, LookupProbe, LookupTrace, ProbeExtraction } from "./lookup.js";
@@ -101,6 +113,7 @@ export {
 } from "./redact.js";
 export type {
   ExplicitConfig,
+  ExplicitField,
   ExplicitValue,
   FieldOrigin,
   ResolveConfigOptions,
