@@ -7,16 +7,15 @@
  */
 import {
   type ConfigDeclaration,
+  type ConfigSpec,
   declareConfig,
   type ExplicitConfig,
   ExtractError,
   sourceConfigSections,
-  type z,
 } from "@tsdlt/core";
 import { currentScope, type ExtractScope } from "./context.js";
 
-/** A config spec: a zod object schema (mark secret fields with `secret()` from `@tsdlt/core`). */
-export type ConfigSpec = z.ZodType<Record<string, unknown>>;
+export type { ConfigSpec };
 
 /** Values given in code for a config spec: every field optional. */
 export type ConfigArgs<S extends ConfigSpec> = ExplicitConfig<S>;

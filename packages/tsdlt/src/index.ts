@@ -117,7 +117,15 @@ export type {
   RestApiWriteDisposition,
 } from "./rest-api-source.js";
 export { restApiSource } from "./rest-api-source.js";
-export { destination, type SinkDestinationOptions, type SinkFunction } from "./sink-destination.js";
+export {
+  type ConfiguredSinkDestinationOptions,
+  type ConfiguredSinkFunction,
+  destination,
+  type SinkDestination,
+  type SinkDestinationOptions,
+  type SinkFunction,
+  type SinkItem,
+} from "./sink-destination.js";
 export { sources } from "./sources.js";
 export type { LoadInfoFields, LoadJobInfo, LoadPackageInfo } from "./step-info.js";
 export { ExtractInfo, LoadInfo, NormalizeInfo } from "./step-info.js";

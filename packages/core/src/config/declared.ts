@@ -16,6 +16,9 @@ import type { ConfigContext } from "./providers.js";
 import { type ExplicitConfig, resolveConfig } from "./resolve.js";
 import { objectShape } from "./schema-meta.js";
 
+/** A config spec: a zod object schema (mark secret fields with `secret()`). */
+export type ConfigSpec = z.ZodType<Record<string, unknown>>;
+
 /** What declared the config. */
 export type ConfigOwnerKind = "source" | "resource" | "destination";
 

@@ -47,6 +47,7 @@ export {
 export type {
   ConfigDeclaration,
   ConfigOwnerKind,
+  ConfigSpec,
   DeclareConfigOptions,
   DeclaredConfigOptions,
 } from "./declared.js";
