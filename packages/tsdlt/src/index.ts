@@ -15,6 +15,7 @@ export type {
   CollectorUpdate,
   ColumnSchema,
   ConfigAccessor,
+  ConfigDeclaration,
   ConfigExplanation,
   DataType,
   Destination,
@@ -30,6 +31,7 @@ export type {
 export {
   config,
   DestinationError,
+  declaredConfigs,
   defineCapabilities,
   ExtractError,
   explainConfig,
@@ -46,6 +48,10 @@ export {
 } from "@tsdlt/core";
 export type {
   ColumnsHint,
+  ConfigSpec,
+  ConfiguredResourceOptions,
+  ConfiguredSourceFactory,
+  ConfiguredSourceOptions,
   Current,
   IncrementalOptions,
   LimitOptions,
@@ -111,7 +117,15 @@ export type {
   RestApiWriteDisposition,
 } from "./rest-api-source.js";
 export { restApiSource } from "./rest-api-source.js";
-export { destination, type SinkDestinationOptions, type SinkFunction } from "./sink-destination.js";
+export {
+  type ConfiguredSinkDestinationOptions,
+  type ConfiguredSinkFunction,
+  destination,
+  type SinkDestination,
+  type SinkDestinationOptions,
+  type SinkFunction,
+  type SinkItem,
+} from "./sink-destination.js";
 export { sources } from "./sources.js";
 export type { LoadInfoFields, LoadJobInfo, LoadPackageInfo } from "./step-info.js";
 export { ExtractInfo, LoadInfo, NormalizeInfo } from "./step-info.js";
