@@ -617,6 +617,62 @@ CONFORMANCE_CASES: list[dict[str, Any]] = [
             }
         ],
     },
+    {
+        "case": "conf_contract_tables_freeze_root",
+        "description": "tables: freeze on a new root table fails the extract (dlt checks the tables computed "
+        "from hints when the first items arrive); the earlier load is untouched.",
+        "input": [{"id": 1}],
+        "run": {"table_name": "before_freeze"},
+        "runs": 1,
+        "more_runs": [{"input": [{"id": 2}], "run": {"table_name": "frozen_root", "schema_contract": {"tables": "freeze"}}}],
+        "expect_error": True,
+    },
+    {
+        "case": "conf_contract_hint_columns_freeze",
+        "description": "columns: freeze: a `columns` hint that declares a new column of an existing table fails "
+        "the extract, naming the table and column.",
+        "input": [{"id": 1}],
+        "run": {"table_name": "hint_frozen"},
+        "runs": 1,
+        "more_runs": [
+            {
+                "input": [{"id": 2, "extra": "x"}],
+                "run": {
+                    "table_name": "hint_frozen",
+                    "columns": {"extra": {"data_type": "text"}},
+                    "schema_contract": {"columns": "freeze"},
+                },
+            }
+        ],
+        "expect_error": True,
+    },
+    {
+        "case": "conf_contract_hint_columns_discard",
+        "description": "Hinted columns rejected at extract: columns: discard_value leaves a hinted new column out "
+        "of the schema (its data is dropped at normalize); data_type: discard_row leaves a hinted type "
+        "change of an existing column out (the column keeps its type and the rows load).",
+        "input": [{"id": 1, "n": 1}],
+        "run": {"table_name": "hint_discard"},
+        "runs": 1,
+        "more_runs": [
+            {
+                "input": [{"id": 2, "n": 2, "extra": "x", "other": 5}],
+                "run": {
+                    "table_name": "hint_discard",
+                    "columns": {"extra": {"data_type": "text"}},
+                    "schema_contract": {"columns": "discard_value"},
+                },
+            },
+            {
+                "input": [{"id": 3, "n": 3}],
+                "run": {
+                    "table_name": "hint_discard",
+                    "columns": {"n": {"data_type": "text"}},
+                    "schema_contract": {"data_type": "discard_row"},
+                },
+            },
+        ],
+    },
     # ------------------------------------------------------------------ bad input
     {
         "case": "conf_bad_value_fails",

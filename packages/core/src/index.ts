@@ -127,8 +127,20 @@ export {
   RELATIONAL_NORMALIZER,
   Schema,
 } from "./schema/schema.js";
-export type { ContractEntity, ResolvedContract } from "./schema/schema-contract.js";
-export { CONTRACT_ENTITIES, EVOLVE_ALL, expandContract, resolveContract } from "./schema/schema-contract.js";
+export type {
+  ContractEntity,
+  ContractFilter,
+  ContractVerdict,
+  ResolvedContract,
+} from "./schema/schema-contract.js";
+export {
+  applySchemaContract,
+  CONTRACT_ENTITIES,
+  EVOLVE_ALL,
+  expandContract,
+  isNewTable,
+  resolveContract,
+} from "./schema/schema-contract.js";
 export {
   C_DLT_ID,
   C_DLT_LIST_IDX,

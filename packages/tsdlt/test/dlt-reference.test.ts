@@ -359,10 +359,7 @@ const fixtures = loadFixtures();
  * Fixtures whose behaviour belongs to an open issue. They stay committed and are skipped, with the
  * reason printed, until that issue lands; then the entry is removed.
  */
-const PENDING: Readonly<Record<string, string>> = {
-  conf_contract_tables_discard_root:
-    "a root table discarded by its schema contract is dropped at extract (no load package), as in dlt; extract does not apply schema contracts yet",
-};
+const PENDING: Readonly<Record<string, string>> = {};
 
 it("has dlt reference fixtures", () => {
   expect(fixtures.map((f) => f.case)).toEqual(expect.arrayContaining(["quick_start", "nested", "types"]));
