@@ -224,6 +224,11 @@ def encode_row_value(value: Any) -> Any:
     return value
 
 
+def _plain_json(value: Any) -> bool:
+    """A str, bool, int or None (values whose JSON form is the same in Python and JS)."""
+    return value is None or isinstance(value, (str, bool, int))
+
+
 def check_json_value(value: Any, where: str, is_row: bool = False) -> None:
     """Input and rows must survive JSON.parse in JS unchanged. In rows (read from DOUBLE columns on both
     sides) an integral float is fine: JSON.parse(`2.0`) and DuckDB's 2.0 are the same JS number."""
@@ -335,6 +340,8 @@ def error_fixture(error: BaseException) -> dict[str, Any]:
                 "column": e.column_name,
                 "from_type": e.from_type,
                 "to_type": e.to_type,
+                # the value, when plain JSON can carry it (the tsdlt message must show it)
+                **({"value": encode_row_value(e.coerced_value)} if _plain_json(e.coerced_value) else {}),
             }
         if isinstance(e, CannotCoerceNullException):
             # this exception keeps table and column only in its message
@@ -368,7 +375,10 @@ def import_schema_doc(case: dict[str, Any]) -> dict[str, Any] | None:
         schema.merge_hints(settings["default_hints"])
     # tables as a dlt user writes them into a schema file (e.g. with row `filters`)
     for table in settings.get("tables", []):
-        schema.update_table(json.loads(json.dumps(table)))
+        partial = json.loads(json.dumps(table))
+        for column_name, column in partial["columns"].items():
+            column["name"] = column_name  # the schema file leaves names out; dlt's API wants them
+        schema.update_table(partial)
     doc = schema.to_dict(remove_defaults=True)
     if "json_normalizer" in settings:
         # `normalizers.json` (module and config) as written into the schema file; dlt reads the

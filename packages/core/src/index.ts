@@ -122,8 +122,11 @@ export type { SchemaOptions } from "./schema/schema.js";
 export {
   defaultHints,
   isCompleteColumn,
+  JSON_NORMALIZERS,
+  jsonNormalizerModule,
   MAX_SCHEMA_NAME_LENGTH,
   normalizeSchemaName,
+  RELATIONAL_NO_COERCION_NORMALIZER,
   RELATIONAL_NORMALIZER,
   Schema,
 } from "./schema/schema.js";

@@ -14,6 +14,7 @@ import {
   decompressState,
   fromTypedJson,
   jobIdOf,
+  jsonNormalizerModule,
   type LoadPackage,
   type Logger,
   type NamingConvention,
@@ -367,8 +368,17 @@ export class Pipeline {
         return schema;
       }
     }
-    const naming = this.#settings.schema.naming;
-    return naming === undefined ? new Schema(name) : new Schema(name, { naming });
+    const { naming, jsonNormalizer } = this.#settings.schema;
+    const schema = naming === undefined ? new Schema(name) : new Schema(name, { naming });
+    if (jsonNormalizer !== undefined) {
+      // `[schema] json_normalizer` as dlt: a short module name names a module of dlt's json normalizers
+      schema.normalizers.json = {
+        module: jsonNormalizerModule(jsonNormalizer.module),
+        ...(jsonNormalizer.config === undefined ? {} : { config: structuredClone(jsonNormalizer.config) }),
+      };
+      schema.bumpVersion();
+    }
+    return schema;
   }
 
   #saveSchema(schema: Schema): void {
