@@ -122,13 +122,28 @@ export type { SchemaOptions } from "./schema/schema.js";
 export {
   defaultHints,
   isCompleteColumn,
+  JSON_NORMALIZERS,
+  jsonNormalizerModule,
   MAX_SCHEMA_NAME_LENGTH,
   normalizeSchemaName,
+  RELATIONAL_NO_COERCION_NORMALIZER,
   RELATIONAL_NORMALIZER,
   Schema,
 } from "./schema/schema.js";
-export type { ContractEntity, ResolvedContract } from "./schema/schema-contract.js";
-export { CONTRACT_ENTITIES, EVOLVE_ALL, expandContract, resolveContract } from "./schema/schema-contract.js";
+export type {
+  ContractEntity,
+  ContractFilter,
+  ContractVerdict,
+  ResolvedContract,
+} from "./schema/schema-contract.js";
+export {
+  applySchemaContract,
+  CONTRACT_ENTITIES,
+  EVOLVE_ALL,
+  expandContract,
+  isNewTable,
+  resolveContract,
+} from "./schema/schema-contract.js";
 export {
   C_DLT_ID,
   C_DLT_LIST_IDX,

@@ -14,6 +14,7 @@ import {
   decompressState,
   fromTypedJson,
   jobIdOf,
+  jsonNormalizerModule,
   type LoadPackage,
   type Logger,
   type NamingConvention,
@@ -47,7 +48,7 @@ import {
 import {
   type ColumnsHint,
   type DltResource,
-  type DltSource,
+  DltSource,
   extractResources,
   extractSource,
   isResource,
@@ -380,8 +381,17 @@ export class Pipeline {
         return schema;
       }
     }
-    const naming = this.#settings.schema.naming;
-    return naming === undefined ? new Schema(name) : new Schema(name, { naming });
+    const { naming, jsonNormalizer } = this.#settings.schema;
+    const schema = naming === undefined ? new Schema(name) : new Schema(name, { naming });
+    if (jsonNormalizer !== undefined) {
+      // `[schema] json_normalizer` as dlt: a short module name names a module of dlt's json normalizers
+      schema.normalizers.json = {
+        module: jsonNormalizerModule(jsonNormalizer.module),
+        ...(jsonNormalizer.config === undefined ? {} : { config: structuredClone(jsonNormalizer.config) }),
+      };
+      schema.bumpVersion();
+    }
+    return schema;
   }
 
   #saveSchema(schema: Schema): void {
@@ -484,7 +494,14 @@ export class Pipeline {
   async #sourceWithRunHints(source: DltSource, options: RunOptions): Promise<DltSource> {
     const resolved = await source.resolve();
     const hints = this.#runHints(options);
-    return Object.keys(hints).length === 0 ? resolved : resolved.applyHints(hints);
+    const hinted = Object.keys(hints).length === 0 ? resolved : resolved.applyHints(hints);
+    if (options.schemaContract === undefined) return hinted;
+    // as dlt: the run's schema contract replaces the source's (the schema setting)
+    return new DltSource(hinted.name, Object.values(hinted.resources), {
+      maxTableNesting: hinted.maxTableNesting,
+      rootKey: hinted.rootKey,
+      schemaContract: options.schemaContract,
+    });
   }
 
   /** The table hints given to `run()` / `extract()`, applied to every resource of the data. */
@@ -640,6 +657,8 @@ export class Pipeline {
       const schema = (
         source && source.name !== this.defaultSchemaName ? this.#loadSchema(source.name) : this.defaultSchema
       ).clone();
+      // as dlt: the run's schema contract also becomes the schema's setting (it outlives this run)
+      if (options.schemaContract !== undefined) schema.settings.schema_contract = options.schemaContract;
       collector.start(`Extract ${schema.name}`);
       const state = structuredClone(this.#state);
       state.pipeline_name = this.pipelineName;
@@ -720,6 +739,13 @@ export class Pipeline {
       const extracted = this.#normalizeStorage.getPackage("extracted", loadId);
       if (!extracted) continue;
       const files = extracted.listJobs("new_jobs").length;
+      if (files === 0) {
+        // as dlt: a package without data (e.g. every table discarded by its schema contract, or
+        // resources that yielded nothing) is deleted, not loaded
+        this.#normalizeStorage.deletePackage(extracted);
+        this.#logger.info(`Empty load package \`${loadId}\` deleted: it holds no data to normalize.`);
+        continue;
+      }
       collector.start(`Normalize ${this.defaultSchemaName} in ${loadId}`);
       try {
         const result = await normalizePackage({

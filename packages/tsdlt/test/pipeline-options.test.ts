@@ -242,6 +242,33 @@ describe("pipeline settings from config", () => {
     expect(await p.query("SELECT count(*)::INT AS n FROM rotated_dataset.items")).toEqual([{ n: 300 }]);
   });
 
+  it("should give new schemas the json normalizer of [schema] json_normalizer", async () => {
+    setEnv({ SCHEMA__JSON_NORMALIZER: '{"module": "relational_no_coercion", "config": {"max_nesting": 0}}' });
+    const p = dlt.pipeline({
+      pipelineName: "strict_types",
+      pipelinesDir: root,
+      destination: dlt.destinations.duckdb({ credentials: join(root, "strict_types.duckdb") }),
+    });
+    await p.run(
+      [
+        { n: 1, doc: { a: 1 } },
+        { n: "2", doc: { a: 2 } },
+      ],
+      { tableName: "items" },
+    );
+    expect(p.defaultSchema.normalizers.json).toEqual({
+      module: "dlt.common.normalizers.json.relational_no_coercion",
+      config: { max_nesting: 0 },
+    });
+    // no coercion of "2" into bigint; max_nesting 0 keeps `doc` a json column
+    expect(
+      await p.query("SELECT n, n__v_text, doc::VARCHAR AS doc FROM strict_types_dataset.items ORDER BY n"),
+    ).toEqual([
+      { n: 1n, n__v_text: null, doc: '{"a":1}' },
+      { n: null, n__v_text: "2", doc: '{"a":2}' },
+    ]);
+  });
+
   it("should take DuckDB credentials from config when the destination is given by name", async () => {
     const file = join(root, "from-config.duckdb");
     setEnv({ DESTINATION__DUCKDB__CREDENTIALS: file });
