@@ -5,7 +5,7 @@
  */
 import { existsSync } from "node:fs";
 import {
-  attach,
+  attachSync,
   createDataset,
   type Dataset,
   type DestinationReference,
@@ -46,7 +46,7 @@ export function duckdbFileOf(pipeline: Pipeline): string | undefined {
 
 /** Attaches to the pipeline without touching the destination (fails when there is no such pipeline). */
 export function attachLocal(target: PipelineTarget): Pipeline {
-  return attach({ pipelineName: target.name, pipelinesDir: target.pipelinesDir });
+  return attachSync({ pipelineName: target.name, pipelinesDir: target.pipelinesDir });
 }
 
 /**
@@ -85,7 +85,7 @@ export function attachWithDestination(
     options.credentials = target.credentials;
   }
   if (Object.keys(options).length === 0) return local;
-  return attach({ pipelineName: target.name, pipelinesDir: target.pipelinesDir, ...options });
+  return attachSync({ pipelineName: target.name, pipelinesDir: target.pipelinesDir, ...options });
 }
 
 /** True when the pipeline has a destination to read from. */

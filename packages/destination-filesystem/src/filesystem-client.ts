@@ -17,6 +17,10 @@
  *   merges only into delta/iceberg tables, which tsdlt does not write).
  * - `skip`: nothing is written.
  *
+ * Dropping tables (`refresh`): their files and the schema's `_dlt_version` files are deleted before
+ * the load, without a transaction (a resumed load drops again); `drop_data` empties tables as replace
+ * does.
+ *
  * Not supported: staging datasets, follow-up jobs, SQL access, table formats (delta, iceberg).
  * Locking: none. Two pipelines writing the same dataset at once may interleave their files; every
  * single file appears atomically (rename on local folders, one PUT on S3).
@@ -47,6 +51,7 @@ import {
   type TableSchema,
   TsdltError,
   VERSION_TABLE_NAME,
+  type WithDropTables,
   type WithStateSync,
 } from "@tsdlt/core";
 import { type CsvOptions, writeCsvFile } from "./csv-file.js";
@@ -190,7 +195,7 @@ function parseSystemRow(text: string, path: string): Record<string, unknown> {
  * A client of the filesystem destination for one schema and dataset. Obtain it from
  * `filesystem(...).createClient(schema, context)`; dispose it when done.
  */
-export class FilesystemClient implements DestinationClient, WithStateSync {
+export class FilesystemClient implements DestinationClient, WithStateSync, WithDropTables {
   readonly capabilities: DestinationCapabilities;
   readonly schema: Schema;
   /** Bucket-relative folder of the dataset (the dataset name). */
@@ -271,6 +276,29 @@ export class FilesystemClient implements DestinationClient, WithStateSync {
       }
     } catch (cause) {
       throw ioError(cause, `Initializing dataset \`${this.url(this.datasetPath)}\``, this.#destination);
+    }
+  }
+
+  /**
+   * Deletes every file of `tables` and, with `deleteSchema` (default), every stored version of the
+   * client's schema in `_dlt_version`. Files are deleted one by one: there is no transaction; a
+   * failure part way is finished by the resumed load, which drops again.
+   */
+  async dropTables(
+    tables: readonly string[],
+    options: { readonly deleteSchema?: boolean } = {},
+  ): Promise<void> {
+    try {
+      for (const table of tables) await this.store.deleteFiles(await this.listTableFiles(table));
+      if (options.deleteSchema === false) return;
+      const versions = (await this.#versionFiles()).filter((f) => f.name === this.schema.name);
+      await this.store.deleteFiles(versions.map((f) => f.path));
+    } catch (cause) {
+      throw ioError(
+        cause,
+        `Dropping ${tables.map((t) => `\`${t}\``).join(", ")} in \`${this.url(this.datasetPath)}\``,
+        this.#destination,
+      );
     }
   }
 
@@ -634,9 +662,15 @@ export class FilesystemClient implements DestinationClient, WithStateSync {
    */
   async #replaceOldFiles(loadId: string): Promise<void> {
     const written = new Set(this.#written.filter((f) => f.loadId === loadId).map((f) => f.path));
+    // replace chains, and chains whose emptying was requested (a `refresh: "drop_data"` run)
     const roots = this.schema
       .dataTables()
-      .filter((t) => t.parent === undefined && this.schema.writeDisposition(t.name) === "replace");
+      .filter(
+        (t) =>
+          t.parent === undefined &&
+          (this.schema.writeDisposition(t.name) === "replace" ||
+            this.schema.tableChain(t.name).some((c) => this.#replaceRequested.has(c.name))),
+      );
     for (const root of roots) {
       const chain = this.schema.tableChain(root.name);
       const requested = chain.some(

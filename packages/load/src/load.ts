@@ -9,6 +9,12 @@
  * follow-up job (`<root>.<file_id>.0.sql` in `new_jobs`) that the destination runs in one
  * transaction. If any job fails terminally and `raiseOnFailedJobs` is on, no follow-up runs: every
  * merge and replace table keeps its previous rows. Skip tables are neither created nor loaded.
+ *
+ * Refresh: a package extracted with `refresh` lists `dropped_tables` / `truncated_tables` in its
+ * state. They are dropped (with the stored versions of the schema) before the dataset is migrated —
+ * so the migration creates them again from the package's schema — and emptied after it. With a load
+ * transaction all of it runs inside the transaction: a failed load leaves the old tables and rows in
+ * place, and the next run drops and loads again.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import {
@@ -136,20 +142,40 @@ export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
     logger,
   });
   const skipped = new Set(plan.skipTables);
-  const schemaUpdate =
-    skipped.size > 0
-      ? await client.updateStoredSchema({
-          onlyTables: Object.keys(schema.tables).filter((name) => !skipped.has(name)),
-        })
-      : await client.updateStoredSchema();
-  pkg.writeJson(PACKAGE_FILES.appliedSchemaUpdates, schemaUpdate.tables);
-  if (plan.stagingTables.length > 0) {
-    await client.initializeStagingDataset({
-      tables: plan.stagingTables,
-      truncateTables: plan.stagingTruncate,
-    });
-  }
-  if (plan.truncate.length > 0) await client.truncateTables(plan.truncate);
+  // A `refresh` run lists tables to drop or empty first. Without a load transaction they are dropped
+  // once: a package resumed after its migration (`applied_schema_updates.json` exists) has loaded
+  // rows into the new tables already. In a load transaction everything below is redone on retry.
+  const refresh = refreshedTables(pkg);
+  const refreshNow = tx !== undefined || pkg.readJson(PACKAGE_FILES.appliedSchemaUpdates) === undefined;
+  const inTransaction = tx !== undefined && refresh.drop.length + refresh.truncate.length > 0;
+  /** Drops (refresh), migrates the dataset and the staging dataset, then empties tables. */
+  const prepareStorage = async (): Promise<SchemaUpdateResult> => {
+    if (refreshNow && refresh.drop.length > 0 && !(await client.dropTables(refresh.drop))) {
+      logger.warn(
+        `[${destination.name}] the destination cannot drop tables: ${refresh.drop.map((t) => `\`${t}\``).join(", ")} are not dropped (refresh)`,
+      );
+    }
+    const update =
+      skipped.size > 0
+        ? await client.updateStoredSchema({
+            onlyTables: Object.keys(schema.tables).filter((name) => !skipped.has(name)),
+          })
+        : await client.updateStoredSchema();
+    pkg.writeJson(PACKAGE_FILES.appliedSchemaUpdates, update.tables);
+    if (plan.stagingTables.length > 0) {
+      await client.initializeStagingDataset({
+        tables: plan.stagingTables,
+        truncateTables: plan.stagingTruncate,
+      });
+    }
+    const truncate = [...new Set([...plan.truncate, ...(refreshNow ? refresh.truncate : [])])];
+    if (truncate.length > 0) await client.truncateTables(truncate);
+    return update;
+  };
+  // with a refresh, the drop joins the load transaction: the old tables stay until the new rows commit
+  let schemaUpdate: SchemaUpdateResult = inTransaction
+    ? { tables: {}, statements: [] }
+    : await prepareStorage();
 
   const failedJobs: FailedJob[] = [];
   const completedJobs: string[] = pkg.listJobs("completed_jobs").map((j) => jobIdOf(j.fileName));
@@ -283,6 +309,7 @@ export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
       try {
         await tx.runInLoadTransaction(pkg.loadId, async () => {
           try {
+            if (inTransaction) schemaUpdate = await prepareStorage();
             await loadAll();
           } catch (error) {
             if (error instanceof TransactionAborted) abortIfFailed();
@@ -314,6 +341,18 @@ export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
     startedAt,
     finishedAt: new Date(),
   };
+}
+
+/** The tables a `refresh` run asks to drop and to empty (`dropped_tables` / `truncated_tables` in the package state). */
+function refreshedTables(pkg: LoadPackage): { drop: string[]; truncate: string[] } {
+  const state = pkg.readState();
+  const names = (tables: unknown): string[] =>
+    Array.isArray(tables)
+      ? tables
+          .map((t: unknown) => (typeof t === "string" ? t : (t as { name?: unknown } | null)?.name))
+          .filter((name): name is string => typeof name === "string")
+      : [];
+  return { drop: names(state.dropped_tables), truncate: names(state.truncated_tables) };
 }
 
 /** When the package was created (scd2's default boundary): its state's `created_at`, else the time in its load id. */

@@ -218,7 +218,7 @@ describe("filesystem destination through the pipeline", () => {
     await third.run([{ id: 9, updated_at: "2024-02-01T00:00:00Z" }], { tableName: "extra" });
     expect(third.state.sources).toEqual(fresh.state.sources);
     expect(
-      dlt.attach({ pipelineName: "restore", pipelinesDir: join(root, "pipelines") }).defaultSchema.tables
+      dlt.attachSync({ pipelineName: "restore", pipelinesDir: join(root, "pipelines") }).defaultSchema.tables
         .events,
     ).toBeDefined();
     expect(existsSync(join(dataset(), "init"))).toBe(true);
