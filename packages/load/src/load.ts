@@ -152,7 +152,7 @@ export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
   const prepareStorage = async (): Promise<SchemaUpdateResult> => {
     if (refreshNow && refresh.drop.length > 0 && !(await client.dropTables(refresh.drop))) {
       logger.warn(
-        `[${destination.name}] the destination cannot drop tables: ${refresh.drop.map((t) => `\`${t}\``).join(", ")} are not dropped (refresh)`,
+        `[${destination.name}] refresh: the destination cannot drop tables; not dropped: ${refresh.drop.map((t) => `\`${t}\``).join(", ")}`,
       );
     }
     const update =

@@ -323,3 +323,26 @@ describe("refresh and failed loads", () => {
     expect(await count(p, "_dlt_loads")).toBe(2);
   });
 });
+
+describe("refresh on a destination that cannot drop tables", () => {
+  it("should warn, naming the tables, and still load and reset the state (a custom sink)", async () => {
+    const warnings: string[] = [];
+    const logger = { debug() {}, info() {}, warn: (m: string) => warnings.push(m), error() {} };
+    const received: unknown[] = [];
+    const p = dlt.pipeline({
+      pipelineName: "sink",
+      pipelinesDir: join(root, "pipelines"),
+      destination: dlt.destination((items) => {
+        received.push(...items);
+      }),
+      logger,
+    });
+    const seen: unknown[] = [];
+    await p.run(mysrc(2, 0, seen));
+    await p.run(mysrc(2, 0, seen), { refresh: "drop_resources" });
+    expect(seen).toEqual([undefined, undefined]);
+    // the sink keeps `kids` as a JSON column, so `a` is the only table
+    expect(warnings).toContain("[destination] refresh: the destination cannot drop tables; not dropped: `a`");
+    expect(received.filter((r) => (r as { id?: number }).id !== undefined)).toHaveLength(4);
+  });
+});
