@@ -121,13 +121,13 @@ export function planDrop(
 }
 
 /** Removes the plan's tables from `schema` (bumping its version when it changed). */
-export function dropPlannedTables(schema: Schema, plan: DropPlan): void {
+function dropPlannedTables(schema: Schema, plan: DropPlan): void {
   for (const table of plan.tables) delete schema.tables[table];
   schema.bumpVersion();
 }
 
 /** Resets the plan's resource states and deletes its state paths in `sources` (mutated). */
-export function resetPlannedState(sources: Record<string, SourceState> | undefined, plan: DropPlan): void {
+function resetPlannedState(sources: Record<string, SourceState> | undefined, plan: DropPlan): void {
   const sourceState = sources?.[plan.schemaName];
   if (!sourceState) return;
   for (const resource of plan.resourceStates) delete sourceState.resources?.[resource];
@@ -138,7 +138,7 @@ export function resetPlannedState(sources: Record<string, SourceState> | undefin
  * Names of the resources an extract runs (dlt's `source.resources.extracted`): the selected ones and
  * every parent their transformers read from.
  */
-export function extractedResourceNames(resources: readonly DltResource[]): string[] {
+function extractedResourceNames(resources: readonly DltResource[]): string[] {
   const names = new Set<string>();
   for (const resource of resources) {
     if (!resource.selected) continue;
@@ -178,7 +178,7 @@ function applyDrop(
 }
 
 /** Options of {@link refreshSource}. */
-export interface RefreshSourceOptions {
+interface RefreshSourceOptions {
   readonly mode: RefreshMode;
   /** The pipeline's schema of the source (a working copy: it is changed). */
   readonly schema: Schema;
@@ -196,7 +196,7 @@ export interface RefreshSourceOptions {
  * and returns the tables the load must drop (`drop_sources`, `drop_resources`) or empty
  * (`drop_data`) — those that hold data in the destination.
  */
-export function refreshSource(options: RefreshSourceOptions): DropOutcome {
+function refreshSource(options: RefreshSourceOptions): DropOutcome {
   const { mode, schema, sources } = options;
   if (!(REFRESH_MODES as readonly unknown[]).includes(mode)) {
     throw new TsdltError(
@@ -212,10 +212,10 @@ export function refreshSource(options: RefreshSourceOptions): DropOutcome {
 }
 
 /**
- * @internal The run option by which {@link dropResources} hands its selection to the extract step
- * (a symbol: it never collides with user options and is not listed among them).
+ * The run option by which {@link dropResources} hands its selection to the extract step (a symbol:
+ * it never collides with user options, and `checkOptions` does not see it).
  */
-export const DROP_SELECTION: unique symbol = Symbol("tsdlt.dropSelection");
+const DROP_SELECTION: unique symbol = Symbol("tsdlt.dropSelection");
 
 /** Options carrying a {@link DROP_SELECTION}. */
 type WithDropSelection = { readonly [DROP_SELECTION]?: DropSelection };

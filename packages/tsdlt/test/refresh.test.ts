@@ -112,6 +112,35 @@ describe("refresh", () => {
     expect(pkg?.state).toBe("loaded");
   });
 
+  it("should leave other sources' tables, state and schema versions alone with drop_sources", async () => {
+    const p = newPipeline("two_sources");
+    const other = dlt.source(
+      function* other() {
+        yield dlt.resource(
+          function* c() {
+            dlt.current.sourceState().other_key = 1;
+            yield { id: 1 };
+          },
+          { name: "c" },
+        );
+      },
+      { name: "other" },
+    );
+    await p.run(mysrc(3, 2));
+    await p.run(other());
+    await p.run(mysrc(1, 1), { refresh: "drop_sources" });
+    expect(await counts(p, [...TABLES, "c"])).toEqual({ a: 1, a__kids: 1, b: 1, c: 1 });
+    expect(p.state.sources?.other).toEqual({ other_key: 1 });
+    expect(p.state.schema_names).toEqual(["mysrc", "other"]);
+    const stored = await p.query(
+      "SELECT schema_name, count(*)::INT AS n FROM ds._dlt_version GROUP BY 1 ORDER BY 1",
+    );
+    expect(stored).toEqual([
+      { schema_name: "mysrc", n: 1 },
+      { schema_name: "other", n: 1 },
+    ]);
+  });
+
   it("should keep the source-level state when drop_sources reruns every resource", async () => {
     const p = newPipeline("sources_all");
     await p.run(mysrc(3, 2));
@@ -344,5 +373,37 @@ describe("refresh on a destination that cannot drop tables", () => {
     // the sink keeps `kids` as a JSON column, so `a` is the only table
     expect(warnings).toContain("[destination] refresh: the destination cannot drop tables; not dropped: `a`");
     expect(received.filter((r) => (r as { id?: number }).id !== undefined)).toHaveLength(4);
+  });
+});
+
+describe("dlt.dropResources()", () => {
+  it("should drop the selected resources' tables and state, and with stateOnly reset state only", async () => {
+    const p = newPipeline("dropping");
+    await p.run(mysrc(3, 2));
+    const plan = dlt.planDrop(p.defaultSchema, p.state.sources, {
+      resources: ["re:^a"],
+      statePaths: ["src_key"],
+    });
+    expect(plan).toEqual({
+      schemaName: "mysrc",
+      resources: ["a"],
+      tables: ["a__kids", "a"],
+      tablesWithData: ["a__kids", "a"],
+      resourceStates: ["a"],
+      statePaths: ["src_key"],
+    });
+    await dlt.dropResources(p, { resources: ["re:^a"], statePaths: ["src_key"] });
+    expect(await counts(p, TABLES)).toEqual({ a: undefined, a__kids: undefined, b: 2 });
+    expect(schemaTables(p)).toEqual(["b"]);
+    expect(p.state.sources?.mysrc).toEqual({ resources: {} });
+
+    const q = newPipeline("state_only");
+    await q.run(mysrc(3, 2));
+    await dlt.dropResources(q, { resources: ["a"], stateOnly: true });
+    expect(await counts(q, TABLES)).toEqual({ a: 3, a__kids: 3, b: 2 });
+    expect(q.state.sources?.mysrc?.resources?.a).toBeUndefined();
+    // the reset cursor loads every row again on the next run
+    await q.run(mysrc(3, 0).withoutResources("b"));
+    expect(await counts(q, ["a"])).toEqual({ a: 6 });
   });
 });
