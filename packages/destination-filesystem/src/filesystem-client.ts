@@ -18,8 +18,8 @@
  * - `skip`: nothing is written.
  *
  * Dropping tables (`refresh`): their files and the schema's `_dlt_version` files are deleted before
- * the load, without a transaction (a resumed load drops again); `drop_data` empties tables as replace
- * does.
+ * the load, without a transaction. `drop_data` empties tables as replace does, when the load completes;
+ * a load resumed after it already wrote files of a table does not empty that table's older files.
  *
  * Not supported: staging datasets, follow-up jobs, SQL access, table formats (delta, iceberg).
  * Locking: none. Two pipelines writing the same dataset at once may interleave their files; every

@@ -144,9 +144,14 @@ export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
   const skipped = new Set(plan.skipTables);
   // A `refresh` run lists tables to drop or empty first. Without a load transaction they are dropped
   // once: a package resumed after its migration (`applied_schema_updates.json` exists) has loaded
-  // rows into the new tables already. In a load transaction everything below is redone on retry.
+  // rows into the new tables already; and, as replace tables, only tables of chains that loaded
+  // nothing yet are emptied. In a load transaction every job starts over, so all of it is redone.
   const refresh = refreshedTables(pkg);
   const refreshNow = tx !== undefined || pkg.readJson(PACKAGE_FILES.appliedSchemaUpdates) === undefined;
+  const fresh = (table: string): boolean => {
+    const root = schema.rootTable(table)?.name;
+    return root === undefined || (plan.chains.get(root)?.fresh ?? true);
+  };
   const inTransaction = tx !== undefined && refresh.drop.length + refresh.truncate.length > 0;
   /** Drops (refresh), migrates the dataset and the staging dataset, then empties tables. */
   const prepareStorage = async (): Promise<SchemaUpdateResult> => {
@@ -168,7 +173,7 @@ export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
         truncateTables: plan.stagingTruncate,
       });
     }
-    const truncate = [...new Set([...plan.truncate, ...(refreshNow ? refresh.truncate : [])])];
+    const truncate = [...new Set([...plan.truncate, ...refresh.truncate.filter(fresh)])];
     if (truncate.length > 0) await client.truncateTables(truncate);
     return update;
   };

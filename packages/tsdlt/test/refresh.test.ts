@@ -351,6 +351,19 @@ describe("refresh and failed loads", () => {
     expect(await counts(p, TABLES)).toEqual({ a: 5, a__kids: 5, b: 2 });
     expect(await count(p, "_dlt_loads")).toBe(2);
   });
+  it("should not empty again, with drop_data, tables a resumed load without transaction already loaded", async () => {
+    const failing = { on: false };
+    const p = newPipeline("resumed_data", { destination: flakyDuckdb("resumed_data", failing) });
+    await p.run(mysrc(3, 2));
+    failing.on = true;
+    await expect(
+      p.run(mysrc(4, 0).withoutResources("b"), { refresh: "drop_data", raiseOnFailedJobs: false }),
+    ).rejects.toThrow(/completeLoad failed \(injected\)/);
+    expect(await counts(p, TABLES)).toEqual({ a: 4, a__kids: 4, b: 2 });
+    failing.on = false;
+    await p.run(undefined, { raiseOnFailedJobs: false });
+    expect(await counts(p, TABLES)).toEqual({ a: 4, a__kids: 4, b: 2 });
+  });
 });
 
 describe("refresh on a destination that cannot drop tables", () => {
