@@ -324,8 +324,8 @@ describe("tsdlt pipeline <name> drop", () => {
         "About to drop the following data in dataset mydata in destination duckdb:",
         "Selected schema: dropping",
         "Selected resource(s): ['users']",
-        "Table(s) to drop: ['users', 'users__tags']",
-        "\twith data in destination: ['users', 'users__tags']",
+        "Table(s) to drop: ['users__tags', 'users']",
+        "\twith data in destination: ['users__tags', 'users']",
         "Resource(s) state to reset: ['users']",
         "Source state path(s) to reset: []",
         "",
@@ -338,10 +338,10 @@ describe("tsdlt pipeline <name> drop", () => {
     expect(dropped.err).toBe("");
     expect(dropped.code).toBe(0);
     expect(dropped.out).toContain("Do you want to apply these changes? [y/N]: y (--yes)");
-    expect(dropped.out).toContain("Dropped table(s) ['users', 'users__tags'] in dataset mydata");
+    expect(dropped.out).toContain("Dropped table(s) ['users__tags', 'users'] in dataset mydata");
     expect(await tableNames(p)).toEqual(["_dlt_loads", "_dlt_pipeline_state", "_dlt_version", "orders"]);
 
-    const after = dlt.attach({ pipelineName: "dropping", pipelinesDir });
+    const after = dlt.attachSync({ pipelineName: "dropping", pipelinesDir });
     expect(after.defaultSchema.getTable("users")).toBeUndefined();
     expect(after.defaultSchema.getTable("users__tags")).toBeUndefined();
     expect(after.state.sources?.dropping?.resources?.users).toBeUndefined();
@@ -418,7 +418,7 @@ describe("tsdlt pipeline <name> sync", () => {
       "--yes",
     ]);
     expect(fresh.code).toBe(0);
-    expect(dlt.attach({ pipelineName: "syncing", pipelinesDir: elsewhere }).state._version_hash).toBe(
+    expect(dlt.attachSync({ pipelineName: "syncing", pipelinesDir: elsewhere }).state._version_hash).toBe(
       before._version_hash,
     );
     expect(tsdlt(["pipeline", "ghost", "sync", "--pipelines-dir", elsewhere, "--yes"]).err).toContain(

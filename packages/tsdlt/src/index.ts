@@ -77,6 +77,8 @@ export {
   source,
   transformer,
 } from "@tsdlt/extract";
+export type { AttachOptions } from "./attach.js";
+export { attach, attachSync } from "./attach.js";
 export type {
   BoundSql,
   ColumnTypeHint,
@@ -99,15 +101,15 @@ export { formatElapsed } from "./humanize.js";
 export { LOCK_STALE_MS } from "./lock.js";
 export { dataDir, defaultPipelinesDir } from "./paths.js";
 export type {
-  AttachOptions,
   PipelineOptions,
   PipelineSqlClient,
-  RefreshMode,
   RunOptions,
 } from "./pipeline.js";
-export { attach, Pipeline, pipeline, run } from "./pipeline.js";
+export { Pipeline, pipeline, run } from "./pipeline.js";
 export type { BarCollectorOptions, LogCollectorOptions, ProgressOption } from "./progress.js";
 export { BarCollector, createCollector, LogCollector } from "./progress.js";
+export type { DropPlan, DropSelection, RefreshMode } from "./refresh.js";
+export { dropResources, planDrop, REFRESH_MODES, schemaResources } from "./refresh.js";
 export type {
   RestApiIncrementalDescriptor,
   RestApiIncrementalValues,

@@ -86,15 +86,23 @@ describe("pipeline() options", () => {
     expect(warnings.some((w) => w.includes("`fullRefresh` option is deprecated; use `devMode`"))).toBe(true);
   });
 
-  it("should fail a run with `refresh` clearly instead of ignoring it", async () => {
+  it("should reject an unknown refresh mode, naming it and the known modes", async () => {
+    expect(() =>
+      dlt.pipeline({
+        pipelineName: "refresh",
+        pipelinesDir: root,
+        refresh: "drop_everything" as dlt.RefreshMode,
+      }),
+    ).toThrow(/`refresh` \(given in code\)[\s\S]*drop_sources/);
     const p = dlt.pipeline({
       pipelineName: "refresh",
       pipelinesDir: root,
       destination: dlt.destinations.duckdb({ credentials: join(root, "refresh.duckdb") }),
-      refresh: "drop_sources",
     });
-    await expect(p.run([{ a: 1 }], { tableName: "t" })).rejects.toThrow(
-      /`refresh: "drop_sources"` is accepted but not implemented yet/,
+    await expect(
+      p.run([{ a: 1 }], { tableName: "t", refresh: "drop_all" as dlt.RefreshMode }),
+    ).rejects.toThrow(
+      /`refresh` must be one of `drop_sources`, `drop_resources`, `drop_data`; got "drop_all"/,
     );
   });
 
@@ -125,7 +133,7 @@ describe("dlt.run() and dlt.attach()", () => {
       datasetName: "kept",
     });
     await p.run([{ id: 1 }], { tableName: "items" });
-    const again = dlt.attach({
+    const again = await dlt.attach({
       pipelineName: "attached",
       pipelinesDir: root,
       destination: dlt.destinations.duckdb({ credentials }),
@@ -134,7 +142,7 @@ describe("dlt.run() and dlt.attach()", () => {
     expect(again.state.destination_type).toBe("dlt.destinations.duckdb");
     await again.run([{ id: 2 }], { tableName: "items" });
     expect(await again.query("SELECT count(*)::INT AS n FROM kept.items")).toEqual([{ n: 2 }]);
-    expect(() => dlt.attach({ pipelineName: "missing", pipelinesDir: root })).toThrow(
+    expect(() => dlt.attachSync({ pipelineName: "missing", pipelinesDir: root })).toThrow(
       /Cannot attach to pipeline `missing`/,
     );
   });
