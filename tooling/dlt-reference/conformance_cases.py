@@ -617,6 +617,163 @@ CONFORMANCE_CASES: list[dict[str, Any]] = [
             }
         ],
     },
+    {
+        "case": "conf_contract_tables_freeze_root",
+        "description": "tables: freeze on a new root table fails the extract (dlt checks the tables computed "
+        "from hints when the first items arrive); the earlier load is untouched.",
+        "input": [{"id": 1}],
+        "run": {"table_name": "before_freeze"},
+        "runs": 1,
+        "more_runs": [{"input": [{"id": 2}], "run": {"table_name": "frozen_root", "schema_contract": {"tables": "freeze"}}}],
+        "expect_error": True,
+    },
+    {
+        "case": "conf_contract_hint_columns_freeze",
+        "description": "columns: freeze: a `columns` hint that declares a new column of an existing table fails "
+        "the extract, naming the table and column.",
+        "input": [{"id": 1}],
+        "run": {"table_name": "hint_frozen"},
+        "runs": 1,
+        "more_runs": [
+            {
+                "input": [{"id": 2, "extra": "x"}],
+                "run": {
+                    "table_name": "hint_frozen",
+                    "columns": {"extra": {"data_type": "text"}},
+                    "schema_contract": {"columns": "freeze"},
+                },
+            }
+        ],
+        "expect_error": True,
+    },
+    {
+        "case": "conf_contract_hint_columns_discard",
+        "description": "Hinted columns rejected at extract: columns: discard_value leaves a hinted new column out "
+        "of the schema (its data is dropped at normalize); data_type: discard_row leaves a hinted type "
+        "change of an existing column out (the column keeps its type and the rows load).",
+        "input": [{"id": 1, "n": 1}],
+        "run": {"table_name": "hint_discard"},
+        "runs": 1,
+        "more_runs": [
+            {
+                "input": [{"id": 2, "n": 2, "extra": "x", "other": 5}],
+                "run": {
+                    "table_name": "hint_discard",
+                    "columns": {"extra": {"data_type": "text"}},
+                    "schema_contract": {"columns": "discard_value"},
+                },
+            },
+            {
+                "input": [{"id": 3, "n": 3}],
+                "run": {
+                    "table_name": "hint_discard",
+                    "columns": {"n": {"data_type": "text"}},
+                    "schema_contract": {"data_type": "discard_row"},
+                },
+            },
+        ],
+    },
+    # ------------------------------------------------------------------ normalizer settings in the schema file
+    {
+        "case": "conf_row_filters",
+        "description": "Row `filters` of tables in the schema file: excludes (regex and exact) with includes as "
+        "exceptions, on the root table and on a nested table; rules of a parent table see nested fields as "
+        "paths; nested rows left without fields are dropped with their own nested rows (no table).",
+        "schema_settings": {
+            "tables": [
+                {
+                    "name": "events",
+                    "columns": {},
+                    "write_disposition": "append",
+                    "resource": "events",
+                    "filters": {
+                        "excludes": ["re:^secret", "meta__debug", "re:^items__internal", "re:password$", "re:^audit"],
+                        "includes": ["re:^secret_ok"],
+                    },
+                },
+                {"name": "events__items", "parent": "events", "columns": {}, "filters": {"excludes": ["re:^tmp", "re:^sub__hidden"]}},
+            ]
+        },
+        "input": [
+            {
+                "id": 1,
+                "secret": "x",
+                "secret_ok": 1,
+                "secret_key": "k",
+                "meta": {"debug": True, "keep": 1},
+                "user_password": "p",
+                "items": [
+                    {"a": 1, "tmp_x": 2, "internal": 3, "sub": [{"hidden": 1, "b": 2}], "tmp": [1, 2]},
+                    {"a": 2, "internal": 4},
+                ],
+                "audit": [{"who": "a"}, {"who": "b"}],
+                "internal": [1, 2],
+            },
+            {"id": 2, "secret": "y", "meta": {"debug": False}, "items": []},
+        ],
+        "run": {"table_name": "events"},
+        "runs": 1,
+    },
+    {
+        "case": "conf_normalizer_propagation",
+        "description": "Normalizer config in the schema file: `propagation` of root columns (`root`) and of a "
+        "nested table's columns (`tables`) into all rows below, and a schema-wide `max_nesting` of 2.",
+        "schema_settings": {
+            "json_normalizer": {
+                "module": "dlt.common.normalizers.json.relational",
+                "config": {
+                    "max_nesting": 2,
+                    "propagation": {
+                        "root": {"region": "order_region"},
+                        "tables": {"orders__items": {"sku": "item_sku"}},
+                    },
+                },
+            }
+        },
+        "input": [
+            {
+                "id": 1,
+                "region": "eu",
+                "items": [{"sku": "a", "parts": [{"p": 1, "deep": {"x": {"y": 1}}}], "tags": ["t"]}, {"sku": "b"}],
+                "meta": {"a": {"b": {"c": 1}}},
+            },
+            {"id": 2, "items": [{"sku": "c", "tags": ["u", "v"]}]},
+        ],
+        "run": {"table_name": "orders"},
+        "runs": 1,
+    },
+    {
+        "case": "conf_normalizer_root_key",
+        "description": "`root_key_propagation: true` in the schema file's normalizer config: nested tables of an "
+        "append table get `_dlt_root_id` (root_key).",
+        "schema_settings": {
+            "json_normalizer": {
+                "module": "dlt.common.normalizers.json.relational",
+                "config": {"root_key_propagation": True},
+            }
+        },
+        "input": [{"id": 1, "items": [{"sku": "a", "tags": ["x"]}]}],
+        "run": {"table_name": "rooted"},
+        "runs": 1,
+    },
+    {
+        "case": "conf_no_coercion",
+        "description": "The `relational_no_coercion` json normalizer (schema file `normalizers.json.module`, no "
+        "type detections): every value whose type differs from its column's goes to a variant column, "
+        "declared columns included; dicts still flatten.",
+        "schema_settings": {
+            "remove_detections": ["iso_timestamp"],
+            "json_normalizer": {"module": "dlt.common.normalizers.json.relational_no_coercion"},
+        },
+        "input": [
+            # (texts shaped like timestamps are avoided: dlt's jsonl load into DuckDB rewrites them)
+            {"n": 1, "s": "a", "f": 1.5, "b": True, "ts": "2024-01-01", "o": {"x": 1}, "c": "2024-01-01"},
+            {"n": "2", "s": 5, "f": 2, "b": "true", "ts": "2024-01-02", "o": "str", "d": 5},
+            {"n": 2.5, "s": 1.5, "f": "3.5", "b": 1, "ts": 5, "c": 1704067200, "d": "text"},
+        ],
+        "run": {"table_name": "strict", "columns": {"c": {"data_type": "timestamp"}, "d": {"data_type": "text"}}},
+        "runs": 1,
+    },
     # ------------------------------------------------------------------ bad input
     {
         "case": "conf_bad_value_fails",
@@ -626,6 +783,45 @@ CONFORMANCE_CASES: list[dict[str, Any]] = [
         "run": {"table_name": "bad", "columns": {"n": {"data_type": "bigint"}, "n__v_text": {"data_type": "bigint"}}},
         "runs": 1,
         "more_runs": [{"input": [{"id": 2, "n": 2}, {"id": 3, "n": "three"}]}],
+        "expect_error": True,
+    },
+    {
+        "case": "conf_int64_overflow_load",
+        "description": "An integer just beyond int64 (2^63) in a bigint column: dlt types it bigint and the "
+        "destination refuses it at load; int64's own edges load.",
+        "input": [{"n": _bigint(INT64_MAX), "m": _bigint(INT64_MIN)}],
+        "run": {"table_name": "big_ints"},
+        "runs": 1,
+        "more_runs": [{"input": [{"n": 1, "m": -1}, {"n": _bigint(2**63), "m": 2}]}],
+        "expect_error": True,
+    },
+    {
+        "case": "conf_int64_overflow_extract",
+        "description": "An integer below int64 (-2^63-1): dlt cannot even store it at extract.",
+        "input": [{"n": _bigint(INT64_MIN)}],
+        "run": {"table_name": "small_ints"},
+        "runs": 1,
+        "more_runs": [{"input": [{"n": _bigint(INT64_MIN - 1)}]}],
+        "expect_error": True,
+    },
+    {
+        "case": "conf_bad_value_nested",
+        "description": "A value that fits neither its column nor its variant in a nested table fails the load "
+        "naming the nested table, the column and the value; nothing of that load is loaded.",
+        "schema_settings": {
+            "tables": [
+                {"name": "bad_nested", "columns": {}, "write_disposition": "append", "resource": "bad_nested"},
+                {
+                    "name": "bad_nested__items",
+                    "parent": "bad_nested",
+                    "columns": {"q": {"data_type": "bigint"}, "q__v_text": {"data_type": "bigint", "variant": True}},
+                },
+            ]
+        },
+        "input": [{"id": 1, "items": [{"q": 1}]}],
+        "run": {"table_name": "bad_nested"},
+        "runs": 1,
+        "more_runs": [{"input": [{"id": 2, "items": [{"q": 2}]}, {"id": 3, "items": [{"q": "three"}]}]}],
         "expect_error": True,
     },
     {

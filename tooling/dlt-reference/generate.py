@@ -28,6 +28,7 @@ from typing import Any
 import dlt
 import duckdb
 from dlt.common.schema.exceptions import CannotCoerceColumnException, CannotCoerceNullException, DataValidationError
+from dlt.load.exceptions import LoadClientJobFailed
 
 # The dlt version REFERENCE.md documents, and the DuckDB engine of @duckdb/node-api used by tsdlt.
 PINNED = {"dlt": "1.26.0", "duckdb": "1.5.6"}
@@ -223,6 +224,11 @@ def encode_row_value(value: Any) -> Any:
     return value
 
 
+def _plain_json(value: Any) -> bool:
+    """A str, bool, int or None (values whose JSON form is the same in Python and JS)."""
+    return value is None or isinstance(value, (str, bool, int))
+
+
 def check_json_value(value: Any, where: str, is_row: bool = False) -> None:
     """Input and rows must survive JSON.parse in JS unchanged. In rows (read from DOUBLE columns on both
     sides) an integral float is fine: JSON.parse(`2.0`) and DuckDB's 2.0 are the same JS number."""
@@ -334,6 +340,8 @@ def error_fixture(error: BaseException) -> dict[str, Any]:
                 "column": e.column_name,
                 "from_type": e.from_type,
                 "to_type": e.to_type,
+                # the value, when plain JSON can carry it (the tsdlt message must show it)
+                **({"value": encode_row_value(e.coerced_value)} if _plain_json(e.coerced_value) else {}),
             }
         if isinstance(e, CannotCoerceNullException):
             # this exception keeps table and column only in its message
@@ -341,6 +349,13 @@ def error_fixture(error: BaseException) -> dict[str, Any]:
             if m is None:
                 raise SystemExit(f"cannot read table and column from {e!r}")
             return {"step": step, "exception": "CannotCoerceNullException", "table": m[1], "column": m[2]}
+        if isinstance(e, LoadClientJobFailed):
+            # a job the destination refused (e.g. an integer beyond int64 into BIGINT); the job id
+            # starts with the table name
+            return {"step": step, "exception": "LoadClientJobFailed", "table": e.job_id.split(".")[0], "column": None}
+        if isinstance(e, TypeError) and step == "extract":
+            # dlt's JSON writer cannot store the item (e.g. an integer beyond 64 bits)
+            return {"step": step, "exception": "TypeError", "table": None, "column": None}
     raise SystemExit(f"unexpected error: {error!r}")
 
 
@@ -358,7 +373,19 @@ def import_schema_doc(case: dict[str, Any]) -> dict[str, Any] | None:
         schema.update_preferred_types(settings["preferred_types"])
     if "default_hints" in settings:
         schema.merge_hints(settings["default_hints"])
-    return schema.to_dict(remove_defaults=True)
+    # tables as a dlt user writes them into a schema file (e.g. with row `filters`)
+    for table in settings.get("tables", []):
+        partial = json.loads(json.dumps(table))
+        for column_name, column in partial["columns"].items():
+            column["name"] = column_name  # the schema file leaves names out; dlt's API wants them
+        schema.update_table(partial)
+    doc = schema.to_dict(remove_defaults=True)
+    if "json_normalizer" in settings:
+        # `normalizers.json` (module and config) as written into the schema file; dlt reads the
+        # document back and exports it again, so the fixture holds what dlt itself would export
+        doc["normalizers"]["json"] = json.loads(json.dumps(settings["json_normalizer"]))
+        doc = dlt.Schema.from_dict(doc).to_dict(remove_defaults=True)
+    return doc
 
 
 def case_runs(case: dict[str, Any]) -> list[tuple[Any, dict[str, Any]]]:

@@ -8,9 +8,10 @@
  */
 import { createRequire } from "node:module";
 import { resolve } from "node:path";
-import { explainConfig, isTsdltError } from "@tsdlt/core";
+import { isTsdltError } from "@tsdlt/core";
 import { type Command, Command as CommanderCommand, CommanderError, Option } from "commander";
 import { defaultPipelinesDir } from "tsdlt";
+import { configExplainCommand } from "./commands/config.js";
 import { deployCommand } from "./commands/deploy.js";
 import { dropCommand } from "./commands/drop.js";
 import { listPipelines, pipelineInfo } from "./commands/info.js";
@@ -327,21 +328,22 @@ function program(io: CliIO): Command {
     .description("inspect configuration and secrets")
     .command("explain")
     .description(
-      "show, for each key, the value found and which provider and key it came from (secrets masked)",
+      "show, for each key or each field of a declared config, the value found and which provider and key it came from (secrets masked)",
     )
-    .argument("<keys...>", "config keys such as sources.github.repo_name or destination.postgres.credentials")
+    .argument("[keys...]", "config keys such as sources.github.repo_name or destination.postgres.credentials")
     .option("--secret", "read the keys as secrets (env and secrets.toml only)", false)
+    .option(
+      "-m, --module <files...>",
+      "import these modules and explain the config of every source, resource and destination they declare",
+    )
+    .option("-p, --pipeline <name>", "pipeline name whose prefixed keys are looked up first (with --module)")
     .option("-v, --verbose", "list every provider and key tried, not only for missing values", false)
-    .action((keys: string[], options: { secret: boolean; verbose: boolean }) => {
-      const io = ioNow();
-      let missing = false;
-      for (const key of keys) {
-        const explanation = explainConfig(key, { secret: options.secret });
-        io.stdout(`${explanation.format({ verbose: options.verbose })}\n`);
-        missing ||= !explanation.ok || explanation.fields.some((f) => f.origin === "missing");
-      }
-      if (missing) throw new CliError("Some keys were not found in any config provider (see above).", 1);
-    });
+    .action(
+      (
+        keys: string[],
+        options: { secret: boolean; verbose: boolean; module?: string[]; pipeline?: string },
+      ) => configExplainCommand(keys, options, ioNow()),
+    );
 
   // --- deploy
   root

@@ -9,7 +9,7 @@
  */
 import { existsSync } from "node:fs";
 import {
-  attach,
+  attachSync,
   createDataset,
   type Dataset,
   type Destination,
@@ -82,7 +82,7 @@ export async function cliDestination(
 
 /** Attaches to the pipeline without touching the destination (fails when there is no such pipeline). */
 export function attachLocal(target: PipelineTarget): Pipeline {
-  return attach({ pipelineName: target.name, pipelinesDir: target.pipelinesDir });
+  return attachSync({ pipelineName: target.name, pipelinesDir: target.pipelinesDir });
 }
 
 /**
@@ -128,7 +128,7 @@ export async function attachWithDestination(
     options.credentials = target.credentials;
   }
   if (Object.keys(options).length === 0) return local;
-  return attach({ pipelineName: target.name, pipelinesDir: target.pipelinesDir, ...options });
+  return attachSync({ pipelineName: target.name, pipelinesDir: target.pipelinesDir, ...options });
 }
 
 /**

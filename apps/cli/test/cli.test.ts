@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { bumpStateVersion, fromTypedJson, type PipelineStateDoc, Schema, toTypedJson } from "@tsdlt/core";
 import * as dlt from "tsdlt";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -323,8 +324,8 @@ describe("tsdlt pipeline <name> drop", () => {
         "About to drop the following data in dataset mydata in destination duckdb:",
         "Selected schema: dropping",
         "Selected resource(s): ['users']",
-        "Table(s) to drop: ['users', 'users__tags']",
-        "\twith data in destination: ['users', 'users__tags']",
+        "Table(s) to drop: ['users__tags', 'users']",
+        "\twith data in destination: ['users__tags', 'users']",
         "Resource(s) state to reset: ['users']",
         "Source state path(s) to reset: []",
         "",
@@ -337,10 +338,10 @@ describe("tsdlt pipeline <name> drop", () => {
     expect(dropped.err).toBe("");
     expect(dropped.code).toBe(0);
     expect(dropped.out).toContain("Do you want to apply these changes? [y/N]: y (--yes)");
-    expect(dropped.out).toContain("Dropped table(s) ['users', 'users__tags'] in dataset mydata");
+    expect(dropped.out).toContain("Dropped table(s) ['users__tags', 'users'] in dataset mydata");
     expect(await tableNames(p)).toEqual(["_dlt_loads", "_dlt_pipeline_state", "_dlt_version", "orders"]);
 
-    const after = dlt.attach({ pipelineName: "dropping", pipelinesDir });
+    const after = dlt.attachSync({ pipelineName: "dropping", pipelinesDir });
     expect(after.defaultSchema.getTable("users")).toBeUndefined();
     expect(after.defaultSchema.getTable("users__tags")).toBeUndefined();
     expect(after.state.sources?.dropping?.resources?.users).toBeUndefined();
@@ -417,7 +418,7 @@ describe("tsdlt pipeline <name> sync", () => {
       "--yes",
     ]);
     expect(fresh.code).toBe(0);
-    expect(dlt.attach({ pipelineName: "syncing", pipelinesDir: elsewhere }).state._version_hash).toBe(
+    expect(dlt.attachSync({ pipelineName: "syncing", pipelinesDir: elsewhere }).state._version_hash).toBe(
       before._version_hash,
     );
     expect(tsdlt(["pipeline", "ghost", "sync", "--pipelines-dir", elsewhere, "--yes"]).err).toContain(
@@ -458,5 +459,82 @@ describe("tsdlt config explain", () => {
       env,
     });
     expect(missing.status).toBe(1);
+  });
+
+  it("should explain every field of the configs a module declares, with dlt's sections and the pipeline prefix", () => {
+    const project = join(root, "project");
+    mkdirSync(join(project, ".dlt"), { recursive: true });
+    writeFileSync(join(project, ".dlt", "config.toml"), '[github_pipeline]\nrepo_name = "dlt-hub/dlt"\n');
+    writeFileSync(
+      join(project, ".dlt", "secrets.toml"),
+      '[destination.my_api]\napi_key = "key-very-secret"\n',
+    );
+    // A user's module: a source and a sink destination declaring their config (not run on import).
+    const tsdltEntry = pathToFileURL(
+      resolve(import.meta.dirname, "../../../packages/tsdlt/dist/index.js"),
+    ).href;
+    const module = join(project, "github.mjs");
+    writeFileSync(
+      module,
+      [
+        `import * as dlt from ${JSON.stringify(tsdltEntry)};`,
+        "export const githubSource = dlt.source(",
+        "  function github_source({ repoName }) { return [{ repo: repoName }]; },",
+        '  { section: "github", config: dlt.z.object({ repoName: dlt.z.string(), accessToken: dlt.secret(dlt.z.string()), perPage: dlt.z.int().default(100) }) },',
+        ");",
+        "export const sink = dlt.destination(async () => {}, {",
+        '  name: "my_api",',
+        "  config: dlt.z.object({ apiKey: dlt.secret(dlt.z.string()) }),",
+        "});",
+        "",
+      ].join("\n"),
+    );
+    const env = {
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.includes("__"))),
+      DLT_PROJECT_DIR: project,
+      DLT_DATA_DIR: join(root, "global"),
+      GITHUB_PIPELINE__SOURCES__GITHUB__ACCESS_TOKEN: "ghp_prefixedToken",
+    };
+    const run = (...args: string[]) =>
+      spawnSync(process.execPath, [bin, "config", "explain", ...args], {
+        encoding: "utf8",
+        env,
+        cwd: project,
+      });
+
+    const found = run("--module", "github.mjs", "--pipeline", "github_pipeline");
+    expect(found.stderr).toBe("");
+    expect(found.status).toBe(0);
+    const lines = found.stdout.split("\n");
+    expect(lines.slice(0, 5)).toEqual([
+      "source `github_source`:",
+      "Configuration `github_source` (pipeline `github_pipeline`):",
+      `  repoName    = "dlt-hub/dlt"  <- config.toml \`github_pipeline.repo_name\` (${join(project, ".dlt", "config.toml")})`,
+      "  accessToken = ***  <- Environment Variables `GITHUB_PIPELINE__SOURCES__GITHUB__ACCESS_TOKEN`",
+      "  perPage     = 100  <- default",
+    ]);
+    expect(found.stdout).toContain(
+      "Keys are looked up at (each first prefixed with `github_pipeline.`): `sources.github.github_source.<key>` → `sources.github.<key>` → `sources.github_source.<key>` → `sources.<key>` → `<key>`",
+    );
+    expect(found.stdout).toContain("destination `my_api`:");
+    expect(found.stdout).toContain(
+      `  apiKey = ***  <- secrets.toml \`destination.my_api.api_key\` (${join(project, ".dlt", "secrets.toml")})`,
+    );
+    expect(found.stdout).not.toContain("ghp_prefixedToken");
+    expect(found.stdout).not.toContain("key-very-secret");
+
+    // Without the pipeline prefix the token is not found: every key tried is listed, exit 1.
+    const missing = run("--module", "github.mjs");
+    expect(missing.status).toBe(1);
+    expect(missing.stdout).toContain("  accessToken   MISSING (secret); tried in order:");
+    expect(missing.stdout).toContain(
+      "      (Environment Variables, SOURCES__GITHUB__GITHUB_SOURCE__ACCESS_TOKEN)",
+    );
+    expect(missing.stderr).toContain("Some values are missing, misplaced or invalid");
+
+    const bad = run("--module", "nope.mjs");
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain("Cannot import module `nope.mjs`");
+    expect(run().status).toBe(2);
   });
 });

@@ -7,20 +7,13 @@
  * repo_name = "dlt-hub/dlt"
  * ```
  *
- * and the token in `.dlt/secrets.toml` (or `SOURCES__GITHUB__ACCESS_TOKEN`), it loads the issues,
- * comments and clone counts of `repo_name`, then prints which provider and key each value came from
- * (the token masked) — what `tsdlt config explain` will show.
+ * and the token in `.dlt/secrets.toml` (or `SOURCES__GITHUB__ACCESS_TOKEN`), `githubSource()` — called
+ * without arguments, as the tutorial's `github_source()` — loads the issues, comments and clone counts
+ * of `repo_name`. It then prints which provider and key each value came from (the token masked), as
+ * `tsdlt config explain --module dist/github-source.js --pipeline github_with_source_secrets` does.
  */
-import { explainConfig, resolveConfig, secret, z } from "@tsdlt/core";
 import * as dlt from "tsdlt";
-import { GITHUB_SOURCE_SECTIONS, githubSource } from "./github-source.js";
-
-/** The tutorial's `repo_name = dlt.config.value` and `access_token = dlt.secrets.value`. */
-const githubSourceSpec = z.object({
-  repoName: z.string(),
-  accessToken: secret(z.string()),
-  baseUrl: z.string().default("https://api.github.com"),
-});
+import { githubSource } from "./github-source.js";
 
 try {
   const pipeline = dlt.pipeline({
@@ -28,15 +21,9 @@ try {
     destination: "duckdb",
     datasetName: "github_data",
   });
-  const options = {
-    sections: GITHUB_SOURCE_SECTIONS,
-    specName: "github_source",
-    pipelineName: pipeline.pipelineName,
-  };
-  const config = resolveConfig(githubSourceSpec, options);
-  const loadInfo = await pipeline.run(githubSource(config));
+  const loadInfo = await pipeline.run(githubSource());
   console.log(String(loadInfo));
-  console.log(String(explainConfig(githubSourceSpec, options)));
+  console.log(String(githubSource.config.explain()));
 } catch (error) {
   console.error(error instanceof Error ? error.message : String(error));
   process.exitCode = 1;

@@ -1,32 +1,34 @@
 /**
  * The GitHub source of the getting-started tutorial's last two steps ("Handle secrets",
  * "Configurable sources"): one resource per endpoint, pages fetched with `fetch` and followed through
- * the `Link` header, authenticated with a bearer token when one is configured.
+ * the `Link` header, authenticated with a bearer token.
  *
- * Until `dlt.source` lands, the source's config is declared as a zod spec and resolved with
- * `resolveConfig` from `@tsdlt/core`, with the sections a source named `github_source` in section
- * `github` has: `sources.github.github_source.<key>` → `sources.github.<key>` → ... → `<key>`, each also
- * prefixed with the pipeline name first (which is how the tutorial's `[github_with_source_secrets]`
- * TOML tables are found).
+ * The source declares its config with a zod spec — the tutorial's `repo_name = dlt.config.value` and
+ * `access_token = dlt.secrets.value` — and receives the resolved values as its first argument. Values
+ * passed when the source is called win; the others are read, in order, from environment variables,
+ * `.dlt/secrets.toml` and `.dlt/config.toml` (project, then `~/.dlt`), then the spec's defaults. A
+ * source named `github_source` in section `github` reads `sources.github.github_source.<key>` →
+ * `sources.github.<key>` → `sources.github_source.<key>` → `sources.<key>` → `<key>`, each first
+ * prefixed with the pipeline name (which is how the tutorial's `[github_with_source_secrets]` TOML
+ * tables are found). `tsdlt config explain --module dist/github-source.js` shows where each value
+ * comes from.
  */
 import { redactUrl } from "@tsdlt/core";
 import * as dlt from "tsdlt";
 
-/** Sections of the source: `sources.<section>.<source name>`. */
-export const GITHUB_SOURCE_SECTIONS: readonly string[] = ["sources", "github", "github_source"];
-
 /** The endpoints the tutorial loads. */
 export const GITHUB_ENDPOINTS: readonly string[] = ["issues", "comments", "traffic/clones"];
 
-/** What {@link githubSource} needs. */
-export interface GithubSourceOptions {
+/** What {@link fetchGithubData} needs. */
+export interface GithubRequestOptions {
   /** `owner/name` of the repository. */
   readonly repoName: string;
   /** A GitHub token; `traffic/clones` needs one. */
   readonly accessToken?: string | undefined;
   /** API root. @default "https://api.github.com" */
   readonly baseUrl?: string | undefined;
-  readonly endpoints?: readonly string[];
+  readonly endpoint: string;
+  readonly params?: Record<string, string>;
 }
 
 function nextLink(header: string | null): string | undefined {
@@ -38,9 +40,7 @@ function nextLink(header: string | null): string | undefined {
 }
 
 /** Pages of one endpoint: `GET <baseUrl>/repos/<repoName>/<endpoint>`, following `rel="next"` links. */
-export async function* fetchGithubData(
-  options: GithubSourceOptions & { readonly endpoint: string; readonly params?: Record<string, string> },
-): AsyncGenerator<unknown[]> {
+export async function* fetchGithubData(options: GithubRequestOptions): AsyncGenerator<unknown[]> {
   const base = options.baseUrl ?? "https://api.github.com";
   const query = new URLSearchParams(options.params ?? {}).toString();
   let url: string | undefined =
@@ -62,14 +62,41 @@ export async function* fetchGithubData(
   }
 }
 
+/** What {@link githubSource} receives: the tutorial's `repo_name` and `access_token`, and the API root. */
+export type GithubSourceConfig = { repoName: string; accessToken: string; baseUrl: string };
+
+/** What may be given in code (or in config) for {@link githubSource}; `baseUrl` has a default. */
+export type GithubSourceConfigInput = { repoName: string; accessToken: string; baseUrl?: string | undefined };
+
+// The type annotations on the two exports below are there only because this package is compiled with
+// `isolatedDeclarations`; without it TypeScript infers the same types from the spec.
+
+/** The source's config: `repo_name` is configuration, `access_token` a secret (env or secrets.toml only). */
+export const githubSourceConfig: dlt.z.ZodType<GithubSourceConfig, GithubSourceConfigInput> = dlt.z.object({
+  repoName: dlt.z.string(),
+  accessToken: dlt.secret(dlt.z.string()),
+  baseUrl: dlt.z.string().default("https://api.github.com"),
+});
+
 /**
- * One resource per endpoint. The tutorial declares them `merge` on `id`; they append here until the
- * DuckDB destination runs merge jobs.
+ * One resource per endpoint. Call it with nothing (every value from config), or with some values in
+ * code: `githubSource({ repoName: "dlt-hub/dlt" })` — the token still comes from config.
  */
-export function githubSource(options: GithubSourceOptions): dlt.DltResource[] {
-  return (options.endpoints ?? GITHUB_ENDPOINTS).map((endpoint) =>
-    dlt.resource(() => fetchGithubData({ ...options, endpoint, params: { per_page: "100" } }), {
-      name: endpoint.replace("/", "_"),
-    }),
-  );
-}
+export const githubSource: dlt.ConfiguredSourceFactory<
+  typeof githubSourceConfig,
+  [endpoints?: readonly string[]]
+> = dlt.source(
+  function* github_source(
+    { repoName, accessToken, baseUrl },
+    endpoints: readonly string[] = GITHUB_ENDPOINTS,
+  ) {
+    for (const endpoint of endpoints) {
+      yield dlt.resource(
+        () => fetchGithubData({ repoName, accessToken, baseUrl, endpoint, params: { per_page: "100" } }),
+        // The tutorial merges on `id`; `traffic/clones` answers one object without `id`, so all append here.
+        { name: endpoint.replace("/", "_") },
+      );
+    }
+  },
+  { section: "github", config: githubSourceConfig },
+);

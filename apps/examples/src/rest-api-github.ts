@@ -1,8 +1,9 @@
 /**
  * The declarative REST API source (dlt's `rest_api_source`, the tutorial's recommended way to read a
  * REST API): the GitHub issues of `dlt-hub/dlt` and, as a child resource, each issue's comments —
- * described as data, turned into descriptors by `restApiResources()` of `@tsdlt/rest-client` and into
- * a dlt source by `dlt.restApiSource()`.
+ * described as data and turned into a dlt source by one call of `dlt.restApiSource(config)` (which
+ * uses `@tsdlt/rest-client`, installed beside tsdlt). A misspelled `{resources.<name>...}` reference
+ * is a type error.
  *
  * Issues load incrementally: `{incremental.last_value}` sends the stored `updated_at` cursor as
  * `since`, and both tables merge on `id`. Comments are requested once per issue that came back
@@ -10,14 +11,13 @@
  * (`sources.github.access_token` in `.dlt/secrets.toml` or `SOURCES__GITHUB__ACCESS_TOKEN`), is sent
  * as a bearer token.
  */
-import { restApiResources } from "@tsdlt/rest-client";
 import * as dlt from "tsdlt";
 
 const API = dlt.config.get("sources.github.base_url", dlt.z.string()) ?? "https://api.github.com";
 const token = dlt.secrets.get("sources.github.access_token", dlt.z.string());
 
 const github = dlt.restApiSource(
-  restApiResources({
+  {
     client: {
       baseUrl: `${API}/repos/dlt-hub/dlt/`,
       ...(token ? { auth: { token } } : {}),
@@ -47,7 +47,7 @@ const github = dlt.restApiSource(
         includeFromParent: ["id"],
       },
     ],
-  }),
+  },
   { name: "github" },
 );
 

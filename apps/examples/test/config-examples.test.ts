@@ -282,12 +282,26 @@ describe("config examples (tutorial: handle secrets, configurable sources)", () 
     expect(out).toContain(
       `  baseUrl     = "${github.url}"  <- Environment Variables \`SOURCES__GITHUB__BASE_URL\``,
     );
+    expect(out).toContain(
+      "Keys are looked up at (each first prefixed with `github_with_source_secrets.`): `sources.github.github_source.<key>` → `sources.github.<key>` → `sources.github_source.<key>` → `sources.<key>` → `<key>`",
+    );
     expect(out).not.toContain(TOKEN);
     const [row] = await query(
       join(project, "github_with_source_secrets.duckdb"),
       "SELECT title FROM github_data.issues WHERE id = 1",
     );
     expect(row?.title).toBe("first issue of acme/widgets");
+  });
+
+  it("should let the repository given in code win over config.toml (explicit arguments first)", async () => {
+    writeFileSync(
+      join(project, ".dlt", "config.toml"),
+      '[github_with_source_secrets]\nrepo_name = "acme/widgets"\n',
+    );
+    const result = await runExample("secrets.js", project, env);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(github.requests[0]?.path).toBe("/repos/dlt-hub/dlt/issues?per_page=100");
   });
 
   it("should read the token from the global ~/.dlt/secrets.toml when the project has none", async () => {

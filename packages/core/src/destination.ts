@@ -247,6 +247,37 @@ export function supportsSql(client: DestinationClient): client is DestinationCli
   return typeof c.query === "function" && typeof c.qualifiedTableName === "function";
 }
 
+/**
+ * Optional ability: dropping tables (dlt's `drop_tables`). The load stage calls it for the tables a
+ * `refresh` run lists in its package (`dropped_tables`), before it migrates the dataset, so the
+ * tables are created again from the package's schema. Inside
+ * {@link WithLoadTransaction.runInLoadTransaction} the client must run it on the transaction, so
+ * the drop commits with the new data or not at all.
+ *
+ * @example
+ * ```ts
+ * async dropTables(tables, { deleteSchema = true } = {}) {
+ *   for (const t of tables) await this.run(`DROP TABLE IF EXISTS ${this.qualifiedTableName(t)}`);
+ *   if (deleteSchema) await this.run(`DELETE FROM _dlt_version WHERE schema_name = $1`, [this.schema.name]);
+ * }
+ * ```
+ */
+export interface WithDropTables {
+  /**
+   * Drops `tables` (in the given order; tables that do not exist are skipped) from the dataset and,
+   * when the client has one, from the staging dataset. With `deleteSchema` (the default) every
+   * stored version of the client's schema is deleted from `_dlt_version` too, so the next
+   * {@link DestinationClient.updateStoredSchema} compares the schema with the tables that exist and
+   * creates the dropped ones again.
+   */
+  dropTables(tables: readonly string[], options?: { readonly deleteSchema?: boolean }): Promise<void>;
+}
+
+/** Type guard for {@link WithDropTables}. */
+export function supportsDropTables(client: DestinationClient): client is DestinationClient & WithDropTables {
+  return typeof (client as Partial<WithDropTables>).dropTables === "function";
+}
+
 /** Re-exported for destination authors. */
 export type { PipelineStateDoc };
 

@@ -12,6 +12,8 @@ export const ERROR_CODES = {
   PIPELINE_CONFIG_MISSING: "A step needs configuration (such as a destination) that was not given.",
   PIPELINE_STEP_FAILED: "A pipeline step (extract, normalize, load, sync) failed.",
   PIPELINE_LOCKED: "Another process holds the pipeline's working folder.",
+  CANNOT_RESTORE_PIPELINE:
+    "`attach()` found no local working folder and no state of the pipeline in the destination.",
   SCHEMA_INVALID: "A schema document or name is invalid.",
   SCHEMA_CORRUPTED: "A stored schema could not be read.",
   IDENTIFIER_INVALID: "An identifier cannot be normalized (empty or not a string).",

@@ -25,6 +25,7 @@ export type {
   StoredStateRow,
   TableChain,
   TableChainDisposition,
+  WithDropTables,
   WithLoadTransaction,
   WithSqlClient,
   WithStagingDataset,
@@ -41,6 +42,7 @@ export {
   resolveReplaceStrategy,
   STAGING_DATASET_NAME_LAYOUT,
   stagingDatasetName,
+  supportsDropTables,
   supportsLoadTransaction,
   supportsSql,
   supportsStagingDataset,
@@ -122,13 +124,28 @@ export type { SchemaOptions } from "./schema/schema.js";
 export {
   defaultHints,
   isCompleteColumn,
+  JSON_NORMALIZERS,
+  jsonNormalizerModule,
   MAX_SCHEMA_NAME_LENGTH,
   normalizeSchemaName,
+  RELATIONAL_NO_COERCION_NORMALIZER,
   RELATIONAL_NORMALIZER,
   Schema,
 } from "./schema/schema.js";
-export type { ContractEntity, ResolvedContract } from "./schema/schema-contract.js";
-export { CONTRACT_ENTITIES, EVOLVE_ALL, expandContract, resolveContract } from "./schema/schema-contract.js";
+export type {
+  ContractEntity,
+  ContractFilter,
+  ContractVerdict,
+  ResolvedContract,
+} from "./schema/schema-contract.js";
+export {
+  applySchemaContract,
+  CONTRACT_ENTITIES,
+  EVOLVE_ALL,
+  expandContract,
+  isNewTable,
+  resolveContract,
+} from "./schema/schema-contract.js";
 export {
   C_DLT_ID,
   C_DLT_LIST_IDX,

@@ -9,6 +9,7 @@ import { LOADER_FILE_FORMATS, type LoaderFileFormat } from "./data-types.js";
 import { TsdltError } from "./errors.js";
 import { renameDurableSync, writeFileAtomicSync } from "./fs-utils.js";
 import { uniqId } from "./hashing.js";
+import type { TableSchema } from "./schema/types.js";
 import { fromTypedJson, toTypedJson } from "./typed-json.js";
 
 /** Folders a job file moves through inside a package. */
@@ -114,8 +115,13 @@ export interface LoadPackageStateDoc {
   created_at: Date;
   /** The pipeline state extracted with this package, if the state changed. */
   pipeline_state?: { version_hash: string; state: string };
-  dropped_tables?: string[];
-  truncated_tables?: string[];
+  /**
+   * Tables a `refresh` run drops before loading (dlt stores their table schemas); the load stage
+   * drops them, with the stored versions of the schema, before it migrates the dataset.
+   */
+  dropped_tables?: TableSchema[];
+  /** Tables a `refresh: "drop_data"` run empties before loading (their table schemas, as dlt). */
+  truncated_tables?: TableSchema[];
   destination_state?: Record<string, unknown>;
   load_metrics?: Record<string, unknown>;
   [key: string]: unknown;

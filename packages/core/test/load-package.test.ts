@@ -347,7 +347,7 @@ describe("PackageStorage", () => {
     pkg.writeState({
       created_at: createdAt,
       pipeline_state: { version_hash: "abc=", state: "eJw=" },
-      dropped_tables: ["old"],
+      dropped_tables: [{ name: "old", columns: {} }],
       load_metrics: { rows: 3 },
     });
     const raw = readFileSync(join(pkg.path, PACKAGE_FILES.packageState), "utf8");
@@ -356,7 +356,7 @@ describe("PackageStorage", () => {
     expect(state.created_at).toBeInstanceOf(Date);
     expect(state.created_at.getTime()).toBe(createdAt.getTime());
     expect(state.pipeline_state).toEqual({ version_hash: "abc=", state: "eJw=" });
-    expect(state.dropped_tables).toEqual(["old"]);
+    expect(state.dropped_tables).toEqual([{ name: "old", columns: {} }]);
     expect(state.load_metrics).toEqual({ rows: 3 });
     // No temporary files are left behind by the atomic write.
     expect(readdirSync(pkg.path).filter((f) => f.endsWith(".tmp"))).toEqual([]);

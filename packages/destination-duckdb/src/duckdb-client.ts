@@ -24,7 +24,9 @@
  * clients of the same file in one process share one database (never two writers on one file); another
  * process is locked out until every client of the file is disposed ("Could not set lock" is classified
  * retryable). Schema migration (DDL + the `_dlt_version` row) runs in one transaction on the client's
- * own connection; metadata statements and `query()` are serialised on it. Each load job runs on a fresh
+ * own connection; metadata statements and `query()` are serialised on it. While a load transaction
+ * runs, migration, `dropTables` and truncation join it instead, so a `refresh` drop commits with the
+ * new data or not at all. Each load job runs on a fresh
  * connection of its own (a single autocommitted `INSERT`, or one transaction for a `.sql` follow-up
  * job), so jobs run in parallel and an `AbortSignal` interrupts only its job. Every connection has its session time zone set to UTC.
  */
@@ -62,6 +64,7 @@ import {
   type TableSchema,
   VERSION_TABLE_NAME,
   versionTable,
+  type WithDropTables,
   type WithSqlClient,
   type WithStagingDataset,
   type WithStateSync,
@@ -71,6 +74,8 @@ import {
   createDatasetSql,
   createTableSql,
   datasetExistsQuery,
+  deleteSchemaVersionsQuery,
+  dropTableSql,
   insertLoadQuery,
   insertVersionQuery,
   parseSqlJobText,
@@ -120,7 +125,13 @@ const noop = (): void => {};
  * or {@link DuckDBClient.open}; dispose it (`await using`) to release the database file.
  */
 export class DuckDBClient
-  implements DestinationClient, WithStateSync, WithSqlClient, WithStagingDataset, WithTableChainFollowupJobs
+  implements
+    DestinationClient,
+    WithStateSync,
+    WithSqlClient,
+    WithStagingDataset,
+    WithTableChainFollowupJobs,
+    WithDropTables
 {
   readonly capabilities: DestinationCapabilities = duckdbDialect.capabilities;
   /** The dlt schema this client migrates to and loads. */
@@ -218,7 +229,7 @@ export class DuckDBClient
   /** Creates the dataset and `_dlt_version` / `_dlt_loads` if missing; empties `truncateTables` that exist. */
   async initializeStorage(options: { truncateTables?: readonly string[] } = {}): Promise<void> {
     await this.#exclusive(`Initializing dataset \`${this.datasetName}\``, async (c) => {
-      await transaction(c, async () => {
+      await this.#transaction(c, async () => {
         await c.run(createDatasetSql(this.#dialect, this.datasetName, { ifNotExists: true }));
         for (const table of [this.#systemTable(VERSION_TABLE_NAME), this.#systemTable(LOADS_TABLE_NAME)]) {
           const columns = Object.values(table.columns).filter(isCompleteColumn);
@@ -275,11 +286,38 @@ export class DuckDBClient
             ? [createDatasetSql(this.#dialect, this.datasetName, { ifNotExists: true }), ...plan.statements]
             : plan.statements;
         const version = insertVersionQuery(this.#dialect, this.datasetName, this.schema);
-        await transaction(c, async () => {
+        await this.#transaction(c, async () => {
           for (const sql of statements) await c.run(sql);
           await c.run(version.sql, this.#params(version.params));
         });
         return { tables: plan.tables, statements };
+      },
+    );
+  }
+
+  /**
+   * Drops `tables` that exist, in the dataset and in the staging dataset, and with `deleteSchema`
+   * (default) deletes every stored version of the client's schema from `_dlt_version`, all in one
+   * transaction — the load transaction when one is running, so the drop commits with the new data.
+   */
+  async dropTables(
+    tables: readonly string[],
+    options: { readonly deleteSchema?: boolean } = {},
+  ): Promise<void> {
+    await this.#exclusive(
+      `Dropping ${tables.map((t) => `\`${t}\``).join(", ") || "no tables"} in dataset \`${this.datasetName}\``,
+      async (c) => {
+        await this.#transaction(c, async () => {
+          for (const dataset of [this.datasetName, this.stagingDatasetName]) {
+            if (tables.length === 0 || !(await this.#datasetExists(c, dataset))) continue;
+            for (const table of tables) await c.run(dropTableSql(this.#dialect, dataset, table));
+          }
+          if (options.deleteSchema === false) return;
+          const stored = lowerKeys(await this.#storageColumns(c, [VERSION_TABLE_NAME]));
+          if (!stored.has(VERSION_TABLE_NAME)) return;
+          const query = deleteSchemaVersionsQuery(this.#dialect, this.datasetName, this.schema.name);
+          await c.run(query.sql, this.#params(query.params));
+        });
       },
     );
   }
@@ -419,7 +457,7 @@ export class DuckDBClient
         ...plan.statements,
       ];
       const existing = lowerKeys(storage);
-      await transaction(c, async () => {
+      await this.#transaction(c, async () => {
         for (const sql of statements) await c.run(sql);
         for (const name of options.truncateTables) {
           if (existing.has(name.toLowerCase())) await c.run(truncateTableSql(this.#dialect, dataset, name));
@@ -634,7 +672,8 @@ export class DuckDBClient
     this.#assertOpen();
     const run = this.#tail.then(async () => {
       try {
-        return await work(this.#connection);
+        // inside a load transaction, metadata work (migration, drops, truncation) joins it
+        return await work(this.#loadTransaction ?? this.#connection);
       } catch (cause) {
         if (isTsdltError(cause)) throw cause;
         throw toDestinationError(cause, { destination: this.#destination, subject, params });
@@ -642,6 +681,11 @@ export class DuckDBClient
     });
     this.#tail = run.then(noop, noop);
     return run;
+  }
+
+  /** {@link transaction} on `c`, joining the load transaction when `c` is its connection. */
+  #transaction(c: DuckDBConnection, work: () => Promise<void>): Promise<void> {
+    return transaction(c, work, c === this.#loadTransaction);
   }
 
   async #runJob(
@@ -733,8 +777,8 @@ export class DuckDBClient
     return toStorageColumns(await this.#rows(c, storageColumnsQuery(this.#dialect, dataset, tables)));
   }
 
-  async #datasetExists(c: DuckDBConnection): Promise<boolean> {
-    return (await this.#rows(c, datasetExistsQuery(this.#dialect, this.datasetName))).length > 0;
+  async #datasetExists(c: DuckDBConnection, dataset: string = this.datasetName): Promise<boolean> {
+    return (await this.#rows(c, datasetExistsQuery(this.#dialect, dataset))).length > 0;
   }
 
   async #hasSchemaVersion(c: DuckDBConnection, versionHash: string): Promise<boolean> {
@@ -791,7 +835,12 @@ async function openConnection(instance: DuckDBInstance): Promise<DuckDBConnectio
   }
 }
 
-async function transaction(c: DuckDBConnection, work: () => Promise<void>): Promise<void> {
+/**
+ * Runs `work` in a transaction on `c`; on a connection already in a transaction (`nested`, the load
+ * transaction) it just runs, as DuckDB has no savepoints: a failure there rolls the whole load back.
+ */
+async function transaction(c: DuckDBConnection, work: () => Promise<void>, nested = false): Promise<void> {
+  if (nested) return work();
   await c.run("BEGIN TRANSACTION");
   try {
     await work();

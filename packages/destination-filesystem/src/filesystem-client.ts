@@ -23,6 +23,10 @@
  * earlier loads before staging, open staged files for the final destination, and delete them after a
  * successful load when `keepStagedFiles` is off.
  *
+ * Dropping tables (`refresh`): their files and the schema's `_dlt_version` files are deleted before
+ * the load, without a transaction. `drop_data` empties tables as replace does, when the load completes;
+ * a load resumed after it already wrote files of a table does not empty that table's older files.
+ *
  * Not supported: staging datasets, follow-up jobs, SQL access, table formats (delta, iceberg).
  * Locking: none. Two pipelines writing the same dataset at once may interleave their files; every
  * single file appears atomically (rename on local folders, one PUT on S3).
@@ -54,6 +58,7 @@ import {
   type TableSchema,
   TsdltError,
   VERSION_TABLE_NAME,
+  type WithDropTables,
   type WithStagedFiles,
   type WithStateSync,
 } from "@tsdlt/core";
@@ -204,7 +209,7 @@ function parseSystemRow(text: string, path: string): Record<string, unknown> {
  * A client of the filesystem destination for one schema and dataset. Obtain it from
  * `filesystem(...).createClient(schema, context)`; dispose it when done.
  */
-export class FilesystemClient implements DestinationClient, WithStateSync, WithStagedFiles {
+export class FilesystemClient implements DestinationClient, WithStateSync, WithStagedFiles, WithDropTables {
   readonly capabilities: DestinationCapabilities;
   readonly schema: Schema;
   /** Bucket-relative folder of the dataset (the dataset name). */
@@ -285,6 +290,29 @@ export class FilesystemClient implements DestinationClient, WithStateSync, WithS
       }
     } catch (cause) {
       throw ioError(cause, `Initializing dataset \`${this.url(this.datasetPath)}\``, this.#destination);
+    }
+  }
+
+  /**
+   * Deletes every file of `tables` and, with `deleteSchema` (default), every stored version of the
+   * client's schema in `_dlt_version`. Files are deleted one by one: there is no transaction; a
+   * failure part way is finished by the resumed load, which drops again.
+   */
+  async dropTables(
+    tables: readonly string[],
+    options: { readonly deleteSchema?: boolean } = {},
+  ): Promise<void> {
+    try {
+      for (const table of tables) await this.store.deleteFiles(await this.listTableFiles(table));
+      if (options.deleteSchema === false) return;
+      const versions = (await this.#versionFiles()).filter((f) => f.name === this.schema.name);
+      await this.store.deleteFiles(versions.map((f) => f.path));
+    } catch (cause) {
+      throw ioError(
+        cause,
+        `Dropping ${tables.map((t) => `\`${t}\``).join(", ")} in \`${this.url(this.datasetPath)}\``,
+        this.#destination,
+      );
     }
   }
 
@@ -717,9 +745,15 @@ export class FilesystemClient implements DestinationClient, WithStateSync, WithS
    */
   async #replaceOldFiles(loadId: string): Promise<void> {
     const written = new Set(this.#written.filter((f) => f.loadId === loadId).map((f) => f.path));
+    // replace chains, and chains whose emptying was requested (a `refresh: "drop_data"` run)
     const roots = this.schema
       .dataTables()
-      .filter((t) => t.parent === undefined && this.schema.writeDisposition(t.name) === "replace");
+      .filter(
+        (t) =>
+          t.parent === undefined &&
+          (this.schema.writeDisposition(t.name) === "replace" ||
+            this.schema.tableChain(t.name).some((c) => this.#replaceRequested.has(c.name))),
+      );
     for (const root of roots) {
       const chain = this.schema.tableChain(root.name);
       const requested = chain.some(

@@ -31,7 +31,9 @@
  * when the outcome of its `COMMIT` is unknown (the connection broke), the client asks `_dlt_loads` on a
  * new connection before reporting. Outside a load transaction each job runs on a pooled connection of
  * its own (a `COPY` autocommits; a follow-up job is one transaction), so jobs run in parallel. An
- * aborted job has its statement cancelled (`pg_cancel_backend`). `TRUNCATE`, `ALTER TABLE` and the
+ * aborted job has its statement cancelled (`pg_cancel_backend`). Inside a load transaction, migration,
+ * `dropTables` and truncation run on it too (in savepoints), so a `refresh` drop commits with the new
+ * data or not at all. `TRUNCATE`, `ALTER TABLE` and the
  * staging-optimized swap take `ACCESS EXCLUSIVE` locks: readers of those tables wait until the
  * transaction ends.
  */
@@ -62,6 +64,7 @@ import {
   type TableSchema,
   VERSION_TABLE_NAME,
   versionTable,
+  type WithDropTables,
   type WithLoadTransaction,
   type WithSqlClient,
   type WithStagingDataset,
@@ -72,6 +75,8 @@ import {
   createDatasetSql,
   createTableSql,
   datasetExistsQuery,
+  deleteSchemaVersionsQuery,
+  dropTableSql,
   insertLoadQuery,
   insertVersionQuery,
   parseSqlJobText,
@@ -234,7 +239,8 @@ export class PostgresClient
     WithSqlClient,
     WithStagingDataset,
     WithTableChainFollowupJobs,
-    WithLoadTransaction
+    WithLoadTransaction,
+    WithDropTables
 {
   readonly capabilities: DestinationCapabilities;
   /** The dlt schema this client migrates to and loads. */
@@ -357,6 +363,33 @@ export class PostgresClient
           await this.#run(c, version.sql, version.params);
         });
         return { tables: plan.tables, statements };
+      },
+    );
+  }
+
+  /**
+   * Drops `tables` that exist, in the dataset and in the staging dataset, and with `deleteSchema`
+   * (default) deletes every stored version of the client's schema from `_dlt_version`, in one
+   * transaction — inside the load transaction when one is running, so the drop commits with the new
+   * data or not at all.
+   */
+  async dropTables(
+    tables: readonly string[],
+    options: { readonly deleteSchema?: boolean } = {},
+  ): Promise<void> {
+    await this.#withConnection(
+      `Dropping ${tables.map((t) => `\`${t}\``).join(", ") || "no tables"} in dataset \`${this.datasetName}\``,
+      async (c) => {
+        await this.#transaction(c, async () => {
+          for (const dataset of [this.datasetName, this.stagingDatasetName]) {
+            if (tables.length === 0 || !(await this.#datasetExists(c, dataset))) continue;
+            for (const table of tables) await this.#run(c, dropTableSql(this.#dialect, dataset, table));
+          }
+          if (options.deleteSchema === false) return;
+          if (!lowerKeys(await this.#storageColumns(c, [VERSION_TABLE_NAME])).has(VERSION_TABLE_NAME)) return;
+          const query = deleteSchemaVersionsQuery(this.#dialect, this.datasetName, this.schema.name);
+          await this.#run(c, query.sql, query.params);
+        });
       },
     );
   }

@@ -32,6 +32,11 @@ export interface ResourceScope {
 export interface SourceScope {
   readonly kind: "source";
   readonly sourceName: string;
+  /**
+   * The source's config section (`sources.<section>.<name>`); resources declared in the source
+   * function take it for their own config (`sources.<section>.<resource>`).
+   */
+  readonly section?: string | undefined;
 }
 
 /** What the call context holds. */

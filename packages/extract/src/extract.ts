@@ -30,6 +30,7 @@ import {
 } from "@tsdlt/core";
 import { describe } from "./cursor.js";
 import { DEFAULT_MAX_PARALLEL_ITEMS, Engine, type PipeNode } from "./engine.js";
+import { ExtractContracts } from "./extract-contracts.js";
 import { hintConflict, tableSchemaFromHints } from "./hints.js";
 import { encodeItems } from "./item-encoder.js";
 import type { DltResource } from "./resource.js";
@@ -236,6 +237,7 @@ export async function extractResources(options: ExtractOptions): Promise<Extract
   const declared = new Map<string, { resource: string; table: TableSchema }>();
   /** Per node: tables it declared. */
   const nodeTables = new Map<PipeNode, Set<string>>();
+  const contracts = new ExtractContracts(schema);
 
   const writerFor = (table: string, pkg: LoadPackage): TableWriter => {
     let writer = writers.get(table);
@@ -246,13 +248,14 @@ export async function extractResources(options: ExtractOptions): Promise<Extract
     return writer;
   };
 
-  const declare = (node: PipeNode, table: string): void => {
+  /** Declares `table` for `node` (once); false when its schema contract discarded it (drop the items). */
+  const declare = (node: PipeNode, table: string, withItems: boolean): boolean => {
     let tables = nodeTables.get(node);
     if (tables === undefined) {
       tables = new Set();
       nodeTables.set(node, tables);
     }
-    if (tables.has(table)) return;
+    if (tables.has(table)) return !contracts.isDiscarded(table);
     const resource = node.resource;
     const hint = tableSchemaFromHints(
       resource.hints,
@@ -274,8 +277,12 @@ export async function extractResources(options: ExtractOptions): Promise<Extract
     } else if (first === undefined) {
       declared.set(table, { resource: resource.name, table: hint });
     }
+    const verdict = contracts.check(hint, resource.name, withItems);
+    if (verdict.kind === "defer") return true;
     tables.add(table);
-    schema.updateTable(hint);
+    if (verdict.kind === "discard") return false;
+    schema.updateTable(verdict.table);
+    return true;
   };
 
   const tableOf = (node: PipeNode, item: unknown): string => {
@@ -307,14 +314,14 @@ export async function extractResources(options: ExtractOptions): Promise<Extract
         const name = node.resource.name;
         if (typeof node.resource.hints.tableName !== "function") {
           const table = tableOf(node, undefined);
-          declare(node, table);
+          if (!declare(node, table, true)) return;
           writerFor(table, pkg).write(page, name);
           collector?.update(table, { inc: page.length });
           return;
         }
         for (const item of page) {
           const table = tableOf(node, item);
-          declare(node, table);
+          if (!declare(node, table, true)) continue;
           writerFor(table, pkg).write([item], name);
           collector?.update(table, { inc: 1 });
         }
@@ -326,6 +333,7 @@ export async function extractResources(options: ExtractOptions): Promise<Extract
         if (column === undefined || tables === undefined) return;
         const name = naming.normalizePath(column);
         for (const table of tables) {
+          if (contracts.isDiscarded(table)) continue;
           schema.updateTable({ name: table, columns: { [name]: { name, incremental: true } } });
         }
       },
@@ -337,7 +345,7 @@ export async function extractResources(options: ExtractOptions): Promise<Extract
     const extracted = engine.writingNodes;
     // static tables are declared up front: a resource that yields nothing still hints its table
     for (const node of extracted) {
-      if (typeof node.resource.hints.tableName !== "function") declare(node, tableOf(node, undefined));
+      if (typeof node.resource.hints.tableName !== "function") declare(node, tableOf(node, undefined), false);
     }
     for (const node of extracted) logger.debug(`extracting resource ${node.resource.name}`);
     await engine.run();
@@ -370,7 +378,10 @@ export async function extractResources(options: ExtractOptions): Promise<Extract
     const itemCounts: Record<string, number> = {};
     for (const [table, writer] of writers) itemCounts[table] = writer.count;
     const resourceTables: Record<string, readonly string[]> = {};
-    for (const node of extracted) resourceTables[node.resource.name] = [...(nodeTables.get(node) ?? [])];
+    for (const node of extracted)
+      resourceTables[node.resource.name] = [...(nodeTables.get(node) ?? [])].filter(
+        (table) => !contracts.isDiscarded(table),
+      );
     return {
       loadId,
       package: committed,

@@ -2,6 +2,7 @@
  * @tsdlt/extract — resources, transformers, sources and incremental cursors, and the extract stage
  * that runs them into extracted load packages.
  */
+export type { ConfigSpec } from "./config-injection.js";
 export type { Current } from "./context.js";
 export { current } from "./context.js";
 export { Deferred, defer, isDeferred } from "./defer.js";
@@ -38,6 +39,7 @@ export {
 } from "./incremental.js";
 export { encodeItems } from "./item-encoder.js";
 export type {
+  ConfiguredResourceOptions,
   LimitOptions,
   ResourceData,
   ResourceFunction,
@@ -46,5 +48,10 @@ export type {
   TransformerOptions,
 } from "./resource.js";
 export { DltResource, isResource, resource, transformer } from "./resource.js";
-export type { SourceFactory, SourceOptions } from "./source.js";
+export type {
+  ConfiguredSourceFactory,
+  ConfiguredSourceOptions,
+  SourceFactory,
+  SourceOptions,
+} from "./source.js";
 export { DltSource, isSource, source } from "./source.js";

@@ -7,8 +7,10 @@
  * `addLimit`, `selectTables`, `bind` and `pipe` return a new resource and leave the original as it
  * was (so `pipeline.run(res.addLimit(10))`, not `res.addLimit(10); pipeline.run(res)`).
  */
-import { ExtractError } from "@tsdlt/core";
-import { isDeferredFunction } from "./defer.js";
+import { type ConfigDeclaration, type ExplicitConfig, ExtractError, type z } from "@tsdlt/core";
+import { type ConfigSpec, ResourceConfig } from "./config-injection.js";
+import { currentScope } from "./context.js";
+import { defer, isDeferred, isDeferredFunction } from "./defer.js";
 import { iterateResource } from "./engine.js";
 import {
   type ColumnsHint,
@@ -50,6 +52,13 @@ export interface ResourceOptions extends ResourceHints {
   readonly name?: string | undefined;
   /** Whether the resource is extracted when its source runs. @default true */
   readonly selected?: boolean | undefined;
+  /**
+   * Config section of a resource that declares a `config`: its keys are
+   * `sources.<section>.<name>.<key>` (then `sources.<section>.<key>`, `sources.<name>.<key>`,
+   * `sources.<key>`, `<key>`). Default: the section of the source function the resource is created
+   * in, else the resource name (`sources.<name>.<key>`).
+   */
+  readonly section?: string | undefined;
   /** Run this resource concurrently with the other resources of the extract. @default false */
   readonly parallelized?: boolean | undefined;
   /**
@@ -57,6 +66,18 @@ export interface ResourceOptions extends ResourceHints {
    * precedence over an incremental declared as a default parameter of the resource function.
    */
   readonly incremental?: Incremental<unknown> | undefined;
+}
+
+/** Options of {@link resource} and {@link transformer} for a function that declares its config. */
+export interface ConfiguredResourceOptions<S extends ConfigSpec> {
+  /**
+   * The function's config as a zod object spec (secret fields marked with `secret()`): a resource
+   * function receives the resolved values as its first argument (a transformer as its second, after
+   * the items) — dlt's `dlt.config.value` / `dlt.secrets.value` defaults. Values are resolved when
+   * extract calls the function: fields given with `bind({...})` win, the others come from env,
+   * `secrets.toml`, `config.toml` (pipeline-name prefixed first), then the spec's defaults.
+   */
+  readonly config: S;
 }
 
 /** Options of {@link transformer}. */
@@ -98,6 +119,8 @@ export interface ResourceSpec {
   readonly steps: readonly ResourceStep[];
   readonly limit: LimitOptions | undefined;
   readonly args: readonly unknown[] | undefined;
+  /** The declared config of the function (already injected by the function wrapper). */
+  readonly config?: ResourceConfig | undefined;
 }
 
 const RESOURCE_BRAND: unique symbol = Symbol.for("tsdlt.resource");
@@ -209,8 +232,11 @@ function mergeColumns(a: ColumnsHint | undefined, b: ColumnsHint): ColumnsHint {
   return out as ColumnsHint;
 }
 
-/** A named producer of items with table hints. Create it with {@link resource} or {@link transformer}. */
-export class DltResource {
+/**
+ * A named producer of items with table hints. Create it with {@link resource} or {@link transformer}.
+ * `A` types the arguments of {@link DltResource.bind} (known for functions that declare a `config`).
+ */
+export class DltResource<A extends unknown[] = unknown[]> {
   /** The resource name: its state key and default table name. */
   readonly name: string;
   /** Table hints (frozen). */
@@ -232,8 +258,8 @@ export class DltResource {
     Object.defineProperty(this, RESOURCE_BRAND, { value: true });
   }
 
-  #with(changes: Partial<ResourceSpec>): DltResource {
-    return new DltResource({ ...specOf(this), ...changes });
+  #with(changes: Partial<ResourceSpec>): DltResource<A> {
+    return new DltResource({ ...specOf(this), ...changes }) as DltResource<A>;
   }
 
   /** True for transformers (resources fed by another resource). */
@@ -266,6 +292,14 @@ export class DltResource {
     return this.hints.tableName ?? this.name;
   }
 
+  /**
+   * The config the resource function declares (spec and the sections of its keys, for the current
+   * name), or undefined. `resource.config?.explain()` shows where each value comes from.
+   */
+  get config(): ConfigDeclaration | undefined {
+    return specOf(this).config?.declaration(this.name);
+  }
+
   /** The limit set by {@link DltResource.addLimit}. */
   get limit(): LimitOptions | undefined {
     return specOf(this).limit;
@@ -283,7 +317,7 @@ export class DltResource {
    */
   applyHints(
     hints: ResourceHints & { readonly incremental?: Incremental<unknown> | undefined },
-  ): DltResource {
+  ): DltResource<A> {
     const spec = specOf(this);
     const next: Record<string, unknown> = { ...spec.hints };
     for (const [key, value] of Object.entries(stripUndefined(pickHints(hints)))) {
@@ -295,32 +329,32 @@ export class DltResource {
   }
 
   /** A copy under another name: separate state, and a default table named after it. */
-  withName(name: string): DltResource {
+  withName(name: string): DltResource<A> {
     return this.#with({ name });
   }
 
   /** A copy that is (or is not) selected for extraction. */
-  withSelected(selected: boolean): DltResource {
+  withSelected(selected: boolean): DltResource<A> {
     return this.#with({ selected });
   }
 
   /** A copy that runs concurrently with the other resources of an extract. */
-  parallelize(): DltResource {
+  parallelize(): DltResource<A> {
     return this.#with({ parallelized: true });
   }
 
   /** A copy that transforms every item with `fn` (pages are mapped item by item; async allowed). */
-  addMap(fn: (item: Item) => unknown): DltResource {
+  addMap(fn: (item: Item) => unknown): DltResource<A> {
     return this.#with({ steps: [...specOf(this).steps, { kind: "map", fn }] });
   }
 
   /** A copy that keeps the items for which `fn` returns true (async allowed). */
-  addFilter(fn: (item: Item) => unknown): DltResource {
+  addFilter(fn: (item: Item) => unknown): DltResource<A> {
     return this.#with({ steps: [...specOf(this).steps, { kind: "filter", fn }] });
   }
 
   /** A copy that replaces every item by the 0..n items `fn` returns or yields (an array, iterable or async iterable). */
-  addYieldMap(fn: (item: Item) => unknown): DltResource {
+  addYieldMap(fn: (item: Item) => unknown): DltResource<A> {
     return this.#with({ steps: [...specOf(this).steps, { kind: "yieldMap", fn }] });
   }
 
@@ -329,7 +363,7 @@ export class DltResource {
    * The yield reaching the limit is still extracted; `0` extracts nothing. Replaces an earlier limit.
    * Has no effect on transformers (a warning is logged).
    */
-  addLimit(limit: number | LimitOptions): DltResource {
+  addLimit(limit: number | LimitOptions): DltResource<A> {
     const options: LimitOptions = typeof limit === "number" ? { maxItems: limit } : limit;
     for (const key of ["maxItems", "maxTime"] as const) {
       const value = options[key];
@@ -346,15 +380,17 @@ export class DltResource {
    * A copy that keeps only items going to the given tables (for resources with a `tableName`
    * function that route items to several tables).
    */
-  selectTables(...names: string[]): DltResource {
+  selectTables(...names: string[]): DltResource<A> {
     return this.#with({ steps: [...specOf(this).steps, { kind: "selectTables", names: new Set(names) }] });
   }
 
   /**
    * A copy whose function is called with `args` (parametrizes a resource or transformer function once).
-   * An {@link Incremental} among the arguments is bound like a default-parameter one.
+   * An {@link Incremental} among the arguments is bound like a default-parameter one. For a function
+   * that declares a `config`, the first argument holds config values given in code (they win over
+   * config providers).
    */
-  bind(...args: unknown[]): DltResource {
+  bind(...args: A): DltResource {
     const spec = specOf(this);
     if (spec.args !== undefined) {
       throw new ExtractError(
@@ -423,11 +459,75 @@ function defaultName(data: unknown): string | undefined {
   return typeof data === "function" && data.name ? data.name : undefined;
 }
 
+/** The section a resource takes when none is given: the one of the source function creating it. */
+function enclosingSection(): string | undefined {
+  const scope = currentScope();
+  return scope?.kind === "source" ? scope.section : undefined;
+}
+
+function declaredConfig(
+  what: string,
+  name: string,
+  options: { readonly config?: ConfigSpec | undefined; readonly section?: string | undefined },
+  isFunction: boolean,
+): ResourceConfig | undefined {
+  if (options.config === undefined) return undefined;
+  if (!isFunction) {
+    throw new ExtractError(
+      `${what} \`${name}\` declares a \`config\`, but only resource and transformer functions receive config: pass a function.`,
+      { code: "INVALID_ARGUMENT" },
+    );
+  }
+  const config = new ResourceConfig(options.config, options.section ?? enclosingSection());
+  config.declaration(name, true);
+  return config;
+}
+
+/** Copies the function's name onto its wrapper. */
+function named<F extends (...args: never[]) => unknown>(wrapper: F, fn: { readonly name: string }): F {
+  Object.defineProperty(wrapper, "name", { value: fn.name });
+  return wrapper;
+}
+
+/** A resource function receiving its resolved config as the first argument. */
+function injectResource(fn: ResourceFunction, config: ResourceConfig, name: string): ResourceFunction {
+  return named((...args: unknown[]) => fn(config.resolve(name, args[0]), ...args.slice(1)), fn);
+}
+
+/**
+ * A transformer function receiving its resolved config as the second argument, keeping what extract
+ * reads from the function: async functions and {@link defer}red ones still run concurrently.
+ */
+function injectTransformer(
+  fn: TransformerFunction,
+  config: ResourceConfig,
+  name: string,
+): TransformerFunction {
+  const call = (items: unknown, args: unknown[]): unknown =>
+    fn(items, config.resolve(name, args[0]), ...args.slice(1));
+  if (isDeferredFunction(fn)) {
+    return named(
+      defer((items: unknown, ...args: unknown[]) => {
+        const deferred = call(items, args);
+        return isDeferred(deferred) ? deferred.run() : deferred;
+      }),
+      fn,
+    );
+  }
+  if (fn.constructor?.name === "AsyncFunction") {
+    return named(async (items: unknown, ...args: unknown[]) => call(items, args), fn);
+  }
+  return named((items: unknown, ...args: unknown[]) => call(items, args), fn);
+}
+
 /**
  * Creates a resource from data (an array, iterable, async iterable, generator object or a single
  * object) or from a function (a generator, async generator or function returning data). Functions
  * are called by extract, so an {@link incremental} default parameter binds to the resource.
  * Given a resource, returns a re-hinted copy of it.
+ *
+ * A function declaring a `config` spec receives its resolved config as its first argument (see
+ * {@link ConfiguredResourceOptions}); `resource.bind({ ... })` gives values in code.
  *
  * @example
  * ```ts
@@ -438,10 +538,30 @@ function defaultName(data: unknown): string | undefined {
  *   },
  *   { writeDisposition: "merge", primaryKey: "id" },
  * );
+ * const clones = resource(
+ *   async function* traffic_clones({ repoName, accessToken }) {
+ *     yield await fetchClones(repoName, accessToken);
+ *   },
+ *   { section: "github", config: z.object({ repoName: z.string(), accessToken: secret(z.string()) }) },
+ * ); // reads sources.github.traffic_clones.repo_name → sources.github.repo_name → ...
  * ```
  */
-export function resource(data: ResourceData | DltResource, options: ResourceOptions = {}): DltResource {
+export function resource<S extends ConfigSpec, R extends unknown[] = []>(
+  fn: (config: z.output<S>, ...rest: R) => unknown,
+  options: ResourceOptions & ConfiguredResourceOptions<S>,
+): DltResource<[explicit?: ExplicitConfig<S>, ...rest: R]>;
+export function resource(data: ResourceData | DltResource, options?: ResourceOptions): DltResource;
+export function resource(
+  data: ResourceData | DltResource,
+  options: ResourceOptions & { readonly config?: ConfigSpec | undefined } = {},
+): DltResource {
   if (isResource(data)) {
+    if (options.config !== undefined) {
+      throw new ExtractError(
+        `Resource \`${data.name}\` already exists; declare \`config\` when creating it from its function.`,
+        { code: "INVALID_ARGUMENT" },
+      );
+    }
     let out = options.name ? data.withName(options.name) : data;
     out = out.applyHints({ ...options, incremental: options.incremental });
     if (options.selected !== undefined) out = out.withSelected(options.selected);
@@ -462,18 +582,20 @@ export function resource(data: ResourceData | DltResource, options: ResourceOpti
       { code: "INVALID_ARGUMENT" },
     );
   }
+  const config = declaredConfig("Resource", name, options, typeof data === "function");
   return new DltResource({
     name,
     hints: pickHints(options),
     selected: options.selected ?? true,
     parallelized: options.parallelized ?? false,
     incremental: options.incremental,
-    data,
+    data: config ? injectResource(data as ResourceFunction, config, name) : data,
     transform: undefined,
     parent: undefined,
     steps: [],
     limit: undefined,
     args: undefined,
+    config,
   });
 }
 
@@ -481,7 +603,8 @@ export function resource(data: ResourceData | DltResource, options: ResourceOpti
  * Creates a transformer: a resource whose function receives the items of another resource (what the
  * parent yielded: one item, or a page as an array) and yields, returns or defers new items. Feed it
  * with `dataFrom` or `parent.pipe(transformer)`. Async (non-generator) and {@link defer}red functions
- * run concurrently, at most `maxParallelItems` at a time.
+ * run concurrently, at most `maxParallelItems` at a time. With a `config` spec the function receives
+ * its resolved config as the second argument.
  *
  * @example
  * ```ts
@@ -493,7 +616,16 @@ export function resource(data: ResourceData | DltResource, options: ResourceOpti
  * );
  * ```
  */
-export function transformer(fn: TransformerFunction, options: TransformerOptions = {}): DltResource {
+export function transformer<S extends ConfigSpec, R extends unknown[] = []>(
+  // biome-ignore lint/suspicious/noExplicitAny: the parent's items are whatever it yields
+  fn: (items: any, config: z.output<S>, ...rest: R) => unknown,
+  options: TransformerOptions & ConfiguredResourceOptions<S>,
+): DltResource<[explicit?: ExplicitConfig<S>, ...rest: R]>;
+export function transformer(fn: TransformerFunction, options?: TransformerOptions): DltResource;
+export function transformer(
+  fn: TransformerFunction,
+  options: TransformerOptions & { readonly config?: ConfigSpec | undefined } = {},
+): DltResource {
   if (typeof fn !== "function") {
     throw new ExtractError(
       `A transformer needs a function as its first argument${isResource(fn) ? "; pass the parent resource as `dataFrom`" : ""}.`,
@@ -514,6 +646,7 @@ export function transformer(fn: TransformerFunction, options: TransformerOptions
       { code: "INVALID_ARGUMENT" },
     );
   }
+  const config = declaredConfig("Transformer", name, options, true);
   return new DltResource({
     name,
     hints: pickHints(options),
@@ -521,11 +654,12 @@ export function transformer(fn: TransformerFunction, options: TransformerOptions
     parallelized: options.parallelized ?? false,
     incremental: options.incremental,
     data: undefined,
-    transform: fn,
+    transform: config ? injectTransformer(fn, config, name) : fn,
     parent,
     steps: [],
     limit: undefined,
     args: undefined,
+    config,
   });
 }
 

@@ -4,7 +4,16 @@
  * calls it and returns a {@link DltSource}. Sources are immutable like resources: `withResources`,
  * `withoutResources`, `addLimit`, `parallelize` and `clone` return new sources.
  */
-import { ExtractError, type SchemaContract } from "@tsdlt/core";
+import {
+  type ConfigDeclaration,
+  declareConfig,
+  type ExplicitConfig,
+  ExtractError,
+  type SchemaContract,
+  sourceConfigSections,
+  type z,
+} from "@tsdlt/core";
+import { type ConfigSpec, checkExplicit } from "./config-injection.js";
 import { runInScope } from "./context.js";
 import type { ResourceHints } from "./hints.js";
 import { type DltResource, isResource, type LimitOptions, resource } from "./resource.js";
@@ -13,6 +22,12 @@ import { type DltResource, isResource, type LimitOptions, resource } from "./res
 export interface SourceOptions {
   /** Source name, which is also the schema name and the state key. Default: the function name. */
   readonly name?: string | undefined;
+  /**
+   * Config section: the source's keys are `sources.<section>.<name>.<key>` (then
+   * `sources.<section>.<key>`, `sources.<name>.<key>`, `sources.<key>`, `<key>`). dlt defaults it to
+   * the Python module name; here the default is the source name, giving `sources.<name>.<key>`.
+   */
+  readonly section?: string | undefined;
   /** Nesting budget of the schema (normalizer config `max_nesting`). */
   readonly maxTableNesting?: number | undefined;
   /** Propagate the root row key `_dlt_root_id` to all nested tables (`root_key_propagation`). */
@@ -272,13 +287,39 @@ async function collectAsync(iterable: AsyncIterable<unknown>): Promise<unknown[]
   return out;
 }
 
+/** Options of {@link source} for a source that declares its config. */
+export interface ConfiguredSourceOptions<S extends ConfigSpec> extends SourceOptions {
+  /**
+   * The source's config as a zod object spec (secret fields marked with `secret()`): the function
+   * receives the resolved values as its first argument — dlt's `dlt.config.value` /
+   * `dlt.secrets.value` defaults. Fields the caller passes win; the others are read from env,
+   * `secrets.toml`, `config.toml` (pipeline-name prefixed first), then the spec's defaults. A
+   * missing required field fails the call with every key tried.
+   */
+  readonly config: S;
+}
+
 /** A source function made callable by {@link source}: returns a {@link DltSource} per call. */
 export interface SourceFactory<A extends unknown[]> {
   (...args: A): DltSource;
   /** The source name. */
   readonly sourceName: string;
+  /** The config section (`sources.<section>.<name>`); the source name unless one was given. */
+  readonly section: string;
+  /** The declared config (spec and sections), if the source declares one. */
+  readonly config: ConfigDeclaration | undefined;
   /** A factory with other options (dlt's `clone` / `with_args`). */
   clone(options: SourceOptions): SourceFactory<A>;
+}
+
+/**
+ * The factory of a source that declares its config: its first argument is optional and holds config
+ * values given in code (typed from the spec, every field optional).
+ */
+export interface ConfiguredSourceFactory<S extends ConfigSpec, R extends unknown[]>
+  extends SourceFactory<[explicit?: ExplicitConfig<S>, ...rest: R]> {
+  readonly config: ConfigDeclaration<S>;
+  clone(options: SourceOptions): ConfiguredSourceFactory<S, R>;
 }
 
 /**
@@ -288,20 +329,37 @@ export interface SourceFactory<A extends unknown[]> {
  * after the function (its schema name). Plain data returned by the function becomes one resource
  * named after the source.
  *
+ * With a `config` spec the function's first parameter is its config, resolved when the factory is
+ * called: values passed to the factory win, the rest come from config providers under
+ * `sources.<section>.<name>` (see {@link ConfiguredSourceOptions}).
+ *
  * @example
  * ```ts
- * const githubSource = source(function* github_source(repo: string) {
- *   for (const endpoint of ["issues", "comments"]) {
- *     yield resource(paginate(`${BASE}/${repo}/${endpoint}`), { name: endpoint, writeDisposition: "merge", primaryKey: "id" });
- *   }
- * });
- * await pipeline.run(githubSource("dlt-hub/dlt"));
+ * const githubSource = source(
+ *   function* github_source({ repoName, accessToken }) {
+ *     for (const endpoint of ["issues", "comments"]) {
+ *       yield resource(fetchGithub(repoName, endpoint, accessToken), { name: endpoint, primaryKey: "id" });
+ *     }
+ *   },
+ *   { section: "github", config: z.object({ repoName: z.string(), accessToken: secret(z.string()) }) },
+ * );
+ * await pipeline.run(githubSource());                           // both from env / .dlt/*.toml
+ * await pipeline.run(githubSource({ repoName: "dlt-hub/dlt" })); // the token still from config
  * ```
  */
+export function source<S extends ConfigSpec, R extends unknown[] = []>(
+  fn: (config: z.output<S>, ...rest: R) => unknown,
+  options: ConfiguredSourceOptions<S>,
+): ConfiguredSourceFactory<S, R>;
 export function source<A extends unknown[]>(
   fn: (...args: A) => unknown,
-  options: SourceOptions = {},
-): SourceFactory<A> {
+  options?: SourceOptions,
+): SourceFactory<A>;
+export function source(
+  // biome-ignore lint/suspicious/noExplicitAny: the implementation takes any source function
+  fn: (...args: any[]) => unknown,
+  options: SourceOptions & { readonly config?: ConfigSpec | undefined } = {},
+): unknown {
   if (typeof fn !== "function") {
     throw new ExtractError("source() needs a function that returns or yields resources.", {
       code: "INVALID_ARGUMENT",
@@ -314,9 +372,17 @@ export function source<A extends unknown[]>(
       { code: "INVALID_ARGUMENT" },
     );
   }
-  const { name: _name, ...rest } = options;
-  const factory = (...args: A): DltSource => {
-    const result = runInScope({ kind: "source", sourceName: name }, () => fn(...args));
+  const { name: _name, config: spec, section: givenSection, ...rest } = options;
+  const section = givenSection ?? name;
+  const declaration =
+    spec === undefined
+      ? undefined
+      : declareConfig({ kind: "source", name, spec, sections: sourceConfigSections(name, section) });
+  const factory = (...args: unknown[]): DltSource => {
+    const callArgs = declaration
+      ? [declaration.resolve(checkExplicit(`Source \`${name}\``, args[0])), ...args.slice(1)]
+      : args;
+    const result = runInScope({ kind: "source", sourceName: name, section }, () => fn(...callArgs));
     if (isThenable(result)) {
       return new DltSource(
         name,
@@ -339,6 +405,13 @@ export function source<A extends unknown[]>(
   };
   return Object.assign(factory, {
     sourceName: name,
-    clone: (next: SourceOptions): SourceFactory<A> => source(fn, { ...options, ...next }),
+    section,
+    config: declaration,
+    clone: (next: SourceOptions): SourceFactory<unknown[]> =>
+      source(fn, { ...options, ...stripUndefined(next) } as SourceOptions),
   });
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -126,12 +126,12 @@ describe("extractResources: package layout", () => {
   it("should write load_package_state.json with created_at and the extra package state", async () => {
     const before = Date.now();
     const { package: pkg } = await extract(fixture, [resource([{ id: 1 }], { name: "a" })], {
-      packageState: { dropped_tables: ["old"], marker: 7 },
+      packageState: { dropped_tables: [{ name: "old", columns: {} }], marker: 7 },
     });
     const state = packageState(pkg);
     expect(state.created_at).toBeInstanceOf(Date);
     expect(state.created_at.getTime()).toBeGreaterThanOrEqual(before - 1);
-    expect(state.dropped_tables).toEqual(["old"]);
+    expect(state.dropped_tables).toEqual([{ name: "old", columns: {} }]);
     expect(state.marker).toBe(7);
     // the state file is typed JSON: the date carries the PUA datetime marker
     expect(pkg.readState().created_at).toEqual(state.created_at);

@@ -9,6 +9,7 @@ import {
   type LoadJob,
   type LoadJobFile,
   type SchemaUpdateResult,
+  supportsDropTables,
   supportsStagingDataset,
   supportsTableChainFollowupJobs,
   type TableChain,
@@ -64,6 +65,17 @@ export class GuardedClient implements AsyncDisposable {
   async truncateTables(tables: readonly string[]): Promise<void> {
     await this.initializeStorage();
     if (tables.length > 0) await this.#client.initializeStorage({ truncateTables: tables });
+  }
+
+  /**
+   * Drops `tables` and the stored versions of the schema (the client's `dropTables`). Returns false,
+   * dropping nothing, when the client cannot drop tables.
+   */
+  async dropTables(tables: readonly string[]): Promise<boolean> {
+    await this.initializeStorage();
+    if (!supportsDropTables(this.#client)) return false;
+    await this.#client.dropTables(tables, { deleteSchema: true });
+    return true;
   }
 
   async createLoadJob(table: TableSchema, job: LoadJobFile, loadId: string): Promise<LoadJob> {

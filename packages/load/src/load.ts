@@ -15,6 +15,12 @@
  * reference job (`<table>.<file_id>.0.reference`, holding the staged file's URL) in the package and
  * the destination loads the staged file from there. Staging runs outside any load transaction: a
  * failed or crashed load is resumed from the staged files, which are never staged twice.
+ *
+ * Refresh: a package extracted with `refresh` lists `dropped_tables` / `truncated_tables` in its
+ * state. They are dropped (with the stored versions of the schema) before the dataset is migrated —
+ * so the migration creates them again from the package's schema — and emptied after it. With a load
+ * transaction all of it runs inside the transaction: a failed load leaves the old tables and rows in
+ * place, and the next run drops and loads again.
  */
 import { readFileSync } from "node:fs";
 import type { Readable } from "node:stream";
@@ -259,20 +265,45 @@ export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
     logger,
   });
   const skipped = new Set(plan.skipTables);
-  const schemaUpdate =
-    skipped.size > 0
-      ? await client.updateStoredSchema({
-          onlyTables: Object.keys(schema.tables).filter((name) => !skipped.has(name)),
-        })
-      : await client.updateStoredSchema();
-  pkg.writeJson(PACKAGE_FILES.appliedSchemaUpdates, schemaUpdate.tables);
-  if (plan.stagingTables.length > 0) {
-    await client.initializeStagingDataset({
-      tables: plan.stagingTables,
-      truncateTables: plan.stagingTruncate,
-    });
-  }
-  if (plan.truncate.length > 0) await client.truncateTables(plan.truncate);
+  // A `refresh` run lists tables to drop or empty first. Without a load transaction they are dropped
+  // once: a package resumed after its migration (`applied_schema_updates.json` exists) has loaded
+  // rows into the new tables already; and, as replace tables, only tables of chains that loaded
+  // nothing yet are emptied. In a load transaction every job starts over, so all of it is redone.
+  const refresh = refreshedTables(pkg);
+  const refreshNow = tx !== undefined || pkg.readJson(PACKAGE_FILES.appliedSchemaUpdates) === undefined;
+  const fresh = (table: string): boolean => {
+    const root = schema.rootTable(table)?.name;
+    return root === undefined || (plan.chains.get(root)?.fresh ?? true);
+  };
+  const inTransaction = tx !== undefined && refresh.drop.length + refresh.truncate.length > 0;
+  /** Drops (refresh), migrates the dataset and the staging dataset, then empties tables. */
+  const prepareStorage = async (): Promise<SchemaUpdateResult> => {
+    if (refreshNow && refresh.drop.length > 0 && !(await client.dropTables(refresh.drop))) {
+      logger.warn(
+        `[${destination.name}] refresh: the destination cannot drop tables; not dropped: ${refresh.drop.map((t) => `\`${t}\``).join(", ")}`,
+      );
+    }
+    const update =
+      skipped.size > 0
+        ? await client.updateStoredSchema({
+            onlyTables: Object.keys(schema.tables).filter((name) => !skipped.has(name)),
+          })
+        : await client.updateStoredSchema();
+    pkg.writeJson(PACKAGE_FILES.appliedSchemaUpdates, update.tables);
+    if (plan.stagingTables.length > 0) {
+      await client.initializeStagingDataset({
+        tables: plan.stagingTables,
+        truncateTables: plan.stagingTruncate,
+      });
+    }
+    const truncate = [...new Set([...plan.truncate, ...refresh.truncate.filter(fresh)])];
+    if (truncate.length > 0) await client.truncateTables(truncate);
+    return update;
+  };
+  // with a refresh, the drop joins the load transaction: the old tables stay until the new rows commit
+  let schemaUpdate: SchemaUpdateResult = inTransaction
+    ? { tables: {}, statements: [] }
+    : await prepareStorage();
   if (stagingClient) {
     await (skipped.size > 0
       ? stagingClient.updateStoredSchema({
@@ -457,6 +488,7 @@ export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
       try {
         await tx.runInLoadTransaction(pkg.loadId, async () => {
           try {
+            if (inTransaction) schemaUpdate = await prepareStorage();
             await loadAll();
           } catch (error) {
             if (error instanceof TransactionAborted) abortIfFailed();
@@ -489,6 +521,18 @@ export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
     startedAt,
     finishedAt: new Date(),
   };
+}
+
+/** The tables a `refresh` run asks to drop and to empty (`dropped_tables` / `truncated_tables` in the package state). */
+function refreshedTables(pkg: LoadPackage): { drop: string[]; truncate: string[] } {
+  const state = pkg.readState();
+  const names = (tables: unknown): string[] =>
+    Array.isArray(tables)
+      ? tables
+          .map((t: unknown) => (typeof t === "string" ? t : (t as { name?: unknown } | null)?.name))
+          .filter((name): name is string => typeof name === "string")
+      : [];
+  return { drop: names(state.dropped_tables), truncate: names(state.truncated_tables) };
 }
 
 /** When the package was created (scd2's default boundary): its state's `created_at`, else the time in its load id. */

@@ -54,6 +54,24 @@ export function columnInfo(column: ColumnSchema & { data_type: DataType }): Colu
   };
 }
 
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** True when the integer `v` (a JS number or bigint) fits a 64-bit signed `bigint` column. */
+export function fitsInt64(v: number | bigint): boolean {
+  if (typeof v === "number") return Number.isSafeInteger(v) || (v >= -(2 ** 63) && v < 2 ** 63);
+  return v >= INT64_MIN && v <= INT64_MAX;
+}
+
+/** The digits if they are within int64, else undefined (a `bigint` column cannot hold them). */
+function int64Digits(digits: string | undefined): string | undefined {
+  if (digits === undefined) return undefined;
+  // up to 18 digits always fit; longer ones are compared exactly
+  if (digits.length <= 18) return digits;
+  const n = BigInt(digits);
+  return n >= INT64_MIN && n <= INT64_MAX ? digits : undefined;
+}
+
 /** Decimal digits of an integral JS number (exact also beyond 2^53). */
 export function integerDigits(v: number): string {
   return Number.isSafeInteger(v) ? String(v) : BigInt(v).toString();
@@ -164,14 +182,16 @@ export function encodeAs(column: ColumnInfo, from: DataType, v: unknown): string
     case "text":
       return JSON.stringify(from === "text" ? (v as string) : toText(from, v));
     case "bigint":
+      // integers beyond int64 do not fit (the destination would refuse them at load)
       switch (from) {
         case "bigint":
-          return typeof v === "number" ? integerDigits(v) : String(v);
+          if (typeof v === "number") return fitsInt64(v) ? integerDigits(v) : undefined;
+          return fitsInt64(v as bigint) ? String(v) : undefined;
         case "text":
-          return textToIntDigits(v as string);
+          return int64Digits(textToIntDigits(v as string));
         case "decimal":
         case "wei":
-          return decimalToIntDigits((v as TypedText).text);
+          return int64Digits(decimalToIntDigits((v as TypedText).text));
         default:
           // a double is never integral here: integral JS numbers are typed bigint
           return undefined;

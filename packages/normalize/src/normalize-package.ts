@@ -107,15 +107,22 @@ export async function normalizePackage(options: NormalizeOptions): Promise<Norma
   const schema = Schema.fromDict(extracted.readSchemaDoc());
   const naming = namingFor(schema, capabilities, loadId);
   const output = loadStorage.createTempPackage(loadId);
-  const normalizer = new RelationalNormalizer({
-    schema,
-    naming,
-    loadId,
-    output,
-    fileMaxItems: options.fileMaxItems,
-    fileMaxBytes: options.fileMaxBytes,
-    maxTableNesting: capabilities.maxTableNesting,
-  });
+  let normalizer: RelationalNormalizer;
+  try {
+    normalizer = new RelationalNormalizer({
+      schema,
+      naming,
+      loadId,
+      output,
+      fileMaxItems: options.fileMaxItems,
+      fileMaxBytes: options.fileMaxBytes,
+      maxTableNesting: capabilities.maxTableNesting,
+    });
+  } catch (error) {
+    // the schema's normalizer settings are unusable (module, row filters): leave nothing behind
+    loadStorage.deletePackage(output);
+    throw error;
+  }
   let committed: LoadPackage;
   let rowCounts: Record<string, number>;
   let schemaUpdate: Record<string, TableSchema>;

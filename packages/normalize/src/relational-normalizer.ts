@@ -13,7 +13,8 @@
  * a row are collected first and committed to the schema only after the table's contract allowed
  * them, exactly once per row, as dlt does; discarded tables and columns become per-table filters.
  *
- * Not supported yet: row `filters`, the `relational_no_coercion` normalizer.
+ * Row `filters` of the schema's tables (REFERENCE §2.11) remove fields before contracts and types
+ * are applied (see `row-filters.ts`).
  */
 import {
   C_DLT_ID,
@@ -29,9 +30,13 @@ import {
   EVOLVE_ALL,
   isDltName,
   isPuaEncoded,
+  JSON_NORMALIZERS,
+  jsonNormalizerModule,
   type LoadPackage,
   type NamingConvention,
   NormalizeError,
+  RELATIONAL_NO_COERCION_NORMALIZER,
+  RELATIONAL_NORMALIZER,
   type ResolvedContract,
   resolveContract,
   type Schema,
@@ -43,6 +48,7 @@ import { type ColumnInfo, columnInfo, encodeAs } from "./coercion.js";
 import { JobWriter } from "./job-writer.js";
 import { jsonOf, sortedJson } from "./json-text.js";
 import { RandomIdPool } from "./random-ids.js";
+import { RowFilters, type TableRowFilter } from "./row-filters.js";
 import { TypeInference } from "./type-inference.js";
 import { decodeTyped, isDict, valueType } from "./values.js";
 
@@ -95,6 +101,8 @@ class Slot {
   variants: Map<DataType, Slot> | undefined;
   /** The source key when it normalizes to no name at all (such a slot cannot take a value). */
   invalidKey: string | undefined;
+  /** True when the table's row `filters` remove this field (resolved on first use). */
+  rowFiltered: boolean | undefined;
 
   constructor(name: string, column: ColumnSchema | undefined) {
     this.name = name;
@@ -166,6 +174,8 @@ export class TableState {
   discarded = false;
   /** Columns the contract rejected, and what to do with their data. */
   filters: Map<Slot, FilterMode> | undefined;
+  /** The row `filters` that apply to this table's rows (null: none; undefined: not resolved yet). */
+  rowFilter: TableRowFilter | null | undefined;
   rowIdType: RowIdType | undefined;
   primaryKey: readonly string[] = [];
   propagation: readonly { readonly from: Slot; readonly to: string }[] | undefined;
@@ -255,6 +265,10 @@ export class RelationalNormalizer {
   private readonly tables = new Map<string, TableState>();
   private readonly randomIds = new RandomIdPool();
   private readonly names: SystemNames;
+  /** The schema's row `filters`, when any table has them. */
+  private readonly rowFilters: RowFilters | undefined;
+  /** `relational_no_coercion`: a value of another type than its column's always goes to a variant. */
+  private readonly noCoercion: boolean;
   private readonly cId: string;
   private readonly cRootId: string;
   private readonly cValue: string;
@@ -307,6 +321,20 @@ export class RelationalNormalizer {
     for (const table of Object.values(this.schema.tables)) {
       if (table.parent === undefined) this.ensureRootKeyPropagation(table.name);
     }
+    this.rowFilters = RowFilters.fromSchema(this.schema, this.naming);
+    this.noCoercion = this.jsonModule() === RELATIONAL_NO_COERCION_NORMALIZER;
+  }
+
+  /** The schema's json normalizer module, which must be one tsdlt implements. */
+  private jsonModule(): string {
+    const module = jsonNormalizerModule(this.schema.normalizers.json?.module ?? RELATIONAL_NORMALIZER);
+    if (!JSON_NORMALIZERS.includes(module)) {
+      throw new NormalizeError(
+        `Schema \`${this.schema.name}\` names the json normalizer \`${module}\` (\`normalizers.json.module\`), which tsdlt does not implement. Use ${JSON_NORMALIZERS.map((m) => `\`${m}\``).join(" or ")}.`,
+        { code: "NOT_IMPLEMENTED", loadId: this.loadId },
+      );
+    }
+    return module;
   }
 
   /** Records where the next items come from, for error messages. */
@@ -709,6 +737,10 @@ export class RelationalNormalizer {
    */
   private writeRow(table: TableState): boolean {
     if (table.discarded) return false;
+    if (this.rowFilters !== undefined) {
+      table.rowFilter ??= this.rowFilters.forTable(table.name) ?? null;
+      if (table.rowFilter !== null && !this.applyRowFilter(table.rowFilter)) return false;
+    }
     if (table.filters !== undefined && !this.applyFilters(table)) return false;
     let line = this.encodeRow(table);
     if (this.pendingCount > 0) {
@@ -750,6 +782,22 @@ export class RelationalNormalizer {
   }
 
   /**
+   * Removes the fields the table's row `filters` exclude from the row buffer (REFERENCE §2.11).
+   * Returns false when no field is left: the row and its nested rows are dropped.
+   */
+  private applyRowFilter(filter: TableRowFilter): boolean {
+    const slots = this.rowSlots;
+    let kept = 0;
+    for (let i = 0; i < this.rowLength; i++) {
+      const slot = slots[i] as Slot;
+      slot.rowFiltered ??= filter.excludes(slot.name);
+      if (slot.rowFiltered) this.rowValues[i] = DROPPED;
+      else kept++;
+    }
+    return kept > 0;
+  }
+
+  /**
    * Applies the table's contract filters to the row buffer (dlt checks the names present in the
    * row, null values included): false when a `discard_row` column is present.
    */
@@ -758,6 +806,8 @@ export class RelationalNormalizer {
     if (filters === undefined) return true;
     const slots = this.rowSlots;
     for (let i = 0; i < this.rowLength; i++) {
+      // a field removed by the row filters is not in the row
+      if (this.rowValues[i] === DROPPED) continue;
       const mode = filters.get(slots[i] as Slot);
       if (mode === "discard_row") return false;
       if (mode === "discard_value") this.rowValues[i] = DROPPED;
@@ -849,7 +899,7 @@ export class RelationalNormalizer {
           if (col !== undefined) {
             if (col.type === "text") return (first ? slot.key : slot.sepKey) + JSON.stringify(raw);
             // fast path: already the canonical UTC form a timestamp column writes
-            if (col.type === "timestamp" && col.timezone && isCanonicalUtc(raw)) {
+            if (col.type === "timestamp" && col.timezone && !this.noCoercion && isCanonicalUtc(raw)) {
               return `${first ? slot.key : slot.sepKey}"${raw}"`;
             }
           }
@@ -867,8 +917,12 @@ export class RelationalNormalizer {
     }
     const col = slot.col;
     if (col === undefined) return this.encodeNewColumn(table, slot, from, v, first);
+    if (this.noCoercion && from !== col.type) return this.encodeVariant(table, slot, from, v, first);
     const fragment = encodeAs(col, from, v);
-    if (fragment === undefined) return this.encodeVariant(table, slot, from, v, first);
+    if (fragment === undefined) {
+      if (from === "bigint" && col.type === "bigint") throw this.outOfInt64(table, slot, v);
+      return this.encodeVariant(table, slot, from, v, first);
+    }
     return (first ? slot.key : slot.sepKey) + fragment;
   }
 
@@ -895,8 +949,11 @@ export class RelationalNormalizer {
     }
     const col = variant.col;
     if (col === undefined) return this.encodeNewColumn(table, variant, from, v, first, slot);
-    const fragment = encodeAs(col, from, v);
-    if (fragment === undefined) throw this.cannotCoerce(table, variant, from, col.type, v);
+    const fragment = this.noCoercion && from !== col.type ? undefined : encodeAs(col, from, v);
+    if (fragment === undefined) {
+      if (from === "bigint" && col.type === "bigint") throw this.outOfInt64(table, variant, v);
+      throw this.cannotCoerce(table, variant, from, col.type, v);
+    }
     return (first ? variant.key : variant.sepKey) + fragment;
   }
 
@@ -916,8 +973,9 @@ export class RelationalNormalizer {
     const isVariant = base !== undefined;
     const type = this.inference.inferType(v, from, slot.name, isVariant);
     const column = this.newColumn(slot, type, isVariant);
-    const fragment = encodeAs(columnInfo(column), from, v);
+    const fragment = this.noCoercion && from !== type ? undefined : encodeAs(columnInfo(column), from, v);
     if (fragment === undefined) {
+      if (from === "bigint" && type === "bigint") throw this.outOfInt64(table, slot, v);
       if (isVariant) throw this.cannotCoerce(table, slot, from, type, v);
       return this.encodeVariant(table, slot, from, v, first);
     }
@@ -1013,6 +1071,16 @@ export class RelationalNormalizer {
     return this.error(
       "CANNOT_COERCE_COLUMN",
       `The \`${from}\` value ${preview(v)} cannot be coerced into column \`${slot.name}\` of table \`${table.name}\` with data type \`${to}\`, and no further variant column can be created. The load package is not loaded. Clean the data or declare a type that fits all values.`,
+      table.name,
+      slot.name,
+    );
+  }
+
+  /** An integer beyond int64 for a `bigint` column: no type of the value fits, so no variant helps. */
+  private outOfInt64(table: TableState, slot: Slot, v: unknown): NormalizeError {
+    return this.error(
+      "CANNOT_COERCE_COLUMN",
+      `The integer ${preview(v)} for column \`${slot.name}\` of table \`${table.name}\` is outside the range of data type \`bigint\` (64-bit: -9223372036854775808 to 9223372036854775807), so no destination can store it. The load package is not loaded. Declare the column as \`decimal\`, \`wei\`, \`double\` or \`text\` (the \`columns\` hint), or, for a new column, add the \`large_integer\` detection to the schema's settings.`,
       table.name,
       slot.name,
     );

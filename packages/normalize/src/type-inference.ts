@@ -7,18 +7,19 @@ import { type ColumnHint, type DataType, isDataType, type Schema, SchemaError } 
 import { parseIso } from "./datetime.js";
 
 /** A compiled SimpleRegex: exact name, or `re:` + a regular expression searched in the name. */
-type NameMatcher = (name: string) => boolean;
+export type NameMatcher = (name: string) => boolean;
 
-function compileSimpleRegex(pattern: string): NameMatcher {
+/** Compiles a SimpleRegex; `where` says where the pattern comes from, for the error message. */
+export function compileSimpleRegex(pattern: string, where = "in the schema settings"): NameMatcher {
   if (pattern.startsWith("re:")) {
     let re: RegExp;
     try {
       re = new RegExp(pattern.slice(3));
     } catch (cause) {
-      throw new SchemaError(
-        `The SimpleRegex \`${pattern}\` in the schema settings is not a valid regular expression.`,
-        { code: "SCHEMA_INVALID", cause },
-      );
+      throw new SchemaError(`The SimpleRegex \`${pattern}\` ${where} is not a valid regular expression.`, {
+        code: "SCHEMA_INVALID",
+        cause,
+      });
     }
     return (name) => re.test(name);
   }
@@ -97,7 +98,7 @@ export class TypeInference {
       .filter((entry): entry is [string, DataType] => isDataType(entry[1]))
       .map(([pattern, type]) => [compileSimpleRegex(pattern), type] as const);
     this.hints = Object.entries(settings.default_hints ?? {}).map(
-      ([hint, patterns]) => [hint, patterns.map(compileSimpleRegex)] as const,
+      ([hint, patterns]) => [hint, patterns.map((pattern) => compileSimpleRegex(pattern))] as const,
     );
   }
 

@@ -24,6 +24,7 @@ import {
   requestKey,
 } from "./request.js";
 import type { HttpResponse } from "./response.js";
+import { type RetryOptions, runtimeRetryOptions } from "./retry.js";
 import { createSession, type HttpSession, type SendOptions } from "./session.js";
 
 /** What a page carries besides its items (dlt's `PageData`); not enumerable, so the page is a plain array. */
@@ -94,10 +95,17 @@ export interface RESTClientOptions {
   readonly paginator?: Paginator;
   readonly dataSelector?: string;
   /**
-   * The HTTP session. @default a retrying session with dlt's defaults that does not raise on error
-   * statuses (the client raises after the response hooks).
+   * The HTTP session. @default a retrying session that does not raise on error statuses (the client
+   * raises after the response hooks), with `retry` over the `[runtime] request_*` config over dlt's
+   * defaults
    */
   readonly session?: HttpSession;
+  /**
+   * Retry and timeout settings of the default session; they win over the `[runtime]` config
+   * (`request_max_attempts`, `request_backoff_factor`, `request_max_retry_delay`, `request_timeout`).
+   * Ignored when a `session` is given.
+   */
+  readonly retry?: RetryOptions;
   readonly logger?: Logger;
   /** Extra redaction rules for errors and logs. */
   readonly redactor?: Redactor;
@@ -177,6 +185,8 @@ export class RESTClient {
     this.session =
       options.session ??
       createSession({
+        ...runtimeRetryOptions(),
+        ...options.retry,
         raiseForStatus: false,
         logger: this.#logger,
         ...(options.redactor ? { redactor: options.redactor } : {}),
@@ -382,11 +392,12 @@ export class RESTClient {
  */
 export function paginate<T = unknown>(
   url: string,
-  options: PaginateOptions & Pick<RESTClientOptions, "session" | "logger" | "redactor"> = {},
+  options: PaginateOptions & Pick<RESTClientOptions, "session" | "retry" | "logger" | "redactor"> = {},
 ): AsyncGenerator<Page<T>, void, undefined> {
   const client = new RESTClient({
     baseUrl: url,
     ...(options.session ? { session: options.session } : {}),
+    ...(options.retry ? { retry: options.retry } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.redactor ? { redactor: options.redactor } : {}),
   });

@@ -90,7 +90,13 @@ export type {
   WriteDispositionConfig,
 } from "./rest-api.js";
 export { createAuth, createPaginator, PAGINATOR_TYPES, restApiResources } from "./rest-api.js";
-export type { RetryCondition, RetryConfig, RetryOptions, RuntimeRequestConfig } from "./retry.js";
+export type {
+  RetryCondition,
+  RetryConfig,
+  RetryOptions,
+  RuntimeRequestConfig,
+  RuntimeRetryOptionsOptions,
+} from "./retry.js";
 export {
   backoffDelay,
   DEFAULT_RETRY_OPTIONS,
@@ -99,6 +105,7 @@ export {
   resolveRetryOptions,
   retryDelayFor,
   retryOptionsFromRuntimeConfig,
+  runtimeRetryOptions,
 } from "./retry.js";
 export type { HttpSession, RequestOptions, SendOptions, SessionOptions } from "./session.js";
 export { createSession, USER_AGENT } from "./session.js";

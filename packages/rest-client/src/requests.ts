@@ -11,6 +11,7 @@
  */
 import type { HttpMethod } from "./request.js";
 import type { HttpResponse } from "./response.js";
+import { runtimeRetryOptions } from "./retry.js";
 import { createSession, type HttpSession, type RequestOptions, type SessionOptions } from "./session.js";
 
 /** The shape of {@link requests}. */
@@ -26,19 +27,36 @@ export interface Requests {
   /** The session behind the helper. */
   readonly session: HttpSession;
   /**
-   * Replaces the session with one built from `options` (e.g. retry settings from `[runtime]` config via
-   * `retryOptionsFromRuntimeConfig`). Later calls use it.
+   * Replaces the session with one built from `options` over the `[runtime] request_*` config; later
+   * calls use it. `configure({})` goes back to the configured defaults.
    */
   configure(options: SessionOptions): void;
 }
 
+let configured: SessionOptions = {};
 let session: HttpSession | undefined;
+let sessionKey: string | undefined;
+
+/**
+ * The session for the next call: rebuilt when `configure()` was called or when the `[runtime]`
+ * request settings (env, `.dlt/*.toml`) changed since the last call, as dlt recreates its sessions
+ * when the config changes. Options given to `configure()` win over config.
+ */
 const current = (): HttpSession => {
-  session ??= createSession();
+  const runtime = runtimeRetryOptions();
+  const key = JSON.stringify(runtime);
+  if (session === undefined || key !== sessionKey) {
+    session = createSession({ ...runtime, ...configured });
+    sessionKey = key;
+  }
   return session;
 };
 
-/** A retrying HTTP helper with dlt's defaults (5 attempts, backoff 1-2-4-8 s, 60 s timeout). */
+/**
+ * A retrying HTTP helper with dlt's defaults (5 attempts, backoff 1-2-4-8 s, 60 s timeout), or the
+ * `[runtime]` settings when configured (`RUNTIME__REQUEST_MAX_ATTEMPTS=2`, `request_timeout = 10` in
+ * `.dlt/config.toml`, ...).
+ */
 export const requests: Requests = Object.freeze({
   request: (method: HttpMethod, url: string, options?: RequestOptions) =>
     current().request(method, url, options),
@@ -53,6 +71,7 @@ export const requests: Requests = Object.freeze({
     return current();
   },
   configure(options: SessionOptions): void {
-    session = createSession(options);
+    configured = { ...options };
+    session = undefined;
   },
 });

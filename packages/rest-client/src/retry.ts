@@ -2,6 +2,7 @@
  * Retry policy of the HTTP session (dlt `sources/helpers/requests/retry.py`, REFERENCE §9.1): which
  * responses and errors are retried, and how long to wait. The waiting and re-sending is ky's.
  */
+import { type ConfigContext, resolveConfig, z } from "@tsdlt/core";
 import type { HttpResponse } from "./response.js";
 
 /** A custom retry trigger: return true to retry this response or error. */
@@ -146,4 +147,42 @@ export function retryOptionsFromRuntimeConfig(runtime: RuntimeRequestConfig): Re
   if (runtime.request_max_retry_delay !== undefined)
     out.maxRetryDelayMs = runtime.request_max_retry_delay * 1000;
   return out;
+}
+
+/** The `[runtime]` request settings as a config spec (fields unset in config stay unset). */
+const runtimeRequestSpec = z.object({
+  request_timeout: z.number().positive().optional(),
+  request_max_attempts: z.int().min(1).optional(),
+  request_backoff_factor: z.number().min(0).optional(),
+  request_max_retry_delay: z.number().min(0).optional(),
+});
+
+/** Options of {@link runtimeRetryOptions}. */
+export interface RuntimeRetryOptionsOptions {
+  /** Providers to read. @default `ConfigContext.create()` (env, `.dlt/secrets.toml`, `.dlt/config.toml`) */
+  readonly context?: ConfigContext | undefined;
+  /** Pipeline name for prefixed lookups; `null` for none. @default the active pipeline's name */
+  readonly pipelineName?: string | null | undefined;
+}
+
+/**
+ * The retry settings configured under `[runtime]` — `request_max_attempts`, `request_backoff_factor`,
+ * `request_max_retry_delay`, `request_timeout` (seconds), from env (`RUNTIME__REQUEST_MAX_ATTEMPTS`,
+ * pipeline-name prefixed first) or `.dlt/*.toml` — as {@link RetryOptions}. Only the keys that are set
+ * appear; dlt's defaults fill the rest when a session is created. The `requests` helper and every
+ * {@link RESTClient} without its own session use them.
+ *
+ * @throws {ConfigValueInvalidError} naming the key when a value is not a valid number
+ */
+export function runtimeRetryOptions(options: RuntimeRetryOptionsOptions = {}): RetryOptions {
+  const resolved = resolveConfig(runtimeRequestSpec, {
+    sections: ["runtime"],
+    specName: "runtime",
+    ...(options.context ? { context: options.context } : {}),
+    ...(options.pipelineName !== undefined ? { pipelineName: options.pipelineName } : {}),
+  });
+  const present = Object.fromEntries(
+    Object.entries(resolved).filter(([, value]) => value !== undefined),
+  ) as RuntimeRequestConfig;
+  return retryOptionsFromRuntimeConfig(present);
 }

@@ -1,3 +1,7 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setActivePipelineName } from "@tsdlt/core";
 import {
   type FixtureServer,
   octokitScenario,
@@ -9,15 +13,17 @@ import {
   backoffDelay,
   createSession,
   DEFAULT_RETRY_OPTIONS,
+  paginate,
   parseRetryAfter,
   RESTClient,
   RestClientError,
   requests,
   resolveRetryOptions,
   retryOptionsFromRuntimeConfig,
+  runtimeRetryOptions,
   type SessionOptions,
 } from "../src/index.js";
-import { FAST_RETRY, fixture, recordingLogger } from "./helpers.js";
+import { collect, FAST_RETRY, fixture, recordingLogger } from "./helpers.js";
 
 let server: FixtureServer;
 beforeEach(async () => {
@@ -260,5 +266,116 @@ describe("requests helper", () => {
     await expect(
       requests.get(`${server.url}/repos/octokit-fixture-org/branch-protection/branches/main/protection`),
     ).rejects.toThrow(/404 Client Error: Not Found/);
+  });
+});
+
+describe("[runtime] request_* config (issue 8)", () => {
+  const saved = new Map<string, string | undefined>();
+  let root: string;
+  const setEnv = (vars: Record<string, string | undefined>): void => {
+    for (const [key, value] of Object.entries(vars)) {
+      if (!saved.has(key)) saved.set(key, process.env[key]);
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  };
+
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), "tsdlt-runtime-config-"));
+    mkdirSync(join(root, "project", ".dlt"), { recursive: true });
+    const cleared: Record<string, undefined> = {};
+    for (const key of Object.keys(process.env)) {
+      if (key.includes("__") || key.startsWith("DLT_")) cleared[key] = undefined;
+    }
+    setEnv({ ...cleared, DLT_PROJECT_DIR: join(root, "project"), DLT_DATA_DIR: join(root, "global") });
+    setActivePipelineName(undefined);
+    server.route({ path: "/down", respond: { status: 503, body: { message: "down" } } });
+  });
+  afterEach(() => {
+    for (const [key, value] of saved) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+    saved.clear();
+    setActivePipelineName(undefined);
+    requests.configure({});
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  const quiet = { logger: recordingLogger() };
+
+  it("should make the requests helper try exactly RUNTIME__REQUEST_MAX_ATTEMPTS times, and follow changes", async () => {
+    setEnv({ RUNTIME__REQUEST_MAX_ATTEMPTS: "2", RUNTIME__REQUEST_BACKOFF_FACTOR: "0.005" });
+    requests.configure(quiet);
+    await expect(requests.get(`${server.url}/down`)).rejects.toThrow(/503 Server Error/);
+    expect(server.requestsTo("/down")).toHaveLength(2);
+    expect(requests.session.config).toMatchObject({ maxAttempts: 2, backoffBaseMs: 5 });
+
+    // The session is rebuilt when the config changes, as dlt does.
+    setEnv({ RUNTIME__REQUEST_MAX_ATTEMPTS: "3" });
+    await expect(requests.get(`${server.url}/down`)).rejects.toThrow(/503 Server Error/);
+    expect(server.requestsTo("/down")).toHaveLength(5);
+  });
+
+  it("should let options given to requests.configure() win over the config", async () => {
+    setEnv({ RUNTIME__REQUEST_MAX_ATTEMPTS: "2", RUNTIME__REQUEST_BACKOFF_FACTOR: "0.005" });
+    requests.configure({ ...quiet, maxAttempts: 1 });
+    await expect(requests.get(`${server.url}/down`)).rejects.toThrow(/503 Server Error/);
+    expect(server.requestsTo("/down")).toHaveLength(1);
+  });
+
+  it("should apply [runtime] from config.toml to RESTClients without their own retry options", async () => {
+    writeFileSync(
+      join(root, "project", ".dlt", "config.toml"),
+      "[runtime]\nrequest_max_attempts = 2\nrequest_backoff_factor = 0.005\nrequest_max_retry_delay = 1\nrequest_timeout = 5\n",
+    );
+    const client = new RESTClient({ baseUrl: server.url, ...quiet });
+    expect(client.session.config).toMatchObject({
+      maxAttempts: 2,
+      backoffBaseMs: 5,
+      maxRetryDelayMs: 1000,
+      timeoutMs: 5000,
+    });
+    await expect(client.get("/down")).rejects.toThrow(/503 Server Error/);
+    expect(server.requestsTo("/down")).toHaveLength(2);
+
+    // paginate() builds such a client too.
+    await expect(collect(paginate(`${server.url}/down`, quiet))).rejects.toThrow(/503 Server Error/);
+    expect(server.requestsTo("/down")).toHaveLength(4);
+
+    // Explicit retry options win field by field.
+    const explicit = new RESTClient({ baseUrl: server.url, retry: { maxAttempts: 3 }, ...quiet });
+    expect(explicit.session.config).toMatchObject({ maxAttempts: 3, backoffBaseMs: 5 });
+    await expect(explicit.get("/down")).rejects.toThrow(/503 Server Error/);
+    expect(server.requestsTo("/down")).toHaveLength(7);
+  });
+
+  it("should time out after request_timeout seconds", async () => {
+    server.route({ path: "/slow", respond: { delayMs: 2_000, body: { ok: true } } });
+    setEnv({ RUNTIME__REQUEST_TIMEOUT: "0.2", RUNTIME__REQUEST_MAX_ATTEMPTS: "1" });
+    const client = new RESTClient({ baseUrl: server.url, ...quiet });
+    const started = performance.now();
+    await expect(client.get("/slow")).rejects.toThrow(/timed out after 200 ms after 1 attempt/);
+    expect(performance.now() - started).toBeLessThan(1_500);
+  });
+
+  it("should look up the active pipeline's prefixed key first", async () => {
+    setEnv({
+      RUNTIME__REQUEST_MAX_ATTEMPTS: "3",
+      GITHUB_PIPELINE__RUNTIME__REQUEST_MAX_ATTEMPTS: "1",
+      RUNTIME__REQUEST_BACKOFF_FACTOR: "0.005",
+    });
+    setActivePipelineName("github_pipeline");
+    expect(runtimeRetryOptions()).toEqual({ maxAttempts: 1, backoffBaseMs: 5 });
+    await expect(new RESTClient({ baseUrl: server.url, ...quiet }).get("/down")).rejects.toThrow(/503/);
+    expect(server.requestsTo("/down")).toHaveLength(1);
+    expect(runtimeRetryOptions({ pipelineName: null })).toEqual({ maxAttempts: 3, backoffBaseMs: 5 });
+  });
+
+  it("should name the key when a configured value is not a number", () => {
+    setEnv({ RUNTIME__REQUEST_MAX_ATTEMPTS: "lots" });
+    expect(() => new RESTClient({ baseUrl: server.url })).toThrow(
+      /Invalid value\(s\) in configuration `runtime`:[\s\S]*`request_max_attempts` \(from Environment Variables `RUNTIME__REQUEST_MAX_ATTEMPTS`\)/,
+    );
   });
 });

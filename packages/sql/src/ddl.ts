@@ -44,6 +44,11 @@ export function dropDatasetSql(dialect: SqlDialect, datasetName: string): string
   return `DROP SCHEMA ${escapeColumnName(dialect, datasetName)} CASCADE`;
 }
 
+/** Drops a table if it exists: `DROP TABLE IF EXISTS "<dataset>"."<table>"` (dlt's `sql_client.drop_tables`). */
+export function dropTableSql(dialect: SqlDialect, datasetName: string, tableName: string): string {
+  return `DROP TABLE IF EXISTS ${qualifiedTableName(dialect, datasetName, tableName)}`;
+}
+
 /** Empties a table: `TRUNCATE TABLE` when the capabilities allow it, else `DELETE FROM`. */
 export function truncateTableSql(dialect: SqlDialect, datasetName: string, tableName: string): string {
   const qualified = qualifiedTableName(dialect, datasetName, tableName);

@@ -122,6 +122,18 @@ export function schemaVersionExistsQuery(
   };
 }
 
+/** Deletes every stored version of `schemaName` from `_dlt_version` (dlt's `_delete_schema_in_storage`). */
+export function deleteSchemaVersionsQuery(
+  dialect: SqlDialect,
+  datasetName: string,
+  schemaName: string,
+): SqlQuery {
+  return {
+    sql: `DELETE FROM ${qualifiedTableName(dialect, datasetName, VERSION_TABLE_NAME)} WHERE ${escapeColumnName(dialect, "schema_name")} = ${dialect.placeholder(1)}`,
+    params: [schemaName],
+  };
+}
+
 /**
  * The newest `_dlt_version` row (by `inserted_at`) of a schema name or a version hash. Rows have the
  * columns `version_hash, schema_name, version, engine_version, inserted_at, schema`.

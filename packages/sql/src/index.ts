@@ -6,6 +6,7 @@ export {
   createTableSql,
   datasetExistsQuery,
   dropDatasetSql,
+  dropTableSql,
   escapeColumnName,
   qualifiedTableName,
   schemaUpdateSql,
@@ -17,6 +18,7 @@ export {
 export type { LoadRow } from "./dlt-tables.js";
 export {
   decodeStoredSchema,
+  deleteSchemaVersionsQuery,
   encodeStoredSchema,
   insertLoadQuery,
   insertVersionQuery,

@@ -15,6 +15,7 @@ export type {
   CollectorUpdate,
   ColumnSchema,
   ConfigAccessor,
+  ConfigDeclaration,
   ConfigExplanation,
   DataType,
   Destination,
@@ -30,6 +31,7 @@ export type {
 export {
   config,
   DestinationError,
+  declaredConfigs,
   defineCapabilities,
   ExtractError,
   explainConfig,
@@ -46,6 +48,10 @@ export {
 } from "@tsdlt/core";
 export type {
   ColumnsHint,
+  ConfigSpec,
+  ConfiguredResourceOptions,
+  ConfiguredSourceFactory,
+  ConfiguredSourceOptions,
   Current,
   IncrementalOptions,
   LimitOptions,
@@ -71,6 +77,8 @@ export {
   source,
   transformer,
 } from "@tsdlt/extract";
+export type { AttachOptions } from "./attach.js";
+export { attach, attachSync } from "./attach.js";
 export type {
   BoundSql,
   ColumnTypeHint,
@@ -93,15 +101,15 @@ export { formatElapsed } from "./humanize.js";
 export { LOCK_STALE_MS } from "./lock.js";
 export { dataDir, defaultPipelinesDir } from "./paths.js";
 export type {
-  AttachOptions,
   PipelineOptions,
   PipelineSqlClient,
-  RefreshMode,
   RunOptions,
 } from "./pipeline.js";
-export { attach, Pipeline, pipeline, run } from "./pipeline.js";
+export { Pipeline, pipeline, run } from "./pipeline.js";
 export type { BarCollectorOptions, LogCollectorOptions, ProgressOption } from "./progress.js";
 export { BarCollector, createCollector, LogCollector } from "./progress.js";
+export type { DropPlan, DropSelection, RefreshMode } from "./refresh.js";
+export { dropResources, planDrop, REFRESH_MODES, schemaResources } from "./refresh.js";
 export type {
   RestApiIncrementalDescriptor,
   RestApiIncrementalValues,
@@ -111,7 +119,15 @@ export type {
   RestApiWriteDisposition,
 } from "./rest-api-source.js";
 export { restApiSource } from "./rest-api-source.js";
-export { destination, type SinkDestinationOptions, type SinkFunction } from "./sink-destination.js";
+export {
+  type ConfiguredSinkDestinationOptions,
+  type ConfiguredSinkFunction,
+  destination,
+  type SinkDestination,
+  type SinkDestinationOptions,
+  type SinkFunction,
+  type SinkItem,
+} from "./sink-destination.js";
 export { sources } from "./sources.js";
 export type { LoadInfoFields, LoadJobInfo, LoadPackageInfo } from "./step-info.js";
 export { ExtractInfo, LoadInfo, NormalizeInfo } from "./step-info.js";

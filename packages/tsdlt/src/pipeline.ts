@@ -3,7 +3,7 @@
  * load over user data. Every step is persisted in the working folder, so a failed run is finished by
  * the next one.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { basename, extname, join, resolve } from "node:path";
 import {
   bumpStateVersion,
@@ -14,6 +14,7 @@ import {
   decompressState,
   fromTypedJson,
   jobIdOf,
+  jsonNormalizerModule,
   type LoadPackage,
   type Logger,
   type NamingConvention,
@@ -47,7 +48,7 @@ import {
 import {
   type ColumnsHint,
   type DltResource,
-  type DltSource,
+  DltSource,
   extractResources,
   extractSource,
   isResource,
@@ -64,11 +65,9 @@ import { lockWorkingDir } from "./lock.js";
 import { defaultLogger } from "./logger.js";
 import { defaultPipelinesDir, localDir } from "./paths.js";
 import { createCollector, type ProgressOption } from "./progress.js";
+import { type RefreshMode, refreshForExtract } from "./refresh.js";
 import { ExtractInfo, LoadInfo, type LoadJobInfo, type LoadPackageInfo, NormalizeInfo } from "./step-info.js";
 import { PipelineTrace, type PipelineTraceDoc } from "./trace.js";
-
-/** Refresh modes of dlt (REFERENCE §6.6). */
-export type RefreshMode = "drop_sources" | "drop_resources" | "drop_data";
 
 /** Options of {@link pipeline} (dlt's `dlt.pipeline(...)` parameters, camelCase). */
 export interface PipelineOptions {
@@ -96,7 +95,10 @@ export interface PipelineOptions {
   readonly devMode?: boolean;
   /** @deprecated Use `devMode`. */
   readonly fullRefresh?: boolean;
-  /** Applied on every run. Accepted; a run with it set fails with `NOT_IMPLEMENTED` until refresh lands. */
+  /**
+   * Resets the sources (or resources) being extracted, on every run: `drop_sources`, `drop_resources`
+   * or `drop_data` (see {@link RefreshMode}). Pass it to `run()` / `extract()` to refresh once.
+   */
   readonly refresh?: RefreshMode;
   /** Credentials of the destination when it is given by name (e.g. a DuckDB file path). */
   readonly credentials?: unknown;
@@ -146,6 +148,7 @@ export interface RunOptions {
    * of the staged files (`parquet`, `jsonl` or `csv`, as the destination supports). @default the destination's preferred (staging) format
    */
   readonly loaderFileFormat?: "jsonl" | "parquet" | "csv";
+  /** Refresh for this run only (overrides the pipeline's `refresh`). */
   readonly refresh?: RefreshMode;
   /** Fail the run when a job fails (the package is aborted). @default true */
   readonly raiseOnFailedJobs?: boolean;
@@ -372,6 +375,11 @@ export class Pipeline {
   #loadSchema(name: string): Schema {
     const file = this.#schemaFile(name);
     if (existsSync(file)) return Schema.fromDict(JSON.parse(readFileSync(file, "utf8")));
+    return this.#newSchema(name);
+  }
+
+  /** A schema as first created: imported from `importSchemaPath` when present there, else empty. */
+  #newSchema(name: string): Schema {
     if (this.importSchemaPath) {
       const imported = join(this.importSchemaPath, `${name}.schema.yaml`);
       if (existsSync(imported)) {
@@ -380,8 +388,17 @@ export class Pipeline {
         return schema;
       }
     }
-    const naming = this.#settings.schema.naming;
-    return naming === undefined ? new Schema(name) : new Schema(name, { naming });
+    const { naming, jsonNormalizer } = this.#settings.schema;
+    const schema = naming === undefined ? new Schema(name) : new Schema(name, { naming });
+    if (jsonNormalizer !== undefined) {
+      // `[schema] json_normalizer` as dlt: a short module name names a module of dlt's json normalizers
+      schema.normalizers.json = {
+        module: jsonNormalizerModule(jsonNormalizer.module),
+        ...(jsonNormalizer.config === undefined ? {} : { config: structuredClone(jsonNormalizer.config) }),
+      };
+      schema.bumpVersion();
+    }
+    return schema;
   }
 
   #saveSchema(schema: Schema): void {
@@ -406,16 +423,6 @@ export class Pipeline {
     if (options.staging !== undefined) this.#stagingRef = options.staging;
     if (options.loaderFileFormat !== undefined) this.#loaderFileFormat = options.loaderFileFormat;
     if (options.datasetName !== undefined) this.#datasetName = options.datasetName;
-    if (options.refresh !== undefined) this.#refresh = options.refresh;
-  }
-
-  #assertImplemented(): void {
-    if (this.#refresh !== undefined) {
-      throw new TsdltError(
-        `\`refresh: "${this.#refresh}"\` is accepted but not implemented yet. Remove it, or drop the tables yourself.`,
-        { code: "NOT_IMPLEMENTED", pipelineName: this.pipelineName },
-      );
-    }
   }
 
   async #resolveDestination(): Promise<Destination> {
@@ -484,7 +491,14 @@ export class Pipeline {
   async #sourceWithRunHints(source: DltSource, options: RunOptions): Promise<DltSource> {
     const resolved = await source.resolve();
     const hints = this.#runHints(options);
-    return Object.keys(hints).length === 0 ? resolved : resolved.applyHints(hints);
+    const hinted = Object.keys(hints).length === 0 ? resolved : resolved.applyHints(hints);
+    if (options.schemaContract === undefined) return hinted;
+    // as dlt: the run's schema contract replaces the source's (the schema setting)
+    return new DltSource(hinted.name, Object.values(hinted.resources), {
+      maxTableNesting: hinted.maxTableNesting,
+      rootKey: hinted.rootKey,
+      schemaContract: options.schemaContract,
+    });
   }
 
   /** The table hints given to `run()` / `extract()`, applied to every resource of the data. */
@@ -637,9 +651,11 @@ export class Pipeline {
         this.#schema = undefined;
       }
       // A source loads into the schema named after it; plain data into the default schema.
-      const schema = (
+      let schema = (
         source && source.name !== this.defaultSchemaName ? this.#loadSchema(source.name) : this.defaultSchema
       ).clone();
+      // as dlt: the run's schema contract also becomes the schema's setting (it outlives this run)
+      if (options.schemaContract !== undefined) schema.settings.schema_contract = options.schemaContract;
       collector.start(`Extract ${schema.name}`);
       const state = structuredClone(this.#state);
       state.pipeline_name = this.pipelineName;
@@ -655,6 +671,19 @@ export class Pipeline {
       }
       state._local.last_run_context = { local_dir: localDir(), run_dir: process.cwd() };
       state.sources ??= {};
+      const refreshed = refreshForExtract({
+        options,
+        refresh: options.refresh ?? this.#refresh,
+        schema,
+        sources: state.sources,
+        resources: source ? Object.values(source.resources) : resources,
+        freshSchema: () => this.#newSchema(schema.name),
+      });
+      if (refreshed) {
+        schema = refreshed.schema;
+        // dropped tables take the stored schema versions with them: store the state again (dlt does too)
+        if (refreshed.packageState.dropped_tables) delete state._local._last_extracted_hash;
+      }
       let committedState: { version_hash: string; state: string } | undefined;
       const common = {
         sources: state.sources,
@@ -678,7 +707,10 @@ export class Pipeline {
           return row;
         },
         // the package carries the state it commits: a crash before state.json is written is recovered from it
-        packageState: () => (committedState ? { pipeline_state: committedState } : {}),
+        packageState: () => ({
+          ...refreshed?.packageState,
+          ...(committedState ? { pipeline_state: committedState } : {}),
+        }),
       };
       const result = source
         ? await extractSource({ ...common, source })
@@ -720,6 +752,13 @@ export class Pipeline {
       const extracted = this.#normalizeStorage.getPackage("extracted", loadId);
       if (!extracted) continue;
       const files = extracted.listJobs("new_jobs").length;
+      if (files === 0) {
+        // as dlt: a package without data (e.g. every table discarded by its schema contract, or
+        // resources that yielded nothing) is deleted, not loaded
+        this.#normalizeStorage.deletePackage(extracted);
+        this.#logger.info(`Empty load package \`${loadId}\` deleted: it holds no data to normalize.`);
+        continue;
+      }
       collector.start(`Normalize ${this.defaultSchemaName} in ${loadId}`);
       try {
         const result = await normalizePackage({
@@ -767,7 +806,6 @@ export class Pipeline {
   }
 
   async #load(raiseOnFailedJobs: boolean): Promise<LoadInfo> {
-    this.#assertImplemented();
     const startedAt = new Date();
     const destination = await this.#resolveDestination();
     const context = this.#context(destination);
@@ -879,7 +917,6 @@ export class Pipeline {
       this.#activeTrace = trace;
       const loadInfos: LoadInfo[] = [];
       try {
-        this.#assertImplemented();
         await this.#resolveDestination();
         await this.syncDestination();
         if (this.hasPendingData) {
@@ -1157,35 +1194,6 @@ function packageInfo(
  */
 export function pipeline(options: PipelineOptions = {}): Pipeline {
   return new Pipeline(options);
-}
-
-/** Options of {@link attach}. */
-export interface AttachOptions {
-  readonly pipelineName: string;
-  readonly pipelinesDir?: string;
-  readonly destination?: DestinationReference;
-  readonly credentials?: unknown;
-  readonly datasetName?: string;
-  readonly logger?: Logger;
-}
-
-/**
- * Attaches to an existing pipeline working folder (its `state.json` must exist); never wipes it.
- * The destination and dataset come from the stored state unless given.
- */
-export function attach(options: AttachOptions): Pipeline {
-  const pipelinesDir = resolve(options.pipelinesDir ?? defaultPipelinesDir());
-  const stateFile = join(pipelinesDir, options.pipelineName, "state.json");
-  if (!existsSync(stateFile)) {
-    const known = existsSync(pipelinesDir) ? readdirSync(pipelinesDir) : [];
-    throw new TsdltError(
-      `Cannot attach to pipeline \`${options.pipelineName}\`: no state found in ${join(pipelinesDir, options.pipelineName)}.` +
-        (known.length ? ` Pipelines in ${pipelinesDir}: ${known.join(", ")}.` : ""),
-      { code: "PIPELINE_CONFIG_MISSING", pipelineName: options.pipelineName },
-    );
-  }
-  const { pipelineName, pipelinesDir: _dir, ...rest } = options;
-  return new Pipeline({ pipelineName, pipelinesDir, ...stripUndefined(rest) });
 }
 
 /** Runs `data` through the pipeline named in `options` (created with defaults otherwise). */

@@ -5,13 +5,17 @@
  * (fed with its parent's items through `childPages`), hints mapped to resource options, and each
  * endpoint's `incremental` bound to `dlt.sources.incremental` so the stored cursor reaches the requests.
  *
- * `tsdlt` does not depend on the REST client: descriptors are typed structurally here
- * ({@link RestApiResourceDescriptor}), so any object of that shape works.
+ * Given a whole config (`{ client, resourceDefaults, resources }`, dlt's `rest_api_source(config)`),
+ * the descriptors are made by `restApiResources` of `@tsdlt/rest-client`, an optional peer
+ * dependency loaded when needed (installing `@tsdlt/rest-client` is all it takes). Descriptors
+ * themselves are typed structurally here ({@link RestApiResourceDescriptor}), so any object of that
+ * shape works.
  *
  * Differences from dlt: `processingSteps` run inside the descriptor's pages, so before the incremental
  * filter (dlt adds them after it); `DltResource` entries in a config's `resources` are not supported
  * by the REST client (combine sources instead).
  */
+import { createRequire } from "node:module";
 import type { SchemaContract } from "@tsdlt/core";
 import { ExtractError } from "@tsdlt/core";
 import {
@@ -26,6 +30,7 @@ import {
   transformer,
   type WriteDispositionHint,
 } from "@tsdlt/extract";
+import type { CheckResourceReferences, RestApiConfig, RestApiOptions } from "@tsdlt/rest-client";
 
 /** The cursor values a descriptor's requests read (`{incremental.last_value}` and the start/end params). */
 export interface RestApiIncrementalValues {
@@ -93,7 +98,7 @@ export interface RestApiResourceDescriptor {
 }
 
 /** Options of {@link restApiSource} (dlt's `rest_api_source` arguments besides the config). */
-export interface RestApiSourceOptions {
+export interface RestApiSourceOptions extends RestApiOptions {
   /** Source name: schema name and state key. @default "rest_api" */
   readonly name?: string | undefined;
   /** Nesting budget of the schema. */
@@ -171,8 +176,54 @@ function pageOptions(template: Incremental | undefined): RestApiPageOptions {
   };
 }
 
+/** What `@tsdlt/rest-client` offers this module. */
+interface RestClientModule {
+  restApiResources(config: RestApiConfig, options?: RestApiOptions): readonly RestApiResourceDescriptor[];
+}
+
+const REST_CLIENT = "@tsdlt/rest-client";
+
+function notInstalled(cause: unknown): ExtractError {
+  return new ExtractError(
+    `[tsdlt] [rest-api] restApiSource(config) needs the REST client: install it with \`npm install ${REST_CLIENT}\`.`,
+    { code: "INVALID_ARGUMENT", cause },
+  );
+}
+
+function isNotFound(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === "MODULE_NOT_FOUND" || code === "ERR_MODULE_NOT_FOUND";
+}
+
 /**
- * A dlt source over the resources of a declarative REST API config — dlt's `rest_api_source`. Give it
+ * Loads `@tsdlt/rest-client` synchronously (Node ≥ 20.19 requires ES modules), so the source has its
+ * resources at once; `undefined` where `require` cannot load ES modules (test runners and bundlers
+ * that hook the module loader), which then import it asynchronously.
+ */
+function requireRestClient(): RestClientModule | undefined {
+  try {
+    return createRequire(import.meta.url)(REST_CLIENT) as RestClientModule;
+  } catch (cause) {
+    if (isNotFound(cause)) throw notInstalled(cause);
+    return undefined;
+  }
+}
+
+async function importRestClient(): Promise<RestClientModule> {
+  try {
+    return (await import(REST_CLIENT)) as RestClientModule;
+  } catch (cause) {
+    throw isNotFound(cause) ? notInstalled(cause) : cause;
+  }
+}
+
+function isDescriptorList(value: unknown): value is readonly RestApiResourceDescriptor[] {
+  return Array.isArray(value);
+}
+
+/**
+ * A dlt source over a declarative REST API config — dlt's `rest_api_source(config)`. Give it the
+ * config itself (`{ client, resourceDefaults, resources }`; needs `@tsdlt/rest-client` installed), or
  * what `restApiResources(config)` of `@tsdlt/rest-client` returns:
  *
  * - a root endpoint becomes a {@link resource} that yields the endpoint's pages;
@@ -186,16 +237,17 @@ function pageOptions(template: Incremental | undefined): RestApiPageOptions {
  * - `tableName`, `writeDisposition` (also dlt's dict form), `primaryKey`, `mergeKey`, `columns`,
  *   `maxTableNesting`, `schemaContract`, `selected` and `parallelized` become resource options.
  *
- * Resources keep the descriptors' order; hints can be changed afterwards on the source
+ * A config is checked by the type checker: a `{resources.<name>.<field>}` placeholder (or a legacy
+ * `resolve` param) naming a resource the config does not declare is a type error on that resource.
+ * Resources keep the config's order; hints can be changed afterwards on the source
  * (`source.resources.issues.applyHints(...)`), selection with `withResources`.
  *
  * @example
  * ```ts
  * import * as dlt from "tsdlt";
- * import { restApiResources } from "@tsdlt/rest-client";
  *
  * const github = dlt.restApiSource(
- *   restApiResources({
+ *   {
  *     client: { baseUrl: "https://api.github.com/repos/dlt-hub/dlt/", auth: { token } },
  *     resourceDefaults: { primaryKey: "id", writeDisposition: "merge", endpoint: { params: { per_page: 100 } } },
  *     resources: [
@@ -209,17 +261,58 @@ function pageOptions(template: Incremental | undefined): RestApiPageOptions {
  *       },
  *       { name: "issue_comments", endpoint: "issues/{resources.issues.number}/comments", includeFromParent: ["id"] },
  *     ],
- *   }),
+ *   },
  *   { name: "github" },
  * );
  * const pipeline = dlt.pipeline({ pipelineName: "rest_api_github", destination: "duckdb", datasetName: "rest_api_data" });
  * console.log(String(await pipeline.run(github)));
  * ```
  */
-export function restApiSource(
-  descriptors: readonly RestApiResourceDescriptor[],
+export function restApiSource<const C extends RestApiConfig | readonly RestApiResourceDescriptor[]>(
+  config: C & (C extends RestApiConfig ? CheckResourceReferences<C> : unknown),
   options: RestApiSourceOptions = {},
 ): DltSource {
+  if (isDescriptorList(config)) return fromDescriptors(config, options);
+  if (typeof config !== "object" || config === null || !("resources" in config)) {
+    throw invalid(
+      "restApiSource() takes a REST API config (`{ client, resourceDefaults, resources }`) or the resources returned by `restApiResources(config)`.",
+    );
+  }
+  const restOptions: { -readonly [K in keyof RestApiOptions]: RestApiOptions[K] } = {};
+  if (options.logger !== undefined) restOptions.logger = options.logger;
+  if (options.prefetch !== undefined) restOptions.prefetch = options.prefetch;
+  if (options.childConcurrency !== undefined) restOptions.childConcurrency = options.childConcurrency;
+  const client = requireRestClient();
+  if (client) return fromDescriptors(client.restApiResources(config as RestApiConfig, restOptions), options);
+  // The resources arrive once the module is imported; `await source.resolve()` before reading them.
+  const pending = importRestClient().then((loaded) =>
+    buildResources(loaded.restApiResources(config as RestApiConfig, restOptions)),
+  );
+  return new DltSource(options.name ?? DEFAULT_SOURCE_NAME, pending, sourceOptions(options));
+}
+
+function sourceOptions(options: RestApiSourceOptions): ConstructorParameters<typeof DltSource>[2] {
+  return {
+    maxTableNesting: options.maxTableNesting,
+    rootKey: options.rootKey,
+    schemaContract: options.schemaContract,
+    parallelized: options.parallelized,
+  };
+}
+
+function fromDescriptors(
+  descriptors: readonly RestApiResourceDescriptor[],
+  options: RestApiSourceOptions,
+): DltSource {
+  return new DltSource(
+    options.name ?? DEFAULT_SOURCE_NAME,
+    buildResources(descriptors),
+    sourceOptions(options),
+  );
+}
+
+/** One resource per root descriptor and one transformer per child, in the descriptors' order. */
+function buildResources(descriptors: readonly RestApiResourceDescriptor[]): DltResource[] {
   const byName = new Map<string, RestApiResourceDescriptor>();
   for (const d of descriptors) {
     if (typeof d?.name !== "string" || typeof d.pages !== "function") {
@@ -261,11 +354,5 @@ export function restApiSource(
     return out;
   };
 
-  const resources = descriptors.map(build);
-  return new DltSource(options.name ?? DEFAULT_SOURCE_NAME, resources, {
-    maxTableNesting: options.maxTableNesting,
-    rootKey: options.rootKey,
-    schemaContract: options.schemaContract,
-    parallelized: options.parallelized,
-  });
+  return descriptors.map(build);
 }

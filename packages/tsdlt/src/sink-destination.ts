@@ -33,12 +33,17 @@ import { createReadStream } from "node:fs";
 import { basename, dirname } from "node:path";
 import { createInterface } from "node:readline";
 import {
+  type ConfigDeclaration,
+  type ConfigSpec,
   type Destination,
   type DestinationCapabilities,
   type DestinationClient,
   type DestinationContext,
   DestinationError,
+  declareConfig,
   defineCapabilities,
+  destinationConfigSections,
+  type ExplicitConfig,
   isDltName,
   isTsdltError,
   jobIdOf,
@@ -49,6 +54,7 @@ import {
   type SchemaUpdateResult,
   type TableSchema,
   TsdltError,
+  type z,
 } from "@tsdlt/core";
 
 /** One item handed to a sink function: a row of a table. */
@@ -59,6 +65,9 @@ export type SinkItem = Record<string, unknown>;
  * batch is delivered; throw to fail the job (retried unless the error says `retryable: false`).
  */
 export type SinkFunction = (items: SinkItem[], table: TableSchema) => unknown;
+
+/** A sink function that declares its config: receives the resolved values as its third argument. */
+export type ConfiguredSinkFunction<C> = (items: SinkItem[], table: TableSchema, config: C) => unknown;
 
 /** Options of {@link destination} (dlt's `@dlt.destination` arguments, camelCase). */
 export interface SinkDestinationOptions {
@@ -77,6 +86,24 @@ export interface SinkDestinationOptions {
   readonly skipDltColumnsAndTables?: boolean;
   /** Jobs (files) sent at the same time. @default the load stage's workers */
   readonly maxParallelLoadJobs?: number;
+}
+
+/** Options of {@link destination} for a sink function that declares its config. */
+export interface ConfiguredSinkDestinationOptions<S extends ConfigSpec> extends SinkDestinationOptions {
+  /**
+   * The sink's config as a zod object spec (secret fields marked with `secret()`), resolved when the
+   * pipeline loads — dlt's `dlt.config.value` / `dlt.secrets.value` defaults of a sink. Keys are
+   * `destination.<name>.<key>` → `destination.<key>` → `<key>`, each first prefixed with the pipeline
+   * name; a missing required value fails the load with every key tried.
+   */
+  readonly config: S;
+  /** Config values given in code; they win over config providers field by field. */
+  readonly configValues?: NoInfer<ExplicitConfig<S>> | undefined;
+}
+
+/** A sink destination; `config` is the declared config, when the sink function declares one. */
+export interface SinkDestination extends Destination {
+  readonly config: ConfigDeclaration | undefined;
 }
 
 /** The destination type recorded in pipeline state (as dlt records a custom destination). */
@@ -179,9 +206,34 @@ function withoutDltColumns(table: TableSchema): TableSchema {
  *   { batchSize: 100, name: "my_api" },
  * );
  * await dlt.pipeline({ pipelineName: "to_api", destination: sink }).run(rows, { tableName: "users" });
+ *
+ * // With declared config: `[destination.my_api] api_url = ...` in config.toml, the key in secrets.toml.
+ * const configured = dlt.destination(
+ *   async (items, table, { apiUrl, apiKey }) => {
+ *     await fetch(`${apiUrl}/${table.name}`, { method: "POST", headers: { authorization: apiKey }, body: JSON.stringify(items) });
+ *   },
+ *   { name: "my_api", config: dlt.z.object({ apiUrl: dlt.z.string(), apiKey: dlt.secret(dlt.z.string()) }) },
+ * );
  * ```
  */
-export function destination(fn: SinkFunction, options: SinkDestinationOptions = {}): Destination {
+export function destination<S extends ConfigSpec = never>(
+  fn: [S] extends [never] ? SinkFunction : ConfiguredSinkFunction<z.output<S>>,
+  options?: [S] extends [never] ? SinkDestinationOptions : ConfiguredSinkDestinationOptions<S>,
+): SinkDestination {
+  const opts = (options ?? {}) as SinkDestinationOptions & {
+    readonly config?: ConfigSpec | undefined;
+    readonly configValues?: unknown;
+  };
+  return sinkDestination(fn as ConfiguredSinkFunction<unknown>, opts);
+}
+
+function sinkDestination(
+  fn: ConfiguredSinkFunction<unknown>,
+  options: SinkDestinationOptions & {
+    readonly config?: ConfigSpec | undefined;
+    readonly configValues?: unknown;
+  },
+): SinkDestination {
   if (typeof fn !== "function")
     throw invalid("the first argument must be the sink function `(items, table) => ...`.");
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
@@ -202,6 +254,18 @@ export function destination(fn: SinkFunction, options: SinkDestinationOptions = 
   }
   const name = options.name ?? (/^[A-Za-z_$][\w$]*$/.test(fn.name) ? fn.name : "destination");
   const skipDlt = options.skipDltColumnsAndTables ?? true;
+  const declared =
+    options.config === undefined
+      ? undefined
+      : declareConfig({
+          kind: "destination",
+          name,
+          spec: options.config,
+          sections: destinationConfigSections(name),
+        });
+  if (options.configValues !== undefined && declared === undefined) {
+    throw invalid("`configValues` needs a `config` spec to resolve against.");
+  }
   const capabilities: DestinationCapabilities = defineCapabilities({
     preferredLoaderFileFormat: "jsonl",
     supportedLoaderFileFormats: ["jsonl"],
@@ -212,7 +276,12 @@ export function destination(fn: SinkFunction, options: SinkDestinationOptions = 
     needsDatasetName: false,
   });
 
-  const createLoadJob = async (table: TableSchema, file: LoadJobFile, loadId: string): Promise<LoadJob> => {
+  const createLoadJob = async (
+    table: TableSchema,
+    file: LoadJobFile,
+    loadId: string,
+    config: unknown,
+  ): Promise<LoadJob> => {
     const jobId = jobIdOf(file.fileName);
     const subject = `[tsdlt] [${name}] Job \`${file.fileName}\` in load \`${loadId}\``;
     const context = { destination: name, loadId, jobId, table: table.name, path: file.path };
@@ -241,7 +310,7 @@ export function destination(fn: SinkFunction, options: SinkDestinationOptions = 
             });
           }
           try {
-            await fn(batch, view);
+            await fn(batch, view, config);
           } catch (cause) {
             const retryable = isTsdltError(cause) ? cause.retryable : true;
             const message = cause instanceof Error ? cause.message : String(cause);
@@ -289,15 +358,21 @@ export function destination(fn: SinkFunction, options: SinkDestinationOptions = 
     name,
     destinationType: SINK_DESTINATION_TYPE,
     capabilities,
+    config: declared,
     displayLocation: (_context: DestinationContext): string => `sink://${name}`,
-    async createClient(_schema: Schema, _context: DestinationContext): Promise<DestinationClient> {
+    async createClient(_schema: Schema, context: DestinationContext): Promise<DestinationClient> {
       const noUpdate: SchemaUpdateResult = { tables: {}, statements: [] };
+      // Resolved once per load, with the loading pipeline's name for the prefixed lookups.
+      const config = declared?.resolve(options.configValues as ExplicitConfig<ConfigSpec> | undefined, {
+        pipelineName: context.pipelineName,
+      });
       return {
         capabilities,
         initializeStorage: async () => {},
         isStorageInitialized: async () => true,
         updateStoredSchema: async () => noUpdate,
-        createLoadJob,
+        createLoadJob: (table: TableSchema, file: LoadJobFile, loadId: string) =>
+          createLoadJob(table, file, loadId, config),
         completeLoad: async () => {},
         [Symbol.asyncDispose]: async () => {},
       };

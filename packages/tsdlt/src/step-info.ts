@@ -203,9 +203,11 @@ export class LoadInfo implements LoadInfoFields {
 
   /** dlt's text form; `verbosity` ≥ 1 lists failed job messages. */
   asStr(verbosity = 1): string {
+    // dlt names the dataset of the packages it loaded: `None` when it loaded none
+    const dataset = this.loadPackages.length === 0 ? "None" : this.datasetName;
     const lines = [
       `Pipeline ${this.pipelineName} load step completed in ${formatElapsed(elapsed(this))}`,
-      `${this.loadPackages.length} load package(s) were loaded to destination ${this.destinationName} and into dataset ${this.datasetName}`,
+      `${this.loadPackages.length} load package(s) were loaded to destination ${this.destinationName} and into dataset ${dataset}`,
       ...(this.stagingName === undefined
         ? []
         : [

@@ -218,9 +218,33 @@ describe("filesystem destination through the pipeline", () => {
     await third.run([{ id: 9, updated_at: "2024-02-01T00:00:00Z" }], { tableName: "extra" });
     expect(third.state.sources).toEqual(fresh.state.sources);
     expect(
-      dlt.attach({ pipelineName: "restore", pipelinesDir: join(root, "pipelines") }).defaultSchema.tables
+      dlt.attachSync({ pipelineName: "restore", pipelinesDir: join(root, "pipelines") }).defaultSchema.tables
         .events,
     ).toBeDefined();
     expect(existsSync(join(dataset(), "init"))).toBe(true);
+  });
+
+  it("should drop a refreshed table's files and empty them with drop_data", async () => {
+    const pipeline = lake("refreshing");
+    const files = (table: string): string[] =>
+      existsSync(join(dataset(), table)) ? readdirSync(join(dataset(), table)) : [];
+    await pipeline.run(issues, { tableName: "issues" });
+    await pipeline.run(users, { tableName: "users" });
+    expect(files("issues__labels")).toHaveLength(1);
+    await pipeline.run(issues.slice(1), { tableName: "issues", refresh: "drop_resources" });
+    // the old files are gone; the second issue has no labels, so no label files are written again
+    expect(files("issues")).toHaveLength(1);
+    expect(files("issues__labels")).toEqual([]);
+    expect(await duck(`SELECT number::INT AS n FROM read_json('${dataset()}/issues/*.jsonl')`)).toEqual([
+      { n: 1002 },
+    ]);
+    expect(files("users")).toHaveLength(1);
+    // the schema's earlier versions were deleted with the dropped tables; the new one is stored
+    expect(files("_dlt_version")).toHaveLength(1);
+    // drop_data on an append table: only this run's file remains
+    await pipeline.run(users.slice(0, 1), { tableName: "users", refresh: "drop_data" });
+    expect(await duck(`SELECT name FROM read_json('${dataset()}/users/*.jsonl')`)).toEqual([
+      { name: "Alice" },
+    ]);
   });
 });

@@ -106,7 +106,10 @@ describe("trace", () => {
     expect(text).toMatch(/^Run started at \S+ and COMPLETED in [\d.]+ seconds? with 3 steps\.$/m);
     expect(text).toMatch(/^Step load COMPLETED in .*\.\nPipeline traced load step completed in /m);
 
-    const reread = dlt.attach({ pipelineName: "traced", pipelinesDir: join(root, "pipelines") }).lastTrace;
+    const reread = dlt.attachSync({
+      pipelineName: "traced",
+      pipelinesDir: join(root, "pipelines"),
+    }).lastTrace;
     expect(reread?.transactionId).toBe(trace.transactionId);
     expect(reread?.lastLoadInfo?.loads_ids).toEqual(trace.lastLoadInfo?.loads_ids);
   });

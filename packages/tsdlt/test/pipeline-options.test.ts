@@ -86,15 +86,23 @@ describe("pipeline() options", () => {
     expect(warnings.some((w) => w.includes("`fullRefresh` option is deprecated; use `devMode`"))).toBe(true);
   });
 
-  it("should fail a run with `refresh` clearly instead of ignoring it", async () => {
+  it("should reject an unknown refresh mode, naming it and the known modes", async () => {
+    expect(() =>
+      dlt.pipeline({
+        pipelineName: "refresh",
+        pipelinesDir: root,
+        refresh: "drop_everything" as dlt.RefreshMode,
+      }),
+    ).toThrow(/`refresh` \(given in code\)[\s\S]*drop_sources/);
     const p = dlt.pipeline({
       pipelineName: "refresh",
       pipelinesDir: root,
       destination: dlt.destinations.duckdb({ credentials: join(root, "refresh.duckdb") }),
-      refresh: "drop_sources",
     });
-    await expect(p.run([{ a: 1 }], { tableName: "t" })).rejects.toThrow(
-      /`refresh: "drop_sources"` is accepted but not implemented yet/,
+    await expect(
+      p.run([{ a: 1 }], { tableName: "t", refresh: "drop_all" as dlt.RefreshMode }),
+    ).rejects.toThrow(
+      /`refresh` must be one of `drop_sources`, `drop_resources`, `drop_data`; got "drop_all"/,
     );
   });
 
@@ -125,7 +133,7 @@ describe("dlt.run() and dlt.attach()", () => {
       datasetName: "kept",
     });
     await p.run([{ id: 1 }], { tableName: "items" });
-    const again = dlt.attach({
+    const again = await dlt.attach({
       pipelineName: "attached",
       pipelinesDir: root,
       destination: dlt.destinations.duckdb({ credentials }),
@@ -134,7 +142,7 @@ describe("dlt.run() and dlt.attach()", () => {
     expect(again.state.destination_type).toBe("dlt.destinations.duckdb");
     await again.run([{ id: 2 }], { tableName: "items" });
     expect(await again.query("SELECT count(*)::INT AS n FROM kept.items")).toEqual([{ n: 2 }]);
-    expect(() => dlt.attach({ pipelineName: "missing", pipelinesDir: root })).toThrow(
+    expect(() => dlt.attachSync({ pipelineName: "missing", pipelinesDir: root })).toThrow(
       /Cannot attach to pipeline `missing`/,
     );
   });
@@ -240,6 +248,33 @@ describe("pipeline settings from config", () => {
     expect(normalizedJobs.every((j) => j.fileSize < 4000 + 200)).toBe(true);
     await p.load();
     expect(await p.query("SELECT count(*)::INT AS n FROM rotated_dataset.items")).toEqual([{ n: 300 }]);
+  });
+
+  it("should give new schemas the json normalizer of [schema] json_normalizer", async () => {
+    setEnv({ SCHEMA__JSON_NORMALIZER: '{"module": "relational_no_coercion", "config": {"max_nesting": 0}}' });
+    const p = dlt.pipeline({
+      pipelineName: "strict_types",
+      pipelinesDir: root,
+      destination: dlt.destinations.duckdb({ credentials: join(root, "strict_types.duckdb") }),
+    });
+    await p.run(
+      [
+        { n: 1, doc: { a: 1 } },
+        { n: "2", doc: { a: 2 } },
+      ],
+      { tableName: "items" },
+    );
+    expect(p.defaultSchema.normalizers.json).toEqual({
+      module: "dlt.common.normalizers.json.relational_no_coercion",
+      config: { max_nesting: 0 },
+    });
+    // no coercion of "2" into bigint; max_nesting 0 keeps `doc` a json column
+    expect(
+      await p.query("SELECT n, n__v_text, doc::VARCHAR AS doc FROM strict_types_dataset.items ORDER BY n"),
+    ).toEqual([
+      { n: 1n, n__v_text: null, doc: '{"a":1}' },
+      { n: null, n__v_text: "2", doc: '{"a":2}' },
+    ]);
   });
 
   it("should take DuckDB credentials from config when the destination is given by name", async () => {

@@ -487,6 +487,78 @@ result({ rows, state: pipeline.state.sources });`;
     }
   }, 60_000);
 
+  it("should drop refreshed tables in the load transaction, keep them when the load fails, and attach() from Postgres", async () => {
+    const cwd = project("pg");
+    const pipelineName = `refresh_${suffix}`;
+    // `phase`: first | fail (refresh whose completeLoad fails) | finish (run the pending package) | attach
+    const code = `import { dlt, result, silent } from "./helpers.mjs";
+const [name, phase] = process.argv.slice(2);
+const real = await dlt.resolveDestination("postgres");
+const failing = phase === "fail";
+const destination = { ...real, async createClient(schema, context) {
+  const client = await real.createClient(schema, context);
+  return new Proxy(client, { get(target, prop) {
+    if (prop === "completeLoad" && failing) return async () => { throw new dlt.DestinationError("completeLoad failed (injected)", { code: "DESTINATION_TERMINAL", retryable: false }); };
+    const value = Reflect.get(target, prop, target);
+    return typeof value === "function" ? value.bind(target) : value;
+  } });
+} };
+const src = (n) => dlt.source(function* mysrc() {
+  yield dlt.resource(function* a(cursor = dlt.sources.incremental("id")) { for (let i = 0; i < n; i++) yield { id: i, kids: [{ k: i }] }; }, { name: "a" });
+  yield dlt.resource(function* b() { dlt.current.sourceState().src_key = "v"; yield { id: 1 }; }, { name: "b" });
+}, { name: "mysrc" })();
+const p = phase === "attach"
+  ? await dlt.attach({ pipelineName: name, destination, datasetName: name, logger: silent })
+  : dlt.pipeline({ pipelineName: name, destination, datasetName: name, logger: silent });
+let error;
+try {
+  if (phase === "first") await p.run(src(3));
+  if (phase === "fail") await p.run(src(5).withoutResources("b"), { refresh: "drop_resources" });
+  if (phase === "finish") await p.run();
+} catch (e) { error = e.message; }
+const counts = {};
+for (const t of ["a", "a__kids", "b"]) {
+  const [row] = await p.query("SELECT to_regclass($1) IS NOT NULL AS present", [name + "." + t]);
+  counts[t] = row.present ? Number((await p.query("SELECT count(*) AS n FROM " + JSON.stringify(name) + "." + t))[0].n) : null;
+}
+const versions = (await p.query("SELECT version FROM " + JSON.stringify(name) + "._dlt_version")).map((r) => Number(r.version));
+result({ error, counts, versions, schemaVersion: p.defaultSchema.version, state: p.state.sources, pending: p.listPendingPackages().normalized.length });`;
+    type Out = {
+      error?: string;
+      counts: Record<string, number | null>;
+      versions: number[];
+      schemaVersion: number;
+      state: Record<string, { src_key?: string; resources?: Record<string, unknown> }>;
+      pending: number;
+    };
+    const phase = async (name: string): Promise<Out> =>
+      resultOf<Out>(await script(cwd, "refresh.mjs", code, [pipelineName, name], pgEnv));
+    try {
+      const first = await phase("first");
+      expect(first.error).toBeUndefined();
+      expect(first.counts).toEqual({ a: 3, a__kids: 3, b: 1 });
+      // the refresh run's load fails after its jobs: the transaction (drop included) rolls back
+      const failed = await phase("fail");
+      expect(failed.error).toContain("completeLoad failed (injected)");
+      expect(failed.counts).toEqual({ a: 3, a__kids: 3, b: 1 });
+      expect(failed.pending).toBe(1);
+      // the next run finishes the package: the tables are dropped and loaded with the new rows
+      const finished = await phase("finish");
+      expect(finished.error).toBeUndefined();
+      expect(finished.counts).toEqual({ a: 5, a__kids: 5, b: 1 });
+      expect(finished.versions).toEqual([finished.schemaVersion]);
+      expect(finished.state.mysrc?.src_key).toBe("v");
+      // a new machine: attach() restores state and schema from Postgres
+      rmSync(join(cwd, "dlt-data", "pipelines", pipelineName), { recursive: true, force: true });
+      const attached = await phase("attach");
+      expect(attached.error).toBeUndefined();
+      expect(attached.state).toEqual(finished.state);
+      expect(attached.schemaVersion).toBe(finished.schemaVersion);
+    } finally {
+      await dropDatasets(cwd, pipelineName);
+    }
+  }, 90_000);
+
   describe("bad input", () => {
     const FAILING = `import { dlt, result, silent } from "./helpers.mjs";
 const [name] = process.argv.slice(2);

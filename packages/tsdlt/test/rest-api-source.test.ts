@@ -1,11 +1,15 @@
 /**
  * `restApiSource()`: REST API resource descriptors (the shape `restApiResources()` of
- * `@tsdlt/rest-client` returns, built by hand here because tsdlt does not depend on the REST client)
- * loaded through a real pipeline into a DuckDB file.
+ * `@tsdlt/rest-client` returns, built by hand here to test the adapter alone) loaded through a real
+ * pipeline into a DuckDB file; then whole configs in one call, against a real local HTTP server.
  */
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import * as dlt from "../src/index.js";
 
@@ -258,5 +262,132 @@ describe("restApiSource", () => {
     expect(() => dlt.restApiSource([issuesDescriptor(), issuesDescriptor()])).toThrow(
       "Resource `issues` is given twice.",
     );
+  });
+});
+
+describe("restApiSource(config): dlt's rest_api_source in one call", () => {
+  let server: Server;
+  let base = "";
+  const requests: string[] = [];
+
+  beforeEach(async () => {
+    requests.length = 0;
+    server = createServer((req, res) => {
+      const url = new URL(req.url ?? "/", base);
+      requests.push(url.pathname + url.search);
+      const json = (body: unknown, headers: Record<string, string> = {}) => {
+        res.writeHead(200, { "content-type": "application/json", ...headers });
+        res.end(JSON.stringify(body));
+      };
+      if (url.pathname === "/issues") {
+        const page = url.searchParams.get("page") ?? "1";
+        if (page === "1") {
+          json(
+            [
+              { id: 10, number: 1, title: "one", updated_at: "2024-01-01T00:00:00Z" },
+              { id: 20, number: 2, title: "two", updated_at: "2024-01-02T00:00:00Z" },
+            ],
+            { link: `<${base}/issues?per_page=2&page=2>; rel="next"` },
+          );
+        } else {
+          json([{ id: 30, number: 3, title: "three", updated_at: "2024-01-03T00:00:00Z" }]);
+        }
+        return;
+      }
+      const comments = /^\/issues\/(\d+)\/comments$/.exec(url.pathname);
+      if (comments) {
+        const n = Number(comments[1]);
+        json(n === 2 ? [] : [{ id: n * 100 + 1, body: `on ${n}` }]);
+        return;
+      }
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterEach(async () => {
+    await new Promise<void>((done) => server.close(() => done()));
+  });
+
+  it("should take { client, resourceDefaults, resources } and load parents and children from a real server", async () => {
+    const source = dlt.restApiSource(
+      {
+        client: { baseUrl: `${base}/`, paginator: "header_link" },
+        resourceDefaults: {
+          primaryKey: "id",
+          writeDisposition: "merge",
+          endpoint: { params: { per_page: 2 } },
+        },
+        resources: [
+          {
+            name: "issues",
+            endpoint: {
+              path: "issues",
+              params: { since: "{incremental.last_value}" },
+              incremental: { cursorPath: "updated_at", initialValue: "1970-01-01T00:00:00Z" },
+            },
+          },
+          {
+            name: "issue_comments",
+            endpoint: "issues/{resources.issues.number}/comments",
+            includeFromParent: ["id"],
+          },
+        ],
+      },
+      { name: "github" },
+    );
+    // Under vitest the REST client is imported asynchronously (see the next test for plain Node).
+    await source.resolve();
+    expect(source.resourceNames).toEqual(["issues", "issue_comments"]);
+    expect(source.resources.issue_comments?.isTransformer).toBe(true);
+
+    const p = newPipeline("rest_api_one_call");
+    const info = await p.run(source);
+    expect(info.hasFailedJobs).toBe(false);
+    // Pages are prefetched and children requested concurrently: compare without the order.
+    expect([...requests].sort()).toEqual([
+      "/issues/1/comments?per_page=2",
+      "/issues/2/comments?per_page=2",
+      "/issues/3/comments?per_page=2",
+      "/issues?per_page=2&page=2",
+      "/issues?per_page=2&since=1970-01-01T00%3A00%3A00Z",
+    ]);
+    expect(await rows(p, "SELECT id::INT AS id, title FROM data.issues ORDER BY id")).toEqual([
+      { id: 10, title: "one" },
+      { id: 20, title: "two" },
+      { id: 30, title: "three" },
+    ]);
+    expect(
+      await rows(p, "SELECT id::INT AS id, _issues_id::INT AS issue FROM data.issue_comments ORDER BY id"),
+    ).toEqual([
+      { id: 101, issue: 10 },
+      { id: 301, issue: 30 },
+    ]);
+    expect(p.defaultSchema.tables.issues?.columns.id?.primary_key).toBe(true);
+  });
+
+  it("should have the resources at once in plain Node, which requires the REST client synchronously", () => {
+    const entry = pathToFileURL(resolve(import.meta.dirname, "../dist/index.js")).href;
+    const script = [
+      `import * as dlt from ${JSON.stringify(entry)};`,
+      'const s = dlt.restApiSource({ client: { baseUrl: "http://127.0.0.1:9/" }, resources: ["issues", { name: "comments", endpoint: "issues/{resources.issues.number}/comments" }] });',
+      'console.log(s.isResolved, s.resourceNames.join(","), s.resources.comments.isTransformer);',
+    ].join("\n");
+    const run = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" });
+    expect(run.stderr).toBe("");
+    expect(run.stdout.trim()).toBe("true issues,comments true");
+  });
+
+  it("should fail, naming the resource, when a config refers to an undeclared resource", async () => {
+    const config = {
+      client: { baseUrl: `${base}/` },
+      resources: ["issues", { name: "comments", endpoint: "issues/{resources.isues.number}/comments" }],
+    };
+    // Only a config the type checker cannot see (built at run time) gets this far.
+    const build = async () => dlt.restApiSource(config as Parameters<typeof dlt.restApiSource>[0]).resolve();
+    await expect(build()).rejects.toThrow(
+      /Resource `comments` refers to resource `isues`, which is not declared/,
+    );
+    expect(() => dlt.restApiSource({} as never)).toThrow(/takes a REST API config/);
   });
 });

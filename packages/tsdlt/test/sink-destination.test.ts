@@ -4,7 +4,7 @@
  * delivered batch, terminal failures, and at-least-once delivery when a package is resumed after the
  * process stopped in the middle of a job.
  */
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Logger, TableSchema } from "@tsdlt/core";
@@ -209,5 +209,95 @@ describe("dlt.destination: at-least-once delivery", () => {
     // rows 1–10 were delivered before the stop and are not sent again; 11–20 were in flight: sent again
     expect(ids(second.calls).map((b) => b[0])).toEqual([11, 21]);
     expect(pipeline.hasPendingData).toBe(false);
+  });
+});
+
+describe("dlt.destination: declared config", () => {
+  const saved = new Map<string, string | undefined>();
+  const setEnv = (vars: Record<string, string | undefined>): void => {
+    for (const [key, value] of Object.entries(vars)) {
+      if (!saved.has(key)) saved.set(key, process.env[key]);
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  };
+  let settingsDir: string;
+
+  beforeEach(() => {
+    settingsDir = join(root, "project", ".dlt");
+    mkdirSync(settingsDir, { recursive: true });
+    const cleared: Record<string, undefined> = {};
+    for (const key of Object.keys(process.env)) {
+      if (key.includes("__") || key.startsWith("DLT_")) cleared[key] = undefined;
+    }
+    setEnv({ ...cleared, DLT_PROJECT_DIR: join(root, "project"), DLT_DATA_DIR: join(root, "global") });
+  });
+  afterEach(() => {
+    for (const [key, value] of saved) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+    saved.clear();
+  });
+
+  const spec = dlt.z.object({
+    apiUrl: dlt.z.string(),
+    apiKey: dlt.secret(dlt.z.string()),
+    timeoutS: dlt.z.number().default(30),
+  });
+
+  function configuredSink(received: unknown[], configValues?: { apiUrl?: string }): dlt.SinkDestination {
+    return dlt.destination(
+      (items, _table, config) => {
+        received.push({ ...config, rows: items.length });
+      },
+      { name: "my_api", config: spec, configValues },
+    );
+  }
+
+  it("should resolve destination.<name> keys when loading, pipeline-prefixed first, with values in code winning", async () => {
+    writeFileSync(join(settingsDir, "config.toml"), '[destination.my_api]\napi_url = "https://from-toml"\n');
+    setEnv({
+      DESTINATION__API_KEY: "key-unprefixed",
+      SINK__DESTINATION__MY_API__API_KEY: "key-for-sink-pipeline",
+    });
+    const received: unknown[] = [];
+    const sink = configuredSink(received);
+    expect(sink.config?.sections).toEqual(["destination", "my_api"]);
+    // Nothing is resolved before the pipeline loads.
+    expect(received).toEqual([]);
+    const info = await newPipeline(sink).run(rows(3), { tableName: "items" });
+    expect(info.hasFailedJobs).toBe(false);
+    expect(received).toEqual([
+      { apiUrl: "https://from-toml", apiKey: "key-for-sink-pipeline", timeoutS: 30, rows: 3 },
+    ]);
+    expect(String(info)).not.toContain("key-for-sink-pipeline");
+
+    received.length = 0;
+    await newPipeline(configuredSink(received, { apiUrl: "https://in-code" })).run(rows(1), {
+      tableName: "items",
+    });
+    expect(received).toEqual([
+      { apiUrl: "https://in-code", apiKey: "key-for-sink-pipeline", timeoutS: 30, rows: 1 },
+    ]);
+  });
+
+  it("should fail the load with every key tried when a required value is missing", async () => {
+    const received: unknown[] = [];
+    const pipeline = newPipeline(configuredSink(received, { apiUrl: "https://in-code" }));
+    const error = await pipeline.run(rows(2), { tableName: "items" }).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(error?.message).toContain("Missing 1 field(s) in configuration `my_api`: `apiKey`");
+    expect(error?.message).toContain("(Environment Variables, SINK__DESTINATION__MY_API__API_KEY)");
+    expect(error?.message).toContain("(Environment Variables, DESTINATION__MY_API__API_KEY)");
+    expect(error?.message).toContain(
+      `set the environment variable \`DESTINATION__MY_API__API_KEY\`, or add \`api_key = ...\` under \`[destination.my_api]\` in ${settingsDir}/secrets.toml`,
+    );
+    expect(received).toEqual([]);
+    expect(() => dlt.destination(async () => {}, { configValues: {} } as dlt.SinkDestinationOptions)).toThrow(
+      /`configValues` needs a `config` spec/,
+    );
   });
 });

@@ -5,9 +5,11 @@
 import type { z } from "zod";
 import { ConfigAccessor, type ConfigAccessorOptions } from "./accessors.js";
 import { formatProviderLocations, formatTrace, type ProviderSummary } from "./config-errors.js";
+import { sectionLookupPaths } from "./lookup.js";
 import type { ConfigContext } from "./providers.js";
 import { isSensitiveKey, REDACTED, redactText } from "./redact.js";
 import { type ResolveConfigOptions, type ResolvedField, resolveInternal } from "./resolve.js";
+import { configKeyOf } from "./schema-meta.js";
 
 /** Options of {@link explainConfig} for a single key. */
 export interface ExplainKeyOptions extends ConfigAccessorOptions {
@@ -38,6 +40,11 @@ export class ConfigExplanation {
   readonly providers: readonly ProviderSummary[];
   /** Whether the spec resolved without missing, refused or invalid values. */
   readonly ok: boolean;
+  /**
+   * Where a spec's keys are looked up, most specific first, with `<key>` standing for a field's key
+   * (`sources.github.github_source.<key>`, ..., `<key>`); empty for a single key.
+   */
+  readonly lookupPaths: readonly string[];
 
   constructor(init: {
     specName: string;
@@ -45,12 +52,14 @@ export class ConfigExplanation {
     fields: readonly ResolvedField[];
     providers: readonly ProviderSummary[];
     ok: boolean;
+    lookupPaths?: readonly string[] | undefined;
   }) {
     this.specName = init.specName;
     this.pipelineName = init.pipelineName;
     this.fields = init.fields;
     this.providers = init.providers;
     this.ok = init.ok;
+    this.lookupPaths = init.lookupPaths ?? [];
   }
 
   /** The field with the given path. */
@@ -97,6 +106,18 @@ export class ConfigExplanation {
       }
     }
     lines.push(...formatProviderLocations(this.providers));
+    if (this.lookupPaths.length > 1) {
+      const prefix = this.pipelineName ? ` (each first prefixed with \`${this.pipelineName}.\`)` : "";
+      lines.push(`Keys are looked up at${prefix}: ${this.lookupPaths.map((p) => `\`${p}\``).join(" → ")}`);
+      const renamed = this.fields
+        .map((f) => f.field.split(".")[0] as string)
+        .filter((name, i, all) => all.indexOf(name) === i && configKeyOf(name) !== name);
+      if (renamed.length > 0) {
+        lines.push(
+          `  where <key> is the field name in snake_case: ${renamed.map((n) => `${n} → ${configKeyOf(n)}`).join(", ")}`,
+        );
+      }
+    }
     return redactText(lines.join("\n"));
   }
 
@@ -109,6 +130,7 @@ export class ConfigExplanation {
       specName: this.specName,
       pipelineName: this.pipelineName,
       ok: this.ok,
+      lookupPaths: this.lookupPaths,
       fields: this.fields,
       providers: this.providers,
     };
@@ -134,13 +156,19 @@ export function explainConfig(
   options: ResolveConfigOptions | ExplainKeyOptions = {},
 ): ConfigExplanation {
   if (typeof specOrKey === "string") return explainKey(specOrKey, options as ExplainKeyOptions);
-  const result = resolveInternal(specOrKey, options as ResolveConfigOptions, true);
+  const resolveOptions = options as ResolveConfigOptions;
+  const result = resolveInternal(specOrKey, resolveOptions, true);
   return new ConfigExplanation({
     specName: result.specName,
     pipelineName: result.context.pipelineName,
     fields: result.fields,
     providers: summarize(result.context),
     ok: result.valid,
+    lookupPaths: sectionLookupPaths(
+      resolveOptions.sections ?? [],
+      resolveOptions.embeddedSections ?? [],
+      "<key>",
+    ).map((p) => p.join(".")),
   });
 }
 

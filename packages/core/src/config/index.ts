@@ -44,6 +44,19 @@ export {
   parsePostgresCredentials,
   postgresCredentials,
 } from "./credentials/postgres.js";
+export type {
+  ConfigDeclaration,
+  ConfigOwnerKind,
+  ConfigSpec,
+  DeclareConfigOptions,
+  DeclaredConfigOptions,
+} from "./declared.js";
+export {
+  declareConfig,
+  declaredConfigs,
+  destinationConfigSections,
+  sourceConfigSections,
+} from "./declared.js";
 export type { ExplainFormatOptions, ExplainKeyOptions } from "./explain.js";
 export { ConfigExplanation, explainConfig } from "./explain.js";
 export type { LookupOutcome, LookupProbe, LookupTrace, ProbeExtraction } from "./lookup.js";
@@ -101,6 +114,7 @@ export {
 } from "./redact.js";
 export type {
   ExplicitConfig,
+  ExplicitField,
   ExplicitValue,
   FieldOrigin,
   ResolveConfigOptions,

@@ -5,9 +5,10 @@
  * `[destination.<name>]`. {@link resolvePipelineSettings} resolves them all with provenance.
  */
 import { z } from "zod";
+import { parseStructured } from "./coerce.js";
 import { ConfigContext } from "./providers.js";
 import { type ResolvedField, resolveConfigWithProvenance } from "./resolve.js";
-import { secret } from "./schema-meta.js";
+import { defineCredentials, secret } from "./schema-meta.js";
 
 /** `[pipelines.<name>]` (dlt's `PipelineConfiguration`): values `pipeline()` options fall back to. */
 export interface PipelineConfig {
@@ -53,6 +54,15 @@ export interface RuntimeConfig {
 export interface SchemaConfig {
   /** Naming convention name (`snake_case`, `duck_case`, `direct`, ...); unset → the destination's. */
   readonly naming?: string | undefined;
+  /**
+   * The json normalizer of new schemas (`json_normalizer`, dlt's `{module = "...", config = {...}}`):
+   * `module` is `relational` (default) or `relational_no_coercion`, short or full
+   * (`dlt.common.normalizers.json.relational_no_coercion`); `config` holds `max_nesting`,
+   * `propagation` or `root_key_propagation`.
+   */
+  readonly jsonNormalizer?:
+    | { readonly module: string; readonly config?: Record<string, unknown> | undefined }
+    | undefined;
 }
 
 /** Buffered writer settings (`[data_writer]`, `[sources.<src>.data_writer]`, `[normalize.data_writer]`). */
@@ -144,7 +154,22 @@ export const runtimeConfigSpec: z.ZodType<RuntimeConfig> = z.object({
 });
 
 /** Spec of {@link SchemaConfig} (section `schema`). */
-export const schemaConfigSpec: z.ZodType<SchemaConfig> = z.object({ naming: z.string().optional() });
+export const schemaConfigSpec: z.ZodType<SchemaConfig> = z.object({
+  naming: z.string().optional(),
+  // a TOML table, or one JSON / Python-literal value (`SCHEMA__JSON_NORMALIZER='{"module": "..."}'`)
+  jsonNormalizer: defineCredentials(
+    z.object({ module: z.string().min(1), config: z.record(z.string(), z.unknown()).optional() }),
+    { name: "JsonNormalizer", parseNative: parseJsonNormalizer, secret: false },
+  ).optional(),
+});
+
+function parseJsonNormalizer(text: string): Record<string, unknown> {
+  const value = parseStructured(text);
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new Error('expected an object such as {"module": "relational_no_coercion"}');
+  }
+  return value as Record<string, unknown>;
+}
 
 /** Spec of {@link DataWriterConfig} (embedded section `data_writer`). */
 export const dataWriterConfigSpec: z.ZodType<DataWriterConfig> = z.object({

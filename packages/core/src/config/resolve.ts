@@ -34,9 +34,16 @@ export type ExplicitValue<T> = T extends readonly unknown[]
     ? { readonly [K in keyof T]?: T[K] | undefined }
     : T;
 
+/** An explicit field: objects (credentials, embedded sections) may be partial or their native string. */
+export type ExplicitField<T> = T extends readonly unknown[]
+  ? T
+  : T extends object
+    ? ExplicitValue<T> | string
+    : T;
+
 /** Explicit values for a spec: any field may be given; credentials also as their native string. */
 export type ExplicitConfig<S extends z.ZodType> = {
-  readonly [K in keyof z.input<S>]?: ExplicitValue<z.input<S>[K]> | string | undefined;
+  readonly [K in keyof z.input<S>]?: ExplicitField<z.input<S>[K]> | undefined;
 };
 
 /** Options of {@link resolveConfig}. */
@@ -257,6 +264,8 @@ function walkObject(
       leaf.origin = "explicit";
       leaf.raw = given;
       leaf.provider = explicitOrigin;
+      // A secret given in code is masked like one read from a provider.
+      if (meta.secret) registerSecret(given);
       out[name] = coerceValue(given, fieldSchema);
       continue;
     }

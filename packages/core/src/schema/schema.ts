@@ -25,6 +25,18 @@ export const MAX_SCHEMA_NAME_LENGTH = 64;
 const MAX_PREVIOUS_HASHES = 10;
 /** The json normalizer module name dlt writes into schemas. */
 export const RELATIONAL_NORMALIZER = "dlt.common.normalizers.json.relational";
+/** dlt's json normalizer that never coerces a value into a column of another type (always a variant). */
+export const RELATIONAL_NO_COERCION_NORMALIZER = "dlt.common.normalizers.json.relational_no_coercion";
+/** The json normalizer modules tsdlt implements. */
+export const JSON_NORMALIZERS: readonly string[] = [RELATIONAL_NORMALIZER, RELATIONAL_NO_COERCION_NORMALIZER];
+
+/**
+ * The full module name of a json normalizer, as dlt stores it: a short name without dots
+ * (`relational_no_coercion`) names a module of `dlt.common.normalizers.json`.
+ */
+export function jsonNormalizerModule(name: string): string {
+  return name.includes(".") ? name : `dlt.common.normalizers.json.${name}`;
+}
 
 /** Default hints every schema carries (REFERENCE §2.5). */
 export function defaultHints(): Record<string, string[]> {

@@ -7,7 +7,7 @@
  *
  * Maps to: dataset → an in-memory map of tables; `jsonl` job → rows appended to its table; schema
  * evolution → new tables and new columns, with one `_dlt_version` row per stored version;
- * `completeLoad` → a `_dlt_loads` row. Implements `WithStateSync`.
+ * `completeLoad` → a `_dlt_loads` row. Implements `WithStateSync` and `WithDropTables`.
  *
  * Does not support: formats other than `jsonl`, a staging dataset, follow-up jobs (so no merge
  * strategies: the load stage appends merge tables and truncates replace tables), load transactions,
@@ -24,6 +24,7 @@ import {
   type LoadJobFile,
   type SchemaUpdateResult,
   type StoredStateRow,
+  type WithDropTables,
   type WithStateSync,
 } from "../destination.js";
 import { DestinationError, isTsdltError } from "../errors.js";
@@ -58,7 +59,12 @@ export interface DummyJobFailure extends DummyFailure {
 }
 
 /** Client steps a failure can be injected into. */
-export type DummyStep = "createClient" | "initializeStorage" | "updateStoredSchema" | "completeLoad";
+export type DummyStep =
+  | "createClient"
+  | "initializeStorage"
+  | "updateStoredSchema"
+  | "dropTables"
+  | "completeLoad";
 
 /** Options of {@link dummyDestination}. */
 export interface DummyDestinationOptions {
@@ -146,7 +152,7 @@ function dummyError(
 }
 
 /** A client of the dummy destination for one schema and dataset. Dispose it when done. */
-export class DummyClient implements DestinationClient, WithStateSync {
+export class DummyClient implements DestinationClient, WithStateSync, WithDropTables {
   readonly capabilities: DestinationCapabilities;
   readonly schema: Schema;
   readonly datasetName: string;
@@ -215,6 +221,21 @@ export class DummyClient implements DestinationClient, WithStateSync {
   async isStorageInitialized(): Promise<boolean> {
     this.#assertOpen();
     return this.#store.datasets.has(this.datasetName);
+  }
+
+  /** Drops `tables` that exist and, with `deleteSchema` (default), the stored versions of the schema. */
+  async dropTables(
+    tables: readonly string[],
+    options: { readonly deleteSchema?: boolean } = {},
+  ): Promise<void> {
+    this.#step("dropTables");
+    const dataset = this.#dataset();
+    if (dataset === undefined) return;
+    for (const name of tables) dataset.delete(name);
+    const versions = dataset.get(VERSION_TABLE_NAME);
+    if (versions && options.deleteSchema !== false) {
+      versions.rows = versions.rows.filter((row) => row.schema_name !== this.schema.name);
+    }
   }
 
   /** Creates new tables and adds new columns unless the schema's version is stored, then records it. */

@@ -21,8 +21,10 @@ import {
   MERGE_STRATEGIES,
   type MergeStrategy,
   REPLACE_STRATEGIES,
+  supportsDropTables,
   supportsLoadTransaction,
   supportsStateSync,
+  type WithDropTables,
   type WithLoadTransaction,
   type WithStateSync,
 } from "../destination.js";
@@ -58,6 +60,8 @@ export interface TestDestinationSkip {
   readonly stateSync?: boolean;
   /** The client does not implement `WithLoadTransaction`. */
   readonly loadTransaction?: boolean;
+  /** The client does not implement `WithDropTables` (so `refresh` cannot drop its tables). */
+  readonly dropTables?: boolean;
   /** Declared merge strategies not to test (`true`: all of them). Prefer fixing the destination. */
   readonly merge?: boolean | readonly MergeStrategy[];
   /** Data types the destination cannot store: their columns are left out of the data type test. */
@@ -136,6 +140,14 @@ function requireLoadTransaction(
   assert.ok(
     supportsLoadTransaction(client),
     `the client of \`${name}\` does not implement \`WithLoadTransaction\` (runInLoadTransaction, isLoadCompleted); implement it or pass \`skip: { loadTransaction: true }\``,
+  );
+  return client;
+}
+
+function requireDropTables(client: DestinationClient, name: string): DestinationClient & WithDropTables {
+  assert.ok(
+    supportsDropTables(client),
+    `the client of \`${name}\` does not implement \`WithDropTables\` (dropTables); implement it or pass \`skip: { dropTables: true }\``,
   );
   return client;
 }
@@ -860,6 +872,95 @@ export function testDestination(options: TestDestinationOptions): void {
           assert.equal((await f.canonicalRows(client, eventsTable())).length, 1);
           assert.equal(await client.isLoadCompleted(loadId), true);
           assert.equal(await client.isLoadCompleted(f.newLoadId()), false);
+        },
+      );
+    });
+
+    test.describe("dropping tables", () => {
+      /** A dataset with `events` (one row) and `events_kept` (one row), and a client on it. */
+      const setup = async (): Promise<{
+        f: DestinationFixture;
+        client: DestinationClient & WithDropTables;
+        events: TableSchema;
+        kept: TableSchema;
+      }> => {
+        const f = fixture();
+        const events = eventsTable();
+        const kept = eventsTable("events_kept");
+        const schema = conformanceSchema([events, kept]);
+        await f.loadPackage(schema, [
+          { table: "events", rows: [{ id: 1, name: "a", _dlt_id: "e1" }] },
+          { table: "events_kept", rows: [{ id: 1, name: "k", _dlt_id: "k1" }] },
+        ]);
+        return { f, client: requireDropTables(await f.open(schema), f.destination.name), events, kept };
+      };
+
+      it.skipIf(skip.dropTables === true)(
+        "should drop tables and the schema's stored versions, so the next migration creates them again",
+        async () => {
+          const { f, client, events, kept } = await setup();
+          await client.dropTables(["events", "never_created"]);
+          await rejectionOf(() => f.rows(client, "events"), "reading a dropped table");
+          assert.equal((await f.canonicalRows(client, kept)).length, 1, "tables not named stay");
+          if (supportsStateSync(client)) {
+            assert.equal(await client.getStoredSchema(), undefined, "every stored version is deleted");
+          }
+          const update = await client.updateStoredSchema();
+          assert.deepEqual(
+            dataTableKeys(update.tables),
+            ["events"],
+            "the migration creates the dropped table again",
+          );
+          assert.deepEqual(await f.canonicalRows(client, events), []);
+        },
+      );
+
+      it.skipIf(skip.dropTables === true)(
+        "should keep the stored schema versions with deleteSchema: false",
+        async () => {
+          const { f, client } = await setup();
+          await client.dropTables(["events"], { deleteSchema: false });
+          await rejectionOf(() => f.rows(client, "events"), "reading a dropped table");
+          if (supportsStateSync(client)) assert.ok(await client.getStoredSchema(), "the versions stay");
+          assert.deepEqual((await client.updateStoredSchema()).tables, {}, "the version is still stored");
+        },
+      );
+
+      it.skipIf(skip.dropTables === true || skip.loadTransaction === true)(
+        "should drop inside a load transaction: a rollback keeps the rows, a commit replaces them",
+        async () => {
+          const { f, client: c, events } = await setup();
+          const client = requireLoadTransaction(c, f.destination.name) as DestinationClient &
+            WithDropTables &
+            WithLoadTransaction;
+          const failed = f.newLoadId();
+          await rejectionOf(
+            () =>
+              client.runInLoadTransaction(failed, async () => {
+                await client.dropTables(["events"]);
+                await client.updateStoredSchema();
+                throw new Error("crash before commit");
+              }),
+            "runInLoadTransaction",
+          );
+          assert.deepEqual(
+            await f.canonicalRows(client, events, ["id"]),
+            canonicalRows(events, [{ id: 1 }], ["id"]),
+            "the rolled-back drop left the table and its rows",
+          );
+          const loadId = f.newLoadId();
+          const file = f.writeJob(loadId, "events", [{ id: 2, name: "b", _dlt_id: "e2" }]);
+          await client.runInLoadTransaction(loadId, async () => {
+            await client.dropTables(["events"]);
+            await client.updateStoredSchema();
+            await f.runJob(client, events, file, loadId);
+            await client.completeLoad(loadId);
+          });
+          assert.deepEqual(
+            await f.canonicalRows(client, events, ["id"]),
+            canonicalRows(events, [{ id: 2 }], ["id"]),
+            "the committed drop replaced the table",
+          );
         },
       );
     });

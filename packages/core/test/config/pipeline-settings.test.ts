@@ -89,6 +89,22 @@ describe("resolvePipelineSettings", () => {
     expect(settings.destination).toBeUndefined();
   });
 
+  it("should read the json normalizer of `[schema]` from TOML and from env", () => {
+    sb.writeProject(
+      "config.toml",
+      '[schema]\njson_normalizer = { module = "relational_no_coercion", config = { max_nesting = 2 } }\n',
+    );
+    expect(resolvePipelineSettings({ pipelineName: "p" }).schema.jsonNormalizer).toEqual({
+      module: "relational_no_coercion",
+      config: { max_nesting: 2 },
+    });
+    sb.writeProject("config.toml", "");
+    sb.setEnv({ SCHEMA__JSON_NORMALIZER: '{"module": "dlt.common.normalizers.json.relational"}' });
+    expect(resolvePipelineSettings({ pipelineName: "p" }).schema.jsonNormalizer).toEqual({
+      module: "dlt.common.normalizers.json.relational",
+    });
+  });
+
   it("should let explicit pipeline options win and validate dataset_name_layout", () => {
     sb.writeProject("config.toml", '[pipelines.p]\ndataset_name = "from_config"\n');
     const settings = resolvePipelineSettings({
