@@ -2,35 +2,19 @@
  * The data browser in a real headless Chromium (Debian's `chromium`, driven by playwright-core;
  * `.ci/run` installs it). Skipped, saying why, only when /usr/bin/chromium is absent.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type BrowserContext, chromium } from "playwright-core";
+import type { BrowserContext } from "playwright-core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { expectQueryOfUsers, hasChromium, openChromium, openUsersTable, runSql } from "./chromium.js";
 import { makePipeline, type ShowProcess, startShow, USERS } from "./helpers.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) {
-  console.warn(
-    `[browser.test] SKIPPED: ${CHROMIUM} not found. Install it with \`apt-get install -y chromium\`.`,
-  );
-}
-
-/** Flags for Chromium on machines without a network or GPU. */
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
+const chromiumInstalled = hasChromium("browser.test");
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
-describe.skipIf(!hasChromium)("tsdlt pipeline <name> show in headless Chromium", () => {
+describe.skipIf(!chromiumInstalled)("tsdlt pipeline <name> show in headless Chromium", () => {
   let root: string;
   let show: ShowProcess | undefined;
   let context: BrowserContext | undefined;
@@ -50,38 +34,16 @@ describe.skipIf(!hasChromium)("tsdlt pipeline <name> show in headless Chromium",
     await p.run(USERS, { tableName: "users" });
     show = await startShow(join(root, "pipelines"), "browser_demo");
 
-    context = await chromium.launchPersistentContext(join(root, "chromium-profile"), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: { width: 1100, height: 900 },
-    });
-    const page = context.pages()[0] ?? (await context.newPage());
-    await page.goto(show.url);
-    await expect.poll(() => page.locator("#tables").textContent()).toContain("users__tags");
-
-    await page.locator("a.table-link", { hasText: /^users$/ }).click();
-    await page.waitForURL(/\/tables\/users$/);
-    const rows = page.locator("#rows tbody tr");
-    await expect.poll(() => rows.count()).toBe(3);
-    for (const name of ["Alice", "Bob", "Carol"])
-      expect(await page.locator("#rows").textContent()).toContain(name);
-    expect(await page.locator("#columns").textContent()).toContain("bigint");
-
-    await page.locator("#sql").fill('SELECT id, name FROM "mydata"."users" WHERE id >= 2 ORDER BY id');
-    await page.locator("#run-sql").click();
-    const result = page.locator("#sql-result tbody tr");
-    await expect.poll(() => result.count()).toBe(2);
-    expect(await result.nth(0).textContent()).toBe("2Bob");
-    expect(await result.nth(1).textContent()).toBe("3Carol");
-    expect(await page.locator("#sql-result thead").textContent()).toBe("idname");
+    const opened = await openChromium(root);
+    context = opened.context;
+    const page = opened.page;
+    await openUsersTable(page, show.url);
+    await expectQueryOfUsers(page, '"mydata"."users"');
 
     // a write is refused in the page
-    await page.locator("#sql").fill('DROP TABLE "mydata"."users"');
-    await page.locator("#run-sql").click();
+    await runSql(page, 'DROP TABLE "mydata"."users"');
     await expect.poll(() => page.locator("#sql-result .error").textContent()).toMatch(/read-only/);
-    await page.locator("#sql").fill('SELECT name FROM "mydata"."users" WHERE name = \'Alice\'');
-    await page.locator("#run-sql").click();
+    await runSql(page, 'SELECT name FROM "mydata"."users" WHERE name = \'Alice\'');
     await expect.poll(() => page.locator("#sql-result tbody").textContent()).toBe("Alice");
 
     const file = join(root, "show.png");

@@ -2,33 +2,31 @@
  * The built `tsdlt` binary on a pipeline that loads into the real Postgres server in
  * `TSDLT_POSTGRES_URL` (issue 11): `info -v`, `trace`, `load-package`, `show` (over HTTP and in a
  * headless Chromium), `drop` and `sync`, each checked against the command's output and the tables and
- * state left in Postgres. The pipeline is loaded by a plain Node script (`pg` cannot load in the
- * vitest worker, see `node-project.ts`); the CLI runs from a folder of its own whose
+ * state left in Postgres. The pipeline is loaded by a plain Node script, as a user's script would
+ * load it (see `node-project.ts`); the CLI runs from a folder of its own whose
  * `.dlt/secrets.toml` holds the credentials, with no Postgres package installed there: it uses the
  * Postgres destination it bundles. Needs the packages built (`npx tsc -b`).
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type BrowserContext, chromium } from "playwright-core";
+import type { BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  assertBuilt,
   cleanEnv,
   type NodeRun,
   nodeProject,
+  POSTGRES_ENV,
+  POSTGRES_URL,
+  postgresTitle,
   RESULT_FUNCTION,
   resultOf,
   runNode,
 } from "../../../packages/tsdlt/test/node-project.js";
+import { expectQueryOfUsers, hasChromium, openChromium, openUsersTable, runSql } from "./chromium.js";
 import { bin, type ShowProcess, startShow } from "./helpers.js";
-
-const URL = process.env.TSDLT_POSTGRES_URL;
-const TITLE = URL
-  ? "tsdlt on a Postgres pipeline"
-  : "tsdlt on a Postgres pipeline (skipped: set TSDLT_POSTGRES_URL=postgresql://user:password@host:port/db)";
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"];
 
 /** Loads two resources (users with nested tags, merged on `id`; events) into `CliData_<suffix>`. */
 const LOAD = `
@@ -67,14 +65,14 @@ try {
 }
 `;
 
-describe.skipIf(!URL)(TITLE, () => {
+describe.skipIf(!POSTGRES_URL)(postgresTitle("tsdlt on a Postgres pipeline"), () => {
   let root: string;
   let project: string;
   let cliDir: string;
   let pipelinesDir: string;
   let name: string;
   let dataset: string;
-  const password = URL ? decodeURIComponent(new globalThis.URL(URL).password) : "";
+  const password = POSTGRES_URL ? decodeURIComponent(new URL(POSTGRES_URL).password) : "";
 
   /** Runs the built binary in the CLI's folder (credentials from its `.dlt/secrets.toml` only). */
   const cli = (...args: string[]): Promise<NodeRun> => runNode(cliDir, [bin, ...args], cleanEnv(cliDir));
@@ -84,12 +82,12 @@ describe.skipIf(!URL)(TITLE, () => {
       await runNode(
         project,
         ["probe.mjs", dataset, ...(action ? [action] : [])],
-        cleanEnv(project, { DESTINATION__POSTGRES__CREDENTIALS: URL ?? "" }),
+        cleanEnv(project, POSTGRES_ENV),
       ),
     );
 
   beforeAll(async () => {
-    if (!existsSync(bin)) throw new Error(`Build the packages first (\`npx tsc -b\`); missing ${bin}`);
+    assertBuilt([bin]);
     root = mkdtempSync(join(tmpdir(), "tsdlt-cli-pg-"));
     const suffix = randomBytes(3).toString("hex");
     name = `cli_pg_${suffix}`;
@@ -103,13 +101,9 @@ describe.skipIf(!URL)(TITLE, () => {
     mkdirSync(join(cliDir, ".dlt"), { recursive: true });
     writeFileSync(
       join(cliDir, ".dlt", "secrets.toml"),
-      `[destination.postgres]\ncredentials = ${JSON.stringify(URL)}\n`,
+      `[destination.postgres]\ncredentials = ${JSON.stringify(POSTGRES_URL)}\n`,
     );
-    const load = await runNode(
-      project,
-      ["load.mjs", suffix, pipelinesDir],
-      cleanEnv(project, { DESTINATION__POSTGRES__CREDENTIALS: URL ?? "" }),
-    );
+    const load = await runNode(project, ["load.mjs", suffix, pipelinesDir], cleanEnv(project, POSTGRES_ENV));
     expect(load.stderr).toBe("");
     expect(load.stdout).toContain(`loaded to destination postgres and into dataset ${dataset}`);
   }, 60_000);
@@ -169,42 +163,19 @@ describe.skipIf(!URL)(TITLE, () => {
       });
       expect(await api.json()).toEqual({ columns: ["n"], rows: [[3]], truncated: false });
 
-      if (!existsSync(CHROMIUM)) {
-        console.warn(`[postgres.integration] browser part SKIPPED: ${CHROMIUM} not found.`);
-        return;
-      }
-      context = await chromium.launchPersistentContext(join(root, "chromium-profile"), {
-        executablePath: CHROMIUM,
-        headless: true,
-        args: CHROMIUM_ARGS,
-        viewport: { width: 1100, height: 900 },
-      });
-      const page = context.pages()[0] ?? (await context.newPage());
-      await page.goto(show.url);
-      await expect.poll(() => page.locator("#tables").textContent()).toContain("users__tags");
-      await page.locator("a.table-link", { hasText: /^users$/ }).click();
-      await page.waitForURL(/\/tables\/users$/);
-      const rows = page.locator("#rows tbody tr");
-      await expect.poll(() => rows.count()).toBe(3);
-      for (const person of ["Alice", "Bob", "Carol"])
-        expect(await page.locator("#rows").textContent()).toContain(person);
-      expect(await page.locator("#columns").textContent()).toContain("bigint");
+      if (!hasChromium("postgres.integration: the browser part")) return;
+      const opened = await openChromium(root);
+      context = opened.context;
+      const page = opened.page;
+      await openUsersTable(page, show.url);
       // the example query names the Postgres table as the destination does
       expect(await page.locator("#sql").inputValue()).toBe(`SELECT * FROM "${dataset}"."users" LIMIT 10`);
 
-      await page.locator("#sql").fill(`SELECT id, name FROM "${dataset}"."users" WHERE id >= 2 ORDER BY id`);
-      await page.locator("#run-sql").click();
-      const result = page.locator("#sql-result tbody tr");
-      await expect.poll(() => result.count()).toBe(2);
-      expect(await result.nth(0).textContent()).toBe("2Bob");
-      expect(await result.nth(1).textContent()).toBe("3Carol");
-      expect(await page.locator("#sql-result thead").textContent()).toBe("idname");
+      await expectQueryOfUsers(page, `"${dataset}"."users"`);
 
-      await page.locator("#sql").fill(`DELETE FROM "${dataset}"."users"`);
-      await page.locator("#run-sql").click();
+      await runSql(page, `DELETE FROM "${dataset}"."users"`);
       await expect.poll(() => page.locator("#sql-result .error").textContent()).toMatch(/read-only/);
-      await page.locator("#sql").fill(`SELECT nope FROM "${dataset}"."users"`);
-      await page.locator("#run-sql").click();
+      await runSql(page, `SELECT nope FROM "${dataset}"."users"`);
       await expect
         .poll(() => page.locator("#sql-result .error").textContent())
         .toMatch(/column "nope" does not exist/);

@@ -8,33 +8,28 @@ import { testDestination } from "@tsdlt/core/testing";
 import pg from "pg";
 import * as vitest from "vitest";
 import { postgres } from "../src/index.js";
-
-const URL = process.env.TSDLT_POSTGRES_URL;
+import { dropDataset, POSTGRES_URL, postgresTitle } from "./server.js";
 
 /** Drops the schemas a test loaded into. */
 async function dropDatasets(datasetName: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: URL });
+  const admin = new pg.Client({ connectionString: POSTGRES_URL });
   await admin.connect();
   try {
-    for (const schema of [datasetName, `${datasetName}_staging`]) {
-      await admin.query(`DROP SCHEMA IF EXISTS "${schema.replaceAll('"', '""')}" CASCADE`);
-    }
+    await dropDataset(admin, datasetName);
   } finally {
     await admin.end();
   }
 }
 
-if (URL) {
+const url = POSTGRES_URL;
+if (url) {
   testDestination({
     test: vitest,
-    create: () => postgres({ credentials: URL }),
+    create: () => postgres({ credentials: url }),
     cleanup: (context) => dropDatasets(context.datasetName),
   });
 } else {
-  vitest.describe.skip(
-    "testDestination(postgres) (skipped: set TSDLT_POSTGRES_URL=postgresql://user:password@host:port/db; .ci/run starts one)",
-    () => {
-      vitest.it("needs a server", () => {});
-    },
-  );
+  vitest.describe.skip(postgresTitle("testDestination(postgres)"), () => {
+    vitest.it("needs a server", () => {});
+  });
 }

@@ -32,11 +32,8 @@ import {
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { classifyPostgresError, type PostgresClient, postgres } from "../src/index.js";
+import { dropDataset, POSTGRES_URL, postgresTitle } from "./server.js";
 
-const URL = process.env.TSDLT_POSTGRES_URL;
-const TITLE = URL
-  ? "PostgresClient against a server"
-  : "PostgresClient against a server (skipped: set TSDLT_POSTGRES_URL=postgresql://user:password@host:port/db; .ci/run starts one)";
 const LOAD_ID = "1714557600.123456";
 
 function usersTable(disposition: "append" | "merge" | "replace" = "append"): TableSchema {
@@ -101,7 +98,7 @@ interface CommitDroppingProxy {
 }
 
 async function commitDroppingProxy(): Promise<CommitDroppingProxy> {
-  const target = parsePostgresCredentials(URL ?? "");
+  const target = parsePostgresCredentials(POSTGRES_URL ?? "");
   const sockets = new Set<Socket>();
   const state = { dropNextCommitAnswer: false, droppedCommits: 0 };
   const server = createServer((client) => {
@@ -155,9 +152,9 @@ let context: DestinationContext;
 let admin: pg.Client;
 const clients: PostgresClient[] = [];
 
-describe.skipIf(!URL)(TITLE, () => {
+describe.skipIf(!POSTGRES_URL)(postgresTitle("PostgresClient against a server"), () => {
   beforeAll(async () => {
-    admin = new pg.Client({ connectionString: URL, options: "-c TimeZone=UTC" });
+    admin = new pg.Client({ connectionString: POSTGRES_URL, options: "-c TimeZone=UTC" });
     await admin.connect();
   });
 
@@ -173,12 +170,14 @@ describe.skipIf(!URL)(TITLE, () => {
 
   afterEach(async () => {
     for (const client of clients.splice(0)) await client[Symbol.asyncDispose]();
-    await admin.query(`DROP SCHEMA IF EXISTS "${dataset}" CASCADE`);
-    await admin.query(`DROP SCHEMA IF EXISTS "${dataset}_staging" CASCADE`);
+    await dropDataset(admin, dataset);
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function openClient(schema: Schema = shopSchema(), credentials = URL): Promise<PostgresClient> {
+  async function openClient(
+    schema: Schema = shopSchema(),
+    credentials = POSTGRES_URL,
+  ): Promise<PostgresClient> {
     const client = await postgres(credentials === undefined ? {} : { credentials }).createClient(
       schema,
       context,
@@ -760,7 +759,7 @@ describe.skipIf(!URL)(TITLE, () => {
 
     it("should classify a real serialization failure as retryable", async () => {
       await ready();
-      const other = new pg.Client({ connectionString: URL });
+      const other = new pg.Client({ connectionString: POSTGRES_URL });
       await other.connect();
       try {
         await admin.query(`INSERT INTO "${dataset}".users VALUES (1, 'a', 'l', 'x1')`);
@@ -783,7 +782,7 @@ describe.skipIf(!URL)(TITLE, () => {
   });
 
   describe("bad input", () => {
-    const good = parsePostgresCredentials(URL ?? "postgresql://x:y@localhost/z");
+    const good = parsePostgresCredentials(POSTGRES_URL ?? "postgresql://x:y@localhost/z");
     const variant = (changes: Record<string, string | number>) =>
       parsePostgresCredentials({
         host: good.host,
@@ -866,7 +865,7 @@ describe.skipIf(!URL)(TITLE, () => {
       const appName = `tsdlt_dispose_${randomBytes(3).toString("hex")}`;
       const client = await openClient(
         shopSchema(),
-        `${URL}${URL?.includes("?") ? "&" : "?"}application_name=${appName}`,
+        `${POSTGRES_URL}${POSTGRES_URL?.includes("?") ? "&" : "?"}application_name=${appName}`,
       );
       await client.initializeStorage();
       await Promise.all([client.query("SELECT pg_sleep(0.2)"), client.query("SELECT pg_sleep(0.2)")]);

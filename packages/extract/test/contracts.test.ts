@@ -1,24 +1,17 @@
 import { isTsdltError } from "@tsdlt/core";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { resource } from "../src/index.js";
 import {
-  createFixture,
   extract,
-  type Fixture,
   items,
   jobFiles,
   rejection,
   storageLeftovers,
   storedSchema,
+  useFixture,
 } from "./helpers.js";
 
-let fixture: Fixture;
-beforeEach(() => {
-  fixture = createFixture();
-});
-afterEach(() => {
-  fixture.cleanup();
-});
+const fixture = useFixture();
 
 /** Adds table `name` with a complete `id` column (a table that has seen data). */
 function existingTable(name: string): void {

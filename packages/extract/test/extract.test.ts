@@ -8,13 +8,12 @@ import {
   pipelineStateRow,
   TsdltError,
 } from "@tsdlt/core";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { DEFAULT_BUFFER_MAX_ITEMS, resource } from "../src/index.js";
 import {
   batches,
   createFixture,
   extract,
-  type Fixture,
   items,
   jobFiles,
   packageState,
@@ -23,15 +22,10 @@ import {
   storageLeftovers,
   storedSchema,
   tableFiles,
+  useFixture,
 } from "./helpers.js";
 
-let fixture: Fixture;
-beforeEach(() => {
-  fixture = createFixture();
-});
-afterEach(() => {
-  fixture.cleanup();
-});
+const fixture = useFixture();
 
 const JOB_FILE = /^([a-z_]+)\.[0-9a-f]{10}\.0\.typed-jsonl$/;
 

@@ -14,6 +14,7 @@ import {
   type StoredSchema,
   snakeCase,
 } from "@tsdlt/core";
+import { afterEach, beforeEach } from "vitest";
 import { type DltResource, type ExtractOptions, type ExtractResult, extractResources } from "../src/index.js";
 
 export interface Fixture {
@@ -33,6 +34,22 @@ export function createFixture(): Fixture {
     naming: snakeCase(),
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/**
+ * Gives every test of the calling file a fresh {@link Fixture}, cleaned up after the test. Call it once
+ * at the top level of the file: the object it returns takes the current test's fixture before each
+ * test runs.
+ */
+export function useFixture(): Fixture {
+  const fixture = {} as Fixture;
+  beforeEach(() => {
+    Object.assign(fixture, createFixture());
+  });
+  afterEach(() => {
+    fixture.cleanup();
+  });
+  return fixture;
 }
 
 /** Runs {@link extractResources} with the fixture's storage, schema and naming. */

@@ -1,23 +1,9 @@
 import { ExtractError, isTsdltError } from "@tsdlt/core";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { resource } from "../src/index.js";
-import {
-  createFixture,
-  extract,
-  type Fixture,
-  items,
-  rejection,
-  storageLeftovers,
-  storedSchema,
-} from "./helpers.js";
+import { extract, items, rejection, storageLeftovers, storedSchema, useFixture } from "./helpers.js";
 
-let fixture: Fixture;
-beforeEach(() => {
-  fixture = createFixture();
-});
-afterEach(() => {
-  fixture.cleanup();
-});
+const fixture = useFixture();
 
 describe("write disposition object form (REFERENCE §4.3)", () => {
   it("should store merge strategy and deduplication as table hints", async () => {

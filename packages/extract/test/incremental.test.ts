@@ -6,7 +6,7 @@ import {
   pipelineStateRow,
   type SourceState,
 } from "@tsdlt/core";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   DEFAULT_MAX_UNIQUE_HASHES,
   type DltResource,
@@ -16,15 +16,9 @@ import {
   resource,
   transformer,
 } from "../src/index.js";
-import { createFixture, extract, type Fixture, items, rejection, storedSchema } from "./helpers.js";
+import { extract, items, rejection, storedSchema, useFixture } from "./helpers.js";
 
-let fixture: Fixture;
-beforeEach(() => {
-  fixture = createFixture();
-});
-afterEach(() => {
-  fixture.cleanup();
-});
+const fixture = useFixture();
 
 type Row = Record<string, unknown>;
 

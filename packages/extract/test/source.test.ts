@@ -1,5 +1,5 @@
 import { isTsdltError, type SourceState } from "@tsdlt/core";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   DltSource,
   type ExtractSourceOptions,
@@ -10,15 +10,9 @@ import {
   source,
   transformer,
 } from "../src/index.js";
-import { createFixture, type Fixture, items, rejection, storedSchema } from "./helpers.js";
+import { items, rejection, storedSchema, useFixture } from "./helpers.js";
 
-let fixture: Fixture;
-beforeEach(() => {
-  fixture = createFixture();
-});
-afterEach(() => {
-  fixture.cleanup();
-});
+const fixture = useFixture();
 
 function run(src: DltSource, options: Partial<ExtractSourceOptions> = {}): ReturnType<typeof extractSource> {
   return extractSource({

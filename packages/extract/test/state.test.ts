@@ -1,15 +1,9 @@
 import { isTsdltError, type SourceState } from "@tsdlt/core";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { current, resource, source, transformer } from "../src/index.js";
-import { createFixture, extract, type Fixture, items, rejection } from "./helpers.js";
+import { extract, items, rejection, useFixture } from "./helpers.js";
 
-let fixture: Fixture;
-beforeEach(() => {
-  fixture = createFixture();
-});
-afterEach(() => {
-  fixture.cleanup();
-});
+const fixture = useFixture();
 
 describe("current: user state inside running resources", () => {
   it("should keep source and resource state under sources.<source>.resources.<resource>", async () => {

@@ -1,15 +1,9 @@
 import { ExtractError, isTsdltError, type Logger } from "@tsdlt/core";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type DltResource, defer, isDeferred, resource, transformer } from "../src/index.js";
-import { createFixture, extract, type Fixture, items, rejection, storageLeftovers } from "./helpers.js";
+import { extract, items, rejection, storageLeftovers, useFixture } from "./helpers.js";
 
-let fixture: Fixture;
-beforeEach(() => {
-  fixture = createFixture();
-});
-afterEach(() => {
-  fixture.cleanup();
-});
+const fixture = useFixture();
 
 type Issue = { number: number };
 

@@ -71,7 +71,11 @@ export interface LoadOptions {
   readonly context: DestinationContext;
   /** Throw when a job failed terminally (package aborted). @default true */
   readonly raiseOnFailedJobs?: boolean;
-  /** Attempts per job for retryable errors before the job fails. @default 5 */
+  /**
+   * Attempts per job and run for retryable errors. When they are used up the job is not failed: it
+   * goes back to `new_jobs` and the run raises `LOAD_JOB_RETRY`, leaving the package pending for the
+   * next run (dlt's `raise_on_max_retries`). @default 5
+   */
   readonly maxRetries?: number;
   /** First backoff delay in ms (doubles per retry). @default 1000 */
   readonly retryBaseDelayMs?: number;
@@ -321,6 +325,8 @@ export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
   }
 
   const failedJobs: FailedJob[] = [];
+  /** Jobs whose transient failures used up `maxRetries`: back in `new_jobs`, the package stays pending. */
+  const retryJobs: FailedJob[] = [];
   const completedJobs: string[] = pkg.listJobs("completed_jobs").map((j) => jobIdOf(j.fileName));
   const chainOf = (tableName: string): ChainPlan | undefined => {
     const root = schema.rootTable(tableName)?.name;
@@ -393,7 +399,12 @@ export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
         const error = toTsdltError(cause);
         const inTx = tx !== undefined && phase === "destination";
         if (inTx && error.retryable) throw error; // the transaction rolls back; the whole package is retried
-        if (!inTx && error.retryable && attempt + 1 < maxRetries && !options.context.signal?.aborted) {
+        if (
+          !inTx &&
+          error.retryable &&
+          attempt + 1 - parsed.retryCount < maxRetries &&
+          !options.context.signal?.aborted
+        ) {
           const next = current.replace(/\.(\d+)\.([^.]+(?:\.gz)?)$/, `.${attempt + 1}.$2`);
           pkg.moveJob(current, "started_jobs", "started_jobs", next);
           current = next;
@@ -404,6 +415,17 @@ export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
           // An abort during the backoff ends the wait and fails the job like an abort before it.
           await sleep(delay, undefined, { signal: options.context.signal }).catch(() => undefined);
           if (!options.context.signal?.aborted) continue;
+        }
+        if (!inTx && error.retryable && !options.context.signal?.aborted) {
+          // Retries used up on a transient failure: as dlt (`raise_on_max_retries`), the job goes back
+          // to `new_jobs` with its retry count and the package stays pending — the next run retries it.
+          const next = current.replace(/\.(\d+)\.([^.]+(?:\.gz)?)$/, `.${attempt + 1}.$2`);
+          pkg.moveJob(current, "started_jobs", "new_jobs", next);
+          retryJobs.push({ jobId, fileName: next, table: parsed.tableName, message: error.message });
+          logger.warn(
+            `[${targetName}] job ${jobId} failed transiently ${attempt + 1} time(s); it stays pending for the next run: ${error.message}`,
+          );
+          return;
         }
         pkg.moveJob(current, "started_jobs", "failed_jobs");
         pkg.writeJobException(current, error.message);
@@ -467,12 +489,32 @@ export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
     );
   };
 
+  /** Leaves the package pending (not aborted) when jobs used up their retries on transient failures. */
+  const raiseIfRetrying = (): void => {
+    if (retryJobs.length === 0) return;
+    const first = retryJobs[0] as FailedJob;
+    throw new LoadJobError(
+      `[tsdlt] [${destination.name}] Job \`${first.jobId}\` in load \`${pkg.loadId}\` failed transiently ${maxRetries} time(s) in this run: ${first.message.replace(/\.?$/, ".")} ` +
+        `The package stays pending with ${retryJobs.length} job(s) to retry: the next \`run()\` or \`load()\` retries them (completed jobs are not loaded again).`,
+      {
+        code: "LOAD_JOB_RETRY",
+        retryable: true,
+        loadId: pkg.loadId,
+        jobId: first.jobId,
+        table: first.table,
+        destination: destination.name,
+      },
+    );
+  };
+
   const loadAll = async (): Promise<void> => {
     await runAll(pendingJobs(false));
     abortIfFailed();
+    raiseIfRetrying();
     await createFollowupJobs(pkg, plan, client, schema, failedJobs, logger, destination.name);
     await runAll(pendingJobs(true));
     abortIfFailed();
+    raiseIfRetrying();
     await client.completeLoad(pkg.loadId);
   };
 
@@ -480,6 +522,7 @@ export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
   if (stagingClient) {
     await runAll(pending().filter(isStagingJob), "staging");
     abortIfFailed();
+    raiseIfRetrying();
   }
   if (!tx) {
     await loadAll();

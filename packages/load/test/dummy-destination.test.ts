@@ -103,7 +103,7 @@ describe("load stage with the dummy destination: retries", () => {
     expect(destination.rows(DATASET, "users")).toHaveLength(2);
   });
 
-  it("should fail a job once its retries are used up and never complete the package", async () => {
+  it("should keep a job pending once its retries are used up and never complete the package", async () => {
     usersPackage();
     const destination = dummy({ jobFailures: [{ fileId: "aaaaaaaaa1", retryable: true }] });
     const pkg = fixture.storage.getPackage("normalized", LOAD_ID);
@@ -119,9 +119,11 @@ describe("load stage with the dummy destination: retries", () => {
     );
 
     expect(error).toBeInstanceOf(LoadJobError);
+    expect(isTsdltError(error, "LOAD_JOB_RETRY")).toBe(true);
     expect(error.message).toContain("users.aaaaaaaaa1");
     expect(outcomes(destination, "aaaaaaaaa1")).toEqual(["0:retry", "1:retry", "2:retry"]);
     expect(destination.completedLoads(DATASET)).toEqual([]);
+    expect(fixture.storage.getPackage("normalized", LOAD_ID)).toBeDefined();
   });
 });
 

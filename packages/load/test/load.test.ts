@@ -207,34 +207,42 @@ describe("loadPackage: transient failures", () => {
     expect(jobsIn(result.package.path, "completed_jobs")).toContain("users.aaaaaaaaa1.2.jsonl");
   });
 
-  it("should fail a job whose transient failures exceed `maxRetries`", async () => {
+  it("should keep a job whose transient failures use up `maxRetries` pending, and retry it in the next run", async () => {
     const { pkg } = standardPackage();
     const dest = destination(fixture, {
-      failures: { [USERS]: { kind: "transient", times: 10, message: "connection reset" } },
+      failures: { [USERS]: { kind: "transient", times: 3, message: "connection reset" } },
     });
-    const result = await load(fixture, pkg, dest, { maxRetries: 3, raiseOnFailedJobs: false });
+    const error = await rejection(load(fixture, pkg, dest, { maxRetries: 3, raiseOnFailedJobs: false }));
 
+    expect(isTsdltError(error, "LOAD_JOB_RETRY")).toBe(true);
+    expect((error as LoadJobError).retryable).toBe(true);
+    expect(error.message).toContain("users.aaaaaaaaa1.jsonl");
+    expect(error.message).toContain("connection reset");
+    expect(error.message).toContain("stays pending");
     expect(dest.calls.runs.filter((f) => f.startsWith("users."))).toHaveLength(3);
-    expect(result.failedJobs).toEqual([
-      {
-        jobId: "users.aaaaaaaaa1.jsonl",
-        fileName: "users.aaaaaaaaa1.2.jsonl",
-        table: "users",
-        message: "connection reset",
-      },
-    ]);
-    expect(jobsIn(result.package.path, "failed_jobs")).toEqual(["users.aaaaaaaaa1.2.jsonl"]);
-    expect(result.package.readJobException("users.aaaaaaaaa1.2.jsonl")).toBe("connection reset");
-    expect(dest.rows(DATASET, "users")).toEqual([]);
+    // nothing failed, nothing completed: the job waits in new_jobs with its retry count
+    const pending = fixture.storage.getPackage("normalized", pkg.loadId);
+    expect(pending).toBeDefined();
+    expect(jobsIn(pkg.path, "failed_jobs")).toEqual([]);
+    expect(jobsIn(pkg.path, "new_jobs")).toContain("users.aaaaaaaaa1.3.jsonl");
+    expect(dest.calls.completeLoad).toEqual([]);
+
+    // the next run gets a fresh set of attempts and finishes the package
+    const result = await load(fixture, pending as NonNullable<typeof pending>, dest, { maxRetries: 3 });
+    expect(result.state).toBe("loaded");
+    expect(result.failedJobs).toEqual([]);
+    expect(jobsIn(result.package.path, "completed_jobs")).toContain("users.aaaaaaaaa1.3.jsonl");
+    expect(dest.rows(DATASET, "users").length).toBeGreaterThan(0);
   });
 
-  it("should raise for exhausted transient failures when `raiseOnFailedJobs` is on", async () => {
+  it("should raise LOAD_JOB_RETRY, not abort, for exhausted transient failures when `raiseOnFailedJobs` is on", async () => {
     const { pkg } = standardPackage();
     const dest = destination(fixture, { failures: { [USERS]: { kind: "transient", times: 10 } } });
     const error = await rejection(load(fixture, pkg, dest, { maxRetries: 2 }));
-    expect(isTsdltError(error, "LOAD_JOB_FAILED")).toBe(true);
-    expect(error.message).toContain("users.aaaaaaaaa1.1.jsonl");
+    expect(isTsdltError(error, "LOAD_JOB_RETRY")).toBe(true);
+    expect(error.message).toContain("users.aaaaaaaaa1.jsonl");
     expect(dest.calls.completeLoad).toEqual([]);
+    expect(fixture.storage.getPackage("normalized", pkg.loadId)).toBeDefined();
   });
 });
 

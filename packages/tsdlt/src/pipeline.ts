@@ -829,6 +829,7 @@ export class Pipeline {
           destination,
           context,
           raiseOnFailedJobs,
+          maxRetries: this.#settings.load.raiseOnMaxRetries,
           workers: this.#settings.load.workers,
           logger: this.#logger,
           collector,

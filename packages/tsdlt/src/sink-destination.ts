@@ -12,7 +12,8 @@
  * that matters (e.g. upsert by key).
  *
  * Errors: whatever `fn` throws makes the job fail transiently (the load stage retries it, starting
- * from the batch that failed), unless it is a tsdlt error with `retryable: false` — throw
+ * from the batch that failed; when its attempts are used up the package stays pending for the next
+ * run), unless it is a tsdlt error with `retryable: false` — throw
  * `new DestinationError(message, { retryable: false })` for data the receiver will never accept;
  * that fails the job terminally and the package is aborted.
  *

@@ -7,69 +7,31 @@
  * lives here. `tsdlt` does not list `@tsdlt/destination-filesystem` yet, so the factory is imported
  * from the package's sources by path; `destination: "filesystem"` by name needs that devDependency.
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
-import type { Logger } from "@tsdlt/core";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { silentLogger } from "@tsdlt/core";
+import { describe, expect, it } from "vitest";
 import { filesystem } from "../../destination-filesystem/src/index.js";
 import * as dlt from "../src/index.js";
+import { tutorialIssues, useBucket } from "./bucket.js";
 
-const silent: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
-let root: string;
-let bucket: string;
-
-beforeEach(() => {
-  root = mkdtempSync(join(tmpdir(), "tsdlt-filesystem-"));
-  bucket = join(root, "bucket");
-});
-afterEach(() => {
-  rmSync(root, { recursive: true, force: true });
-});
+const dirs = useBucket("tsdlt-filesystem-");
 
 /** The quick start's users and GitHub issues as the tutorial loads them (nested user, labels list). */
 const users = [
   { id: 1, name: "Alice" },
   { id: 2, name: "Bob" },
 ];
-const issues = [
-  {
-    id: 2_313_456_789,
-    number: 1001,
-    title: "Filesystem destination",
-    state: "open",
-    locked: false,
-    comments: 3,
-    score: 0.75,
-    created_at: "2024-03-01T10:20:30.123456Z",
-    user: { login: "rudolfix", id: 8_000_001 },
-    labels: [
-      { name: "enhancement", color: "a2eeef" },
-      { name: "destination", color: "0e8a16" },
-    ],
-  },
-  {
-    id: 2_313_456_790,
-    number: 1002,
-    title: "State sync",
-    state: "closed",
-    locked: true,
-    comments: 0,
-    score: 1.5,
-    created_at: "2024-03-02T08:00:00Z",
-    user: { login: "sh-rp", id: 8_000_002 },
-    labels: [],
-  },
-];
+const issues = tutorialIssues("State sync", [3, 0]);
 
 function lake(name: string, options: Parameters<typeof filesystem>[0] = {}): dlt.Pipeline {
   return dlt.pipeline({
     pipelineName: name,
-    pipelinesDir: join(root, "pipelines"),
-    destination: filesystem({ bucketUrl: bucket, ...options }),
+    pipelinesDir: join(dirs.root, "pipelines"),
+    destination: filesystem({ bucketUrl: dirs.bucket, ...options }),
     datasetName: "tutorial_data",
-    logger: silent,
+    logger: silentLogger,
   });
 }
 
@@ -85,7 +47,7 @@ async function duck(sql: string): Promise<Record<string, unknown>[]> {
   }
 }
 
-const dataset = (): string => join(bucket, "tutorial_data");
+const dataset = (): string => join(dirs.bucket, "tutorial_data");
 
 describe("filesystem destination through the pipeline", () => {
   it.each(["jsonl", "parquet", "csv"] as const)(
@@ -95,7 +57,7 @@ describe("filesystem destination through the pipeline", () => {
       const info = await pipeline.run(users, { tableName: "users" });
       expect(info.hasFailedJobs).toBe(false);
       await pipeline.run(issues, { tableName: "issues" });
-      expect(String(info)).toContain(`file://${bucket}`);
+      expect(String(info)).toContain(`file://${dirs.bucket}`);
 
       const read = (table: string): string =>
         fileFormat === "parquet"
@@ -218,8 +180,8 @@ describe("filesystem destination through the pipeline", () => {
     await third.run([{ id: 9, updated_at: "2024-02-01T00:00:00Z" }], { tableName: "extra" });
     expect(third.state.sources).toEqual(fresh.state.sources);
     expect(
-      dlt.attachSync({ pipelineName: "restore", pipelinesDir: join(root, "pipelines") }).defaultSchema.tables
-        .events,
+      dlt.attachSync({ pipelineName: "restore", pipelinesDir: join(dirs.root, "pipelines") }).defaultSchema
+        .tables.events,
     ).toBeDefined();
     expect(existsSync(join(dataset(), "init"))).toBe(true);
   });

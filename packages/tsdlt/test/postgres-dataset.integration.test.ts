@@ -7,16 +7,22 @@
  * processes (see `node-project.ts`), so the packages must be built first (`npx tsc -b`).
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cleanEnv, nodeProject, REPO, RESULT_FUNCTION, resultOf, runNode } from "./node-project.js";
-
-const URL = process.env.TSDLT_POSTGRES_URL;
-const TITLE = URL
-  ? "the dataset API on Postgres"
-  : "the dataset API on Postgres (skipped: set TSDLT_POSTGRES_URL=postgresql://user:password@host:port/db)";
+import {
+  assertBuilt,
+  cleanEnv,
+  nodeProject,
+  POSTGRES_ENV,
+  POSTGRES_URL,
+  postgresTitle,
+  REPO,
+  RESULT_FUNCTION,
+  resultOf,
+  runNode,
+} from "./node-project.js";
 
 /** A source column name longer than Postgres' identifiers may be: the load shortens it to 63 characters. */
 const LONG = "a_column_name_long_enough_to_pass_the_postgres_limit_of_sixty_three_characters";
@@ -227,26 +233,21 @@ function comparable(out: Out): unknown {
   };
 }
 
-describe.skipIf(!URL)(TITLE, () => {
+describe.skipIf(!POSTGRES_URL)(postgresTitle("the dataset API on Postgres"), () => {
   let root: string;
   let suffix: string;
   let pg: Out;
   let duck: Out;
 
   beforeAll(async () => {
-    const built = join(REPO, "packages/destination-postgres/dist/index.js");
-    if (!existsSync(built)) throw new Error(`Build the packages first (\`npx tsc -b\`); missing ${built}`);
+    assertBuilt([join(REPO, "packages/destination-postgres/dist/index.js")]);
     root = mkdtempSync(join(tmpdir(), "tsdlt-dataset-pg-"));
     suffix = randomBytes(3).toString("hex");
     const linked = ["tsdlt", "@tsdlt/destination-postgres"];
     const pgDir = nodeProject(join(root, "pg"), linked, { "dataset.mjs": SCRIPT });
     const duckDir = nodeProject(join(root, "duck"), linked, { "dataset.mjs": SCRIPT });
     const [onPg, onDuck] = await Promise.all([
-      runNode(
-        pgDir,
-        ["dataset.mjs", "postgres", suffix],
-        cleanEnv(pgDir, { DESTINATION__POSTGRES__CREDENTIALS: URL ?? "" }),
-      ),
+      runNode(pgDir, ["dataset.mjs", "postgres", suffix], cleanEnv(pgDir, POSTGRES_ENV)),
       runNode(duckDir, ["dataset.mjs", "duckdb", suffix], cleanEnv(duckDir)),
     ]);
     pg = resultOf<Out>(onPg);

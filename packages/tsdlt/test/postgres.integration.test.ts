@@ -4,11 +4,9 @@
  * credentials taken from `DESTINATION__POSTGRES__CREDENTIALS`, as a user would run it.
  *
  * Every scenario runs as `node <script>.mjs` in a project folder whose `node_modules` links the built
- * packages (`tsdlt`, `@tsdlt/destination-postgres`, `@tsdlt/rest-client`), so the packages must be
- * built first (`pnpm build` / `npx tsc -b`; `pnpm test` builds). Besides being the real user path
- * (name resolution from the project, a plain Node process), this keeps `pg` out of the vitest worker:
- * the shared vitest config passes `import` as a Node condition, with which Node ≥ 20.19 makes `pg`'s
- * CommonJS `require("pg-pool")` load the ES build and fail.
+ * packages (`tsdlt`, `@tsdlt/destination-postgres`, `@tsdlt/rest-client`; see `node-project.ts`), as a
+ * user's script would, so the packages must be built first (`pnpm build` / `npx tsc -b`; `pnpm test`
+ * builds).
  *
  * Each scenario runs on DuckDB as well, and the rows both leave behind are compared after replacing
  * random `_dlt_id`s by the content of the rows they point to: the quick start, the tutorial's merge
@@ -16,36 +14,28 @@
  * and every data type. Also: state restore after the working folder is deleted, and wrong credentials
  * or an unreachable server failing fast, leaving the package pending for a successful re-run.
  */
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { parsePostgresCredentials } from "@tsdlt/core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type GithubServer, startGithubServer } from "../../../apps/examples/test/github-server.js";
+import {
+  assertBuilt,
+  dropPostgresDatasets,
+  nodeProject,
+  POSTGRES_ENV,
+  POSTGRES_URL,
+  postgresTitle,
+  REPO,
+  resultOf,
+  runScript,
+  SCRIPT_HELPERS,
+} from "./node-project.js";
 
-const URL = process.env.TSDLT_POSTGRES_URL;
-const TITLE = URL
-  ? "pipelines on Postgres"
-  : "pipelines on Postgres (skipped: set TSDLT_POSTGRES_URL=postgresql://user:password@host:port/db; .ci/run starts one)";
-const REPO = resolve(import.meta.dirname, "../../..");
-const LINKED = {
-  tsdlt: join(REPO, "packages/tsdlt"),
-  "@tsdlt/destination-postgres": join(REPO, "packages/destination-postgres"),
-  "@tsdlt/rest-client": join(REPO, "packages/rest-client"),
-} as const;
+const LINKED = ["tsdlt", "@tsdlt/destination-postgres", "@tsdlt/rest-client"];
 const BUILT = [
   join(REPO, "packages/tsdlt/dist/index.js"),
   join(REPO, "packages/destination-postgres/dist/index.js"),
@@ -58,18 +48,13 @@ type Kind = "duckdb" | "postgres";
 type Dump = Record<string, Record<string, unknown>[]>;
 
 /**
- * Shared by every script: `dump(pipeline)` returns each data table of the pipeline's dataset as sorted
- * rows in which values are canonical (bigints and decimals as text, dates as ISO strings, bytes as
- * hex, JSON text re-serialised with sorted keys) and the random `_dlt_id`, `_dlt_parent_id`,
- * `_dlt_root_id` and `_dlt_load_id` are replaced by the content of the row they point to.
+ * Shared by every script: {@link SCRIPT_HELPERS} and `dump(pipeline)`, which returns each data table
+ * of the pipeline's dataset as sorted rows in which values are canonical (bigints and decimals as
+ * text, dates as ISO strings, bytes as hex, JSON text re-serialised with sorted keys) and the random
+ * `_dlt_id`, `_dlt_parent_id`, `_dlt_root_id` and `_dlt_load_id` are replaced by the content of the
+ * row they point to.
  */
-const HELPERS = `
-import * as dlt from "tsdlt";
-export { dlt };
-export const silent = { debug() {}, info() {}, warn() {}, error() {} };
-export function result(value) {
-  process.stdout.write("RESULT " + JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v)) + "\\n");
-}
+const HELPERS = `${SCRIPT_HELPERS}
 function sorted(value) {
   if (Array.isArray(value)) return value.map(sorted);
   if (value && typeof value === "object") return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sorted(value[k])]));
@@ -118,16 +103,6 @@ export async function dump(pipeline) {
       }).sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
     }
     return out;
-  } finally {
-    await client[Symbol.asyncDispose]();
-  }
-}
-export async function drop(pipeline) {
-  const client = await pipeline.sqlClient();
-  try {
-    for (const name of [pipeline.datasetName, pipeline.datasetName + "_staging"]) {
-      await client.query("DROP SCHEMA IF EXISTS " + JSON.stringify(name) + " CASCADE");
-    }
   } finally {
     await client[Symbol.asyncDispose]();
   }
@@ -208,75 +183,11 @@ await scenario("all_types", [
 result(out);
 `;
 
-interface RunResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 let root: string;
 let suffix: string;
 
-/** A project folder linking the built packages, with config coming only from `env`. */
-function project(name: string): string {
-  const dir = join(root, name);
-  mkdirSync(join(dir, "node_modules", "@tsdlt"), { recursive: true });
-  writeFileSync(join(dir, "package.json"), JSON.stringify({ name, private: true, type: "module" }));
-  for (const [pkg, target] of Object.entries(LINKED))
-    symlinkSync(target, join(dir, "node_modules", pkg), "dir");
-  writeFileSync(join(dir, "helpers.mjs"), HELPERS);
-  return dir;
-}
-
-/** Runs `node <script>` in `cwd` with this process's environment minus config variables, plus `env`. */
-function node(
-  cwd: string,
-  script: string,
-  args: readonly string[],
-  env: Record<string, string>,
-): Promise<RunResult> {
-  const clean: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (value !== undefined && !key.includes("__") && !key.startsWith("DLT_") && key !== "NODE_OPTIONS")
-      clean[key] = value;
-  }
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [script, ...args], {
-      cwd,
-      env: { ...clean, HOME: join(cwd, "home"), DLT_DATA_DIR: join(cwd, "dlt-data"), ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on("error", fail);
-    child.on("close", (code) => done({ code, stdout, stderr }));
-  });
-}
-
-/** The value the script printed with `result(...)`; fails with its output when it printed none. */
-function resultOf<T>(run: RunResult): T {
-  const line = run.stdout.split("\n").find((l) => l.startsWith("RESULT "));
-  if (line === undefined)
-    throw new Error(`the script printed no result (exit ${run.code}):\n${run.stdout}\n${run.stderr}`);
-  return JSON.parse(line.slice("RESULT ".length)) as T;
-}
-
-async function script(
-  cwd: string,
-  name: string,
-  code: string,
-  args: readonly string[],
-  env: Record<string, string>,
-) {
-  writeFileSync(join(cwd, name), code);
-  return node(cwd, name, args, env);
-}
+/** A project folder `root/<name>` linking the built packages, with config coming only from `env`. */
+const project = (name: string): string => nodeProject(join(root, name), LINKED, { "helpers.mjs": HELPERS });
 
 /** Every file under `dir` whose text contains `needle`. */
 function filesContaining(dir: string, needle: string): string[] {
@@ -292,18 +203,12 @@ function filesContaining(dir: string, needle: string): string[] {
   return found;
 }
 
-describe.skipIf(!URL)(TITLE, () => {
-  const credentials = parsePostgresCredentials(URL ?? "postgresql://x:y@localhost/z");
-  const pgEnv = { DESTINATION__POSTGRES__CREDENTIALS: URL ?? "" };
+describe.skipIf(!POSTGRES_URL)(postgresTitle("pipelines on Postgres"), () => {
+  const credentials = parsePostgresCredentials(POSTGRES_URL ?? "postgresql://x:y@localhost/z");
   const masked = String(credentials);
 
   beforeAll(() => {
-    const missing = BUILT.filter((file) => !existsSync(file));
-    if (missing.length > 0) {
-      throw new Error(
-        `Build the packages first (\`pnpm build\` or \`npx tsc -b\`); missing: ${missing.join(", ")}`,
-      );
-    }
+    assertBuilt(BUILT);
   });
 
   beforeEach(() => {
@@ -315,27 +220,25 @@ describe.skipIf(!URL)(TITLE, () => {
     rmSync(root, { recursive: true, force: true });
   });
 
-  /** Drops `datasets` (and their staging datasets) from the Postgres database. */
-  async function dropDatasets(cwd: string, ...datasets: string[]): Promise<void> {
-    const code = `import { dlt, drop, silent } from "./helpers.mjs";
-for (const name of process.argv.slice(2)) {
-  await drop(dlt.pipeline({ pipelineName: "cleanup", destination: "postgres", datasetName: name, logger: silent }));
-}`;
-    const run = await script(cwd, "drop.mjs", code, datasets, pgEnv);
-    expect(run.stderr).toBe("");
-  }
-
   /** The tables of `pipelineName`/`datasetName` on `kind`, canonicalised by `dump`. */
   async function dumpOf(cwd: string, kind: Kind, pipelineName: string, datasetName: string): Promise<Dump> {
     const code = `import { dlt, dump, result, silent } from "./helpers.mjs";
 const [kind, pipelineName, datasetName] = process.argv.slice(2);
 result(await dump(dlt.pipeline({ pipelineName, destination: kind, datasetName, logger: silent })));`;
-    return resultOf<Dump>(await script(cwd, "dump.mjs", code, [kind, pipelineName, datasetName], pgEnv));
+    return resultOf<Dump>(
+      await runScript(cwd, "dump.mjs", code, [kind, pipelineName, datasetName], POSTGRES_ENV),
+    );
   }
 
   it("should run every write disposition and strategy, and load every data type, with the same rows as DuckDB", async () => {
-    const onPostgres = await script(project("pg"), "scenarios.mjs", SCENARIOS, ["postgres", suffix], pgEnv);
-    const onDuckdb = await script(project("duck"), "scenarios.mjs", SCENARIOS, ["duckdb", suffix], {});
+    const onPostgres = await runScript(
+      project("pg"),
+      "scenarios.mjs",
+      SCENARIOS,
+      ["postgres", suffix],
+      POSTGRES_ENV,
+    );
+    const onDuckdb = await runScript(project("duck"), "scenarios.mjs", SCENARIOS, ["duckdb", suffix], {});
     const pg = resultOf<Record<string, Dump>>(onPostgres);
     const duck = resultOf<Record<string, Dump>>(onDuckdb);
     expect(Object.keys(pg)).toEqual(Object.keys(duck));
@@ -380,9 +283,9 @@ result(await dump(dlt.pipeline({ pipelineName, destination: kind, datasetName, l
     expect(onPostgres).not.toBe(source);
     const pgProject = project("pg");
     const duckProject = project("duck");
-    await dropDatasets(pgProject, "mydata");
+    await dropPostgresDatasets(pgProject, "mydata");
     try {
-      const run = await script(pgProject, "quick-start.mjs", onPostgres, [], pgEnv);
+      const run = await runScript(pgProject, "quick-start.mjs", onPostgres, [], POSTGRES_ENV);
       expect(run.stderr).toBe("");
       expect(run.code).toBe(0);
       const lines = run.stdout.trimEnd().split("\n");
@@ -393,7 +296,7 @@ result(await dump(dlt.pipeline({ pipelineName, destination: kind, datasetName, l
       expect(lines[3]).toMatch(/^Load package \d+\.\d+ is LOADED and contains no failed jobs$/);
       expect(run.stdout).not.toContain(credentials.password);
 
-      const baseline = await script(duckProject, "quick-start.mjs", source, [], {});
+      const baseline = await runScript(duckProject, "quick-start.mjs", source, [], {});
       expect(baseline.code).toBe(0);
       const pg = await dumpOf(pgProject, "postgres", "quick_start", "mydata");
       const duck = await dumpOf(duckProject, "duckdb", "quick_start", "mydata");
@@ -403,7 +306,7 @@ result(await dump(dlt.pipeline({ pipelineName, destination: kind, datasetName, l
         { id: "2", name: "Bob" },
       ]);
     } finally {
-      await dropDatasets(pgProject, "mydata");
+      await dropPostgresDatasets(pgProject, "mydata");
     }
   }, 60_000);
 
@@ -425,18 +328,18 @@ result(await dump(dlt.pipeline({ pipelineName, destination: kind, datasetName, l
       const pgProject = project("pg");
       const duckProject = project("duck");
       const env = { SOURCES__GITHUB__BASE_URL: github.url };
-      await dropDatasets(pgProject, "github_data_merge");
+      await dropPostgresDatasets(pgProject, "github_data_merge");
       try {
         for (const [cwd, code, extra] of [
-          [pgProject, onPostgres, pgEnv],
+          [pgProject, onPostgres, POSTGRES_ENV],
           [duckProject, source, {}],
         ] as const) {
           github.variant = "recorded";
-          const first = await script(cwd, "merge.mjs", code, [], { ...env, ...extra });
+          const first = await runScript(cwd, "merge.mjs", code, [], { ...env, ...extra });
           expect(first.stderr).not.toMatch(/Error|failed/);
           expect(first.code).toBe(0);
           github.variant = "next-day";
-          const second = await script(cwd, "merge.mjs", code, [], { ...env, ...extra });
+          const second = await runScript(cwd, "merge.mjs", code, [], { ...env, ...extra });
           expect(second.code).toBe(0);
         }
         const pg = await dumpOf(pgProject, "postgres", "github_issues_merge", "github_data_merge");
@@ -450,7 +353,7 @@ result(await dump(dlt.pipeline({ pipelineName, destination: kind, datasetName, l
         expect(pg.issues?.find((r) => r.number === "13")?.updated_at).toBe("2017-10-11T09:00:00.000Z");
         expect(pg.issues?.find((r) => r.number === "5")?.updated_at).toBe("2017-10-11T10:30:00.000Z");
       } finally {
-        await dropDatasets(pgProject, "github_data_merge");
+        await dropPostgresDatasets(pgProject, "github_data_merge");
       }
     }, 90_000);
   });
@@ -469,21 +372,21 @@ const rows = await pipeline.query("SELECT count(*)::int AS n, max(id)::int AS to
 result({ rows, state: pipeline.state.sources });`;
     try {
       const first = resultOf<{ rows: unknown }>(
-        await script(cwd, "restore.mjs", code, [pipelineName, "3"], pgEnv),
+        await runScript(cwd, "restore.mjs", code, [pipelineName, "3"], POSTGRES_ENV),
       );
       expect(first.rows).toEqual([{ n: 3, top: 3 }]);
       const workingDir = join(cwd, "dlt-data", "pipelines", pipelineName);
       expect(existsSync(join(workingDir, "state.json"))).toBe(true);
       rmSync(workingDir, { recursive: true, force: true });
       const second = resultOf<{ rows: unknown; state: unknown }>(
-        await script(cwd, "restore.mjs", code, [pipelineName, "5"], pgEnv),
+        await runScript(cwd, "restore.mjs", code, [pipelineName, "5"], POSTGRES_ENV),
       );
       // rows 1-3 were not extracted again: the cursor came back from `_dlt_pipeline_state`
       expect(second.rows).toEqual([{ n: 5, top: 5 }]);
       expect(JSON.stringify(second.state)).toContain('"last_value":5');
       expect(existsSync(join(workingDir, "schemas", `${pipelineName}.schema.json`))).toBe(true);
     } finally {
-      await dropDatasets(cwd, pipelineName);
+      await dropPostgresDatasets(cwd, pipelineName);
     }
   }, 60_000);
 
@@ -532,7 +435,7 @@ result({ error, counts, versions, schemaVersion: p.defaultSchema.version, state:
       pending: number;
     };
     const phase = async (name: string): Promise<Out> =>
-      resultOf<Out>(await script(cwd, "refresh.mjs", code, [pipelineName, name], pgEnv));
+      resultOf<Out>(await runScript(cwd, "refresh.mjs", code, [pipelineName, name], POSTGRES_ENV));
     try {
       const first = await phase("first");
       expect(first.error).toBeUndefined();
@@ -555,7 +458,7 @@ result({ error, counts, versions, schemaVersion: p.defaultSchema.version, state:
       expect(attached.state).toEqual(finished.state);
       expect(attached.schemaVersion).toBe(finished.schemaVersion);
     } finally {
-      await dropDatasets(cwd, pipelineName);
+      await dropPostgresDatasets(cwd, pipelineName);
     }
   }, 90_000);
 
@@ -601,7 +504,7 @@ result({ loaded: info.loadPackages.map((p) => p.state), rows, pending: pipeline.
       const pipelineName = `bad_input_${suffix}`;
       try {
         const failed = resultOf<Failed>(
-          await script(cwd, "failing.mjs", FAILING, [pipelineName], {
+          await runScript(cwd, "failing.mjs", FAILING, [pipelineName], {
             DESTINATION__POSTGRES__CREDENTIALS: badUrl,
           }),
         );
@@ -618,7 +521,7 @@ result({ loaded: info.loadPackages.map((p) => p.state), rows, pending: pipeline.
         expect(filesContaining(join(cwd, "dlt-data"), secret)).toEqual([]);
 
         const rerun = resultOf<{ loaded: string[]; rows: unknown; pending: unknown }>(
-          await script(cwd, "rerun.mjs", RERUN, [pipelineName], pgEnv),
+          await runScript(cwd, "rerun.mjs", RERUN, [pipelineName], POSTGRES_ENV),
         );
         expect(rerun.loaded).toEqual(["loaded"]);
         expect(rerun.rows).toEqual([
@@ -628,7 +531,7 @@ result({ loaded: info.loadPackages.map((p) => p.state), rows, pending: pipeline.
         expect(rerun.pending).toEqual({ extracted: [], normalized: [] });
         return failed;
       } finally {
-        await dropDatasets(cwd, pipelineName);
+        await dropPostgresDatasets(cwd, pipelineName);
       }
     }
 
@@ -676,7 +579,7 @@ await pipeline.run([{ id: 1, [key]: "kept", [key + "_list"]: [1, 2] }], { tableN
 result({ tables: await dump(pipeline), columns: Object.keys(pipeline.defaultSchema.getTable("t").columns) });`;
     try {
       const out = resultOf<{ tables: Dump; columns: string[] }>(
-        await script(cwd, "long.mjs", code, [pipelineName], pgEnv),
+        await runScript(cwd, "long.mjs", code, [pipelineName], POSTGRES_ENV),
       );
       const long = out.columns.find((c) => c.startsWith("a_very_long"));
       expect(long?.length).toBeLessThanOrEqual(63);
@@ -685,7 +588,7 @@ result({ tables: await dump(pipeline), columns: Object.keys(pipeline.defaultSche
       expect(nested?.length).toBeLessThanOrEqual(63);
       expect(out.tables[nested ?? ""]?.map((r) => r.value)).toEqual(["1", "2"]);
     } finally {
-      await dropDatasets(cwd, pipelineName);
+      await dropPostgresDatasets(cwd, pipelineName);
     }
   }, 60_000);
 });

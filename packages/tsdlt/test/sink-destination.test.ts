@@ -147,6 +147,41 @@ describe("dlt.destination: failures", () => {
     expect(ids(calls).map((batch) => batch[0])).toEqual([1, 11, 21]);
   });
 
+  it("should keep the package pending when the retries are used up, and send the rest in the next run", async () => {
+    const { calls, fn } = recorder();
+    let down = true;
+    const sink = dlt.destination(
+      async (items, table) => {
+        if (down && items[0]?.id === 11) throw new Error("HTTP 503");
+        return fn(items, table);
+      },
+      { name: "api" },
+    );
+    process.env.LOAD__RAISE_ON_MAX_RETRIES = "2";
+    try {
+      const pipeline = newPipeline(sink);
+      const error = await pipeline.run(rows(25), { tableName: "items" }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(dlt.PipelineStepFailed);
+      expect(dlt.isTsdltError((error as Error).cause, "LOAD_JOB_RETRY")).toBe(true);
+      expect((error as Error).message).toMatch(/failed transiently 2 time\(s\) in this run: .*HTTP 503/);
+      expect((error as Error).message).toContain("stays pending");
+      expect(pipeline.hasPendingData).toBe(true);
+      expect(ids(calls).map((batch) => batch[0])).toEqual([1]);
+
+      // the receiver is back: the next run finishes the package from the failed batch on
+      down = false;
+      const info = await pipeline.run();
+      expect(info.hasFailedJobs).toBe(false);
+      expect(pipeline.hasPendingData).toBe(false);
+      expect(ids(calls).map((batch) => batch[0])).toEqual([1, 11, 21]);
+    } finally {
+      delete process.env.LOAD__RAISE_ON_MAX_RETRIES;
+    }
+  });
+
   it("should abort the package when the function throws a terminal error, without sending it again", async () => {
     let attempts = 0;
     const sink = dlt.destination(async () => {

@@ -3,8 +3,8 @@
  * folder that links the built packages (`tsdlt`, `@tsdlt/destination-postgres`,
  * `@tsdlt/destination-filesystem`, `@tsdlt/rest-client`), the staging bucket from
  * `DESTINATION__FILESYSTEM__BUCKET_URL` and Postgres from `DESTINATION__POSTGRES__CREDENTIALS` (the
- * server in `TSDLT_POSTGRES_URL`). Scripts keep `pg` out of the vitest worker (see
- * `postgres.integration.test.ts`). Build first (`npx tsc -b`).
+ * server in `TSDLT_POSTGRES_URL`). The scripts run against the built packages (see `node-project.ts`):
+ * build first (`npx tsc -b`).
  *
  * - The getting-started tutorial's merge step (the built example, GitHub issues served by the local
  *   fixture server) through staging into Postgres and into DuckDB: the same rows, one per issue, and
@@ -16,58 +16,37 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type GithubServer, startGithubServer } from "../../../apps/examples/test/github-server.js";
+import {
+  assertBuilt,
+  dropPostgresDatasets,
+  nodeProject,
+  POSTGRES_ENV,
+  POSTGRES_URL,
+  REPO,
+  resultOf,
+  runScript,
+  SCRIPT_HELPERS,
+} from "./node-project.js";
 
-const URL = process.env.TSDLT_POSTGRES_URL;
-const REPO = resolve(import.meta.dirname, "../../..");
-const LINKED = {
-  tsdlt: join(REPO, "packages/tsdlt"),
-  "@tsdlt/core": join(REPO, "packages/core"),
-  "@tsdlt/destination-postgres": join(REPO, "packages/destination-postgres"),
-  "@tsdlt/destination-filesystem": join(REPO, "packages/destination-filesystem"),
-  "@tsdlt/rest-client": join(REPO, "packages/rest-client"),
-} as const;
+const LINKED = [
+  "tsdlt",
+  "@tsdlt/core",
+  "@tsdlt/destination-postgres",
+  "@tsdlt/destination-filesystem",
+  "@tsdlt/rest-client",
+];
 const BUILT = [
   join(REPO, "packages/tsdlt/dist/index.js"),
   join(REPO, "packages/destination-postgres/dist/index.js"),
   join(REPO, "packages/destination-filesystem/dist/index.js"),
   join(REPO, "apps/examples/dist/github-issues-merge.js"),
 ];
-
-/** Shared by the scripts. */
-const HELPERS = `
-import * as dlt from "tsdlt";
-export { dlt };
-export const silent = { debug() {}, info() {}, warn() {}, error() {} };
-export function result(value) {
-  process.stdout.write("RESULT " + JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v)) + "\\n");
-}
-export async function drop(pipeline) {
-  const client = await pipeline.sqlClient();
-  try {
-    for (const name of [pipeline.datasetName, pipeline.datasetName + "_staging"]) {
-      await client.query("DROP SCHEMA IF EXISTS " + JSON.stringify(name) + " CASCADE");
-    }
-  } finally {
-    await client[Symbol.asyncDispose]();
-  }
-}
-`;
 
 /** Prints the tutorial's issues and the counts of its nested tables. */
 const ISSUES_OF = `import { dlt, result, silent } from "./helpers.mjs";
@@ -79,64 +58,11 @@ const states = await p.query("SELECT CAST(count(*) AS INT) AS n FROM " + t("_dlt
 const loads = await p.query("SELECT load_id FROM " + t("_dlt_loads") + " ORDER BY load_id");
 result({ issues: issues.map((r) => ({ ...r, updated_at: new Date(r.updated_at).toISOString() })), states: states[0].n, loads: loads.map((r) => r.load_id) });`;
 
-interface RunResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 let root: string;
 
-function project(name: string): string {
-  const dir = join(root, name);
-  mkdirSync(join(dir, "node_modules", "@tsdlt"), { recursive: true });
-  writeFileSync(join(dir, "package.json"), JSON.stringify({ name, private: true, type: "module" }));
-  for (const [pkg, target] of Object.entries(LINKED))
-    symlinkSync(target, join(dir, "node_modules", pkg), "dir");
-  writeFileSync(join(dir, "helpers.mjs"), HELPERS);
-  return dir;
-}
-
-/** Runs `code` as `node <name>` in `cwd` with this environment minus config variables, plus `env`. */
-function script(
-  cwd: string,
-  name: string,
-  code: string,
-  args: readonly string[],
-  env: Record<string, string>,
-) {
-  writeFileSync(join(cwd, name), code);
-  const clean: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (value !== undefined && !key.includes("__") && !key.startsWith("DLT_") && key !== "NODE_OPTIONS")
-      clean[key] = value;
-  }
-  return new Promise<RunResult>((done, fail) => {
-    const child = spawn(process.execPath, [name, ...args], {
-      cwd,
-      env: { ...clean, HOME: join(cwd, "home"), DLT_DATA_DIR: join(cwd, "dlt-data"), ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on("error", fail);
-    child.on("close", (code) => done({ code, stdout, stderr }));
-  });
-}
-
-function resultOf<T>(run: RunResult): T {
-  const line = run.stdout.split("\n").find((l) => l.startsWith("RESULT "));
-  if (run.code !== 0 || line === undefined) {
-    throw new Error(`script failed (exit ${run.code}):\n${run.stderr}\n${run.stdout}`);
-  }
-  return JSON.parse(line.slice("RESULT ".length)) as T;
-}
+/** A project folder `root/<name>` linking the built packages, with the scripts' `helpers.mjs` and `files`. */
+const project = (name: string, files: Record<string, string> = {}): string =>
+  nodeProject(join(root, name), LINKED, { "helpers.mjs": SCRIPT_HELPERS, ...files });
 
 /** Staged files of a table folder: `{load_id}.{file_id}.{ext}` names. */
 function stagedFiles(bucket: string, dataset: string, table: string): string[] {
@@ -152,15 +78,11 @@ interface Issues {
   readonly loads: string[];
 }
 
-describe.skipIf(!URL)("staging through the filesystem as a user runs it", () => {
-  const pgEnv = { DESTINATION__POSTGRES__CREDENTIALS: URL ?? "" };
+describe.skipIf(!POSTGRES_URL)("staging through the filesystem as a user runs it", () => {
   let github: GithubServer;
 
   beforeAll(async () => {
-    const missing = BUILT.filter((file) => !existsSync(file));
-    if (missing.length > 0) {
-      throw new Error(`Build the packages first (\`npx tsc -b\`); missing: ${missing.join(", ")}`);
-    }
+    assertBuilt(BUILT);
     github = await startGithubServer();
   });
   afterAll(async () => {
@@ -173,23 +95,16 @@ describe.skipIf(!URL)("staging through the filesystem as a user runs it", () => 
     rmSync(root, { recursive: true, force: true });
   });
 
-  async function dropDataset(cwd: string, name: string): Promise<void> {
-    const code = `import { dlt, drop, silent } from "./helpers.mjs";
-await drop(dlt.pipeline({ pipelineName: "cleanup", destination: "postgres", datasetName: process.argv[2], logger: silent }));`;
-    const run = await script(cwd, "drop.mjs", code, [name], pgEnv);
-    expect(run.stderr).toBe("");
-  }
-
   it("should run the tutorial's merge step through staging into Postgres and DuckDB with the same rows", async () => {
     const source = readFileSync(join(REPO, "apps/examples/dist/github-issues-merge.js"), "utf8");
     const pgProject = project("pg");
     const duckProject = project("duck");
     const pgBucket = join(root, "pg-bucket");
     const duckBucket = join(root, "duck-bucket");
-    await dropDataset(pgProject, "github_data_merge");
+    await dropPostgresDatasets(pgProject, "github_data_merge");
     try {
       const runs = [
-        ["postgres", pgProject, pgBucket, pgEnv],
+        ["postgres", pgProject, pgBucket, POSTGRES_ENV],
         ["duckdb", duckProject, duckBucket, {}],
       ] as const;
       for (const [kind, cwd, bucket, extra] of runs) {
@@ -201,7 +116,7 @@ await drop(dlt.pipeline({ pipelineName: "cleanup", destination: "postgres", data
           ...extra,
         };
         github.variant = "recorded";
-        const first = await script(cwd, "merge.mjs", code, [], env);
+        const first = await runScript(cwd, "merge.mjs", code, [], env);
         expect(first.stderr).not.toMatch(/Error|failed/);
         expect(first.code).toBe(0);
         expect(first.stdout).toContain(
@@ -210,7 +125,7 @@ await drop(dlt.pipeline({ pipelineName: "cleanup", destination: "postgres", data
         const firstFiles = stagedFiles(bucket, "github_data_merge", "issues");
         expect(firstFiles).toHaveLength(1);
         github.variant = "next-day";
-        const second = await script(cwd, "merge.mjs", code, [], env);
+        const second = await runScript(cwd, "merge.mjs", code, [], env);
         expect(second.code).toBe(0);
         // the second load staged its own files and deleted the first load's (dlt's truncation)
         const files = stagedFiles(bucket, "github_data_merge", "issues");
@@ -224,8 +139,10 @@ await drop(dlt.pipeline({ pipelineName: "cleanup", destination: "postgres", data
         expect(states.map(loadIdOf)).toEqual([loadIdOf(files[0] as string)]);
         expect(states[0]?.endsWith(`.${ext}`)).toBe(true);
       }
-      const pg = resultOf<Issues>(await script(pgProject, "issues.mjs", ISSUES_OF, ["postgres"], pgEnv));
-      const duck = resultOf<Issues>(await script(duckProject, "issues.mjs", ISSUES_OF, ["duckdb"], {}));
+      const pg = resultOf<Issues>(
+        await runScript(pgProject, "issues.mjs", ISSUES_OF, ["postgres"], POSTGRES_ENV),
+      );
+      const duck = resultOf<Issues>(await runScript(duckProject, "issues.mjs", ISSUES_OF, ["duckdb"], {}));
       expect(pg.issues).toEqual(duck.issues);
       expect(pg.states).toBe(duck.states);
       expect(pg.issues.map((r) => r.number)).toEqual(Array.from({ length: 14 }, (_, i) => i + 1));
@@ -235,7 +152,7 @@ await drop(dlt.pipeline({ pipelineName: "cleanup", destination: "postgres", data
       expect(pg.loads).toHaveLength(2);
       expect(pg.loads[1]).toBe(loadIdOf(stagedFiles(pgBucket, "github_data_merge", "issues")[0] as string));
     } finally {
-      await dropDataset(pgProject, "github_data_merge");
+      await dropPostgresDatasets(pgProject, "github_data_merge");
     }
   }, 120_000);
 
@@ -256,13 +173,13 @@ const items = await p.query("SELECT id::int, title, score, flag, at::text AS at,
 const tags = await p.query("SELECT t.value FROM " + dataset + ".items__tags t ORDER BY t.value");
 result({ items, tags: tags.map((r) => r.value) });`;
     const env = {
-      ...pgEnv,
+      ...POSTGRES_ENV,
       DESTINATION__FILESYSTEM__BUCKET_URL: bucket,
       DESTINATION__FILESYSTEM__KEEP_STAGED_FILES: "false",
     };
     try {
       const out = resultOf<{ items: Record<string, unknown>[]; tags: string[] }>(
-        await script(cwd, "csv.mjs", code, [dataset], env),
+        await runScript(cwd, "csv.mjs", code, [dataset], env),
       );
       expect(out.items).toEqual([
         {
@@ -282,7 +199,7 @@ result({ items, tags: tags.map((r) => r.value) });`;
         expect(stagedFiles(bucket, dataset, table), table).toEqual([]);
       expect(existsSync(join(bucket, dataset, "items"))).toBe(true);
     } finally {
-      await dropDataset(cwd, dataset);
+      await dropPostgresDatasets(cwd, dataset);
     }
   }, 60_000);
 
@@ -313,10 +230,10 @@ if (mode === "crash") {
   const loads = await p.query("SELECT load_id FROM " + dataset + "._dlt_loads");
   result({ loaded: info.loadsIds, rows: rows.map((r) => r.id), loads: loads.map((r) => r.load_id) });
 }`;
-    const env = { ...pgEnv, DESTINATION__FILESYSTEM__BUCKET_URL: bucket };
+    const env = { ...POSTGRES_ENV, DESTINATION__FILESYSTEM__BUCKET_URL: bucket };
     try {
       const crashed = resultOf<{ error: string; pending: string[] }>(
-        await script(cwd, "crash.mjs", code, [dataset, "crash"], env),
+        await runScript(cwd, "crash.mjs", code, [dataset, "crash"], env),
       );
       expect(crashed.error).toMatch(/simulated crash before _dlt_loads/);
       expect(crashed.pending).toHaveLength(1);
@@ -324,14 +241,14 @@ if (mode === "crash") {
       expect(files).toHaveLength(1);
       const stagedAt = statSync(join(bucket, dataset, "numbers", files[0] as string)).mtimeMs;
       const resumed = resultOf<{ loaded: string[]; rows: number[]; loads: string[] }>(
-        await script(cwd, "crash.mjs", code, [dataset, "resume"], env),
+        await runScript(cwd, "crash.mjs", code, [dataset, "resume"], env),
       );
       // the package committed once, from the staged file, which was neither lost nor staged again
       expect(resumed).toEqual({ loaded: crashed.pending, rows: [1, 2], loads: crashed.pending });
       expect(stagedFiles(bucket, dataset, "numbers")).toEqual(files);
       expect(statSync(join(bucket, dataset, "numbers", files[0] as string)).mtimeMs).toBe(stagedAt);
     } finally {
-      await dropDataset(cwd, dataset);
+      await dropPostgresDatasets(cwd, dataset);
     }
   }, 60_000);
 
@@ -376,7 +293,6 @@ if (mode === "crash") {
     it.skipIf(moto === undefined)(
       "should stream staged s3:// objects into Postgres, and explain that DuckDB cannot read them",
       async () => {
-        const cwd = project("s3");
         const bucketName = `tsdlt-staging-${randomBytes(3).toString("hex")}`;
         const dataset = `staged_s3_${randomBytes(3).toString("hex")}`;
         const code = `import { createRequire } from "node:module";
@@ -395,20 +311,15 @@ const rows = error ? [] : await p.query("SELECT id::int AS id, name FROM " + dat
 s3.destroy();
 result({ error, keys, rows });`;
         // the bucket and its credentials as a user configures them
-        mkdirSync(join(cwd, ".dlt"));
-        writeFileSync(
-          join(cwd, ".dlt", "config.toml"),
-          `[destination.filesystem]\nbucket_url = "s3://${bucketName}/lake"\n`,
-        );
-        writeFileSync(
-          join(cwd, ".dlt", "secrets.toml"),
-          `[destination.filesystem.credentials]\naws_access_key_id = "testing"\naws_secret_access_key = "testing"\nregion_name = "us-east-1"\nendpoint_url = "${endpoint}"\n`,
-        );
-        const env = pgEnv;
+        const cwd = project("s3", {
+          ".dlt/config.toml": `[destination.filesystem]\nbucket_url = "s3://${bucketName}/lake"\n`,
+          ".dlt/secrets.toml": `[destination.filesystem.credentials]\naws_access_key_id = "testing"\naws_secret_access_key = "testing"\nregion_name = "us-east-1"\nendpoint_url = "${endpoint}"\n`,
+        });
+        const env = POSTGRES_ENV;
         try {
           type Out = { error?: string; keys: string[]; rows: { id: number; name: string }[] };
           const pg = resultOf<Out>(
-            await script(cwd, "s3.mjs", code, ["postgres", dataset, bucketName, endpoint], env),
+            await runScript(cwd, "s3.mjs", code, ["postgres", dataset, bucketName, endpoint], env),
           );
           expect(pg.error).toBeUndefined();
           expect(pg.rows).toEqual([
@@ -419,14 +330,14 @@ result({ error, keys, rows });`;
             expect.stringMatching(new RegExp(`^lake/${dataset}/users/\\d+\\.\\d+\\.[0-9a-f]{10}\\.jsonl$`)),
           ]);
           const duck = resultOf<Out>(
-            await script(cwd, "s3.mjs", code, ["duckdb", dataset, bucketName, endpoint], env),
+            await runScript(cwd, "s3.mjs", code, ["duckdb", dataset, bucketName, endpoint], env),
           );
           expect(duck.error).toMatch(/is not local: DuckDB would need its `httpfs` extension/);
           // DuckDB's load staged its own file (the Postgres load's was truncated first); it stays for a re-run
           expect(duck.keys).toHaveLength(1);
           expect(duck.keys).not.toEqual(pg.keys);
         } finally {
-          await dropDataset(cwd, dataset);
+          await dropPostgresDatasets(cwd, dataset);
         }
       },
       90_000,

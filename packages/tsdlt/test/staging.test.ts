@@ -9,56 +9,23 @@
  * `staging.integration.test.ts`; here the factory is imported from the package's sources by path,
  * as in `filesystem.test.ts`.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { type Destination, DestinationError, type Logger } from "@tsdlt/core";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type Destination, DestinationError, silentLogger } from "@tsdlt/core";
+import { afterEach, describe, expect, it } from "vitest";
 import { filesystem } from "../../destination-filesystem/src/index.js";
 import * as dlt from "../src/index.js";
+import { tutorialIssues, useBucket } from "./bucket.js";
 
-const silent: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
-let root: string;
-let bucket: string;
+const dirs = useBucket("tsdlt-staging-");
 const savedEnv = { ...process.env };
 
-beforeEach(() => {
-  root = mkdtempSync(join(tmpdir(), "tsdlt-staging-"));
-  bucket = join(root, "bucket");
-});
 afterEach(() => {
   process.env = { ...savedEnv };
-  rmSync(root, { recursive: true, force: true });
 });
 
-/** The tutorial's GitHub issues (nested user, labels list) with a few more types. */
-const issues = [
-  {
-    id: 2_313_456_789,
-    number: 1001,
-    title: "Filesystem destination",
-    state: "open",
-    locked: false,
-    score: 0.75,
-    created_at: "2024-03-01T10:20:30.123456Z",
-    user: { login: "rudolfix", id: 8_000_001 },
-    labels: [
-      { name: "enhancement", color: "a2eeef" },
-      { name: "destination", color: "0e8a16" },
-    ],
-  },
-  {
-    id: 2_313_456_790,
-    number: 1002,
-    title: 'State "sync", with a comma\nand a new line',
-    state: "closed",
-    locked: true,
-    score: 1.5,
-    created_at: "2024-03-02T08:00:00Z",
-    user: { login: "sh-rp", id: 8_000_002 },
-    labels: [],
-  },
-];
+/** The tutorial's GitHub issues, the second titled to test csv quoting. */
+const issues = tutorialIssues('State "sync", with a comma\nand a new line');
 
 function staged(
   name: string,
@@ -66,18 +33,18 @@ function staged(
 ): dlt.Pipeline {
   return dlt.pipeline({
     pipelineName: name,
-    pipelinesDir: join(root, "pipelines"),
+    pipelinesDir: join(dirs.root, "pipelines"),
     destination:
-      options.destination ?? dlt.destinations.duckdb({ credentials: join(root, `${name}.duckdb`) }),
-    staging: filesystem({ bucketUrl: bucket, ...options.staging }),
+      options.destination ?? dlt.destinations.duckdb({ credentials: join(dirs.root, `${name}.duckdb`) }),
+    staging: filesystem({ bucketUrl: dirs.bucket, ...options.staging }),
     datasetName: "tutorial_data",
-    logger: silent,
+    logger: silentLogger,
   });
 }
 
 /** Bucket-relative paths of the staged files of `table`. */
 function stagedFiles(table: string): string[] {
-  const folder = join(bucket, "tutorial_data", table);
+  const folder = join(dirs.bucket, "tutorial_data", table);
   return existsSync(folder) ? readdirSync(folder).sort() : [];
 }
 
@@ -91,7 +58,7 @@ describe("staging: filesystem with DuckDB", () => {
     expect(info.hasFailedJobs).toBe(false);
     const loadId = info.loadsIds[0] as string;
     expect(String(info)).toContain(
-      `The filesystem staging destination used file://${bucket} location to stage data`,
+      `The filesystem staging destination used file://${dirs.bucket} location to stage data`,
     );
 
     // staged files: {table_name}/{load_id}.{file_id}.{ext}
@@ -111,7 +78,7 @@ describe("staging: filesystem with DuckDB", () => {
       "utf8",
     );
     expect(refText).toBe(
-      `file://${join(bucket, "tutorial_data", "issues", stagedFiles("issues")[0] as string)}`,
+      `file://${join(dirs.bucket, "tutorial_data", "issues", stagedFiles("issues")[0] as string)}`,
     );
 
     expect(await pipeline.query(`SELECT ${ISSUE_COLUMNS} FROM tutorial_data.issues ORDER BY number`)).toEqual(
@@ -150,14 +117,14 @@ describe("staging: filesystem with DuckDB", () => {
   });
 
   it('should resolve `staging: "filesystem"` by name with the bucket from config', async () => {
-    process.env.DESTINATION__FILESYSTEM__BUCKET_URL = bucket;
+    process.env.DESTINATION__FILESYSTEM__BUCKET_URL = dirs.bucket;
     const pipeline = dlt.pipeline({
       pipelineName: "stage_by_name",
-      pipelinesDir: join(root, "pipelines"),
-      destination: dlt.destinations.duckdb({ credentials: join(root, "by_name.duckdb") }),
+      pipelinesDir: join(dirs.root, "pipelines"),
+      destination: dlt.destinations.duckdb({ credentials: join(dirs.root, "by_name.duckdb") }),
       staging: "filesystem",
       datasetName: "tutorial_data",
-      logger: silent,
+      logger: silentLogger,
     });
     const info = await pipeline.run(issues, { tableName: "issues", loaderFileFormat: "jsonl" });
     expect(stagedFiles("issues")).toEqual([expect.stringMatching(/^\d+\.\d+\.[0-9a-f]{10}\.jsonl$/)]);
@@ -197,10 +164,10 @@ describe("staging: filesystem with DuckDB", () => {
       };
       const direct = dlt.pipeline({
         pipelineName: `direct_${format}`,
-        pipelinesDir: join(root, "pipelines"),
-        destination: dlt.destinations.duckdb({ credentials: join(root, `direct_${format}.duckdb`) }),
+        pipelinesDir: join(dirs.root, "pipelines"),
+        destination: dlt.destinations.duckdb({ credentials: join(dirs.root, `direct_${format}.duckdb`) }),
         datasetName: "tutorial_data",
-        logger: silent,
+        logger: silentLogger,
       });
       await direct.run(rows, options);
       const pipeline = staged(`types_${format}`);
@@ -316,7 +283,7 @@ describe("staging: filesystem with DuckDB", () => {
   });
 
   it("should finish a failed staged load from the files it already staged", async () => {
-    const duck = dlt.destinations.duckdb({ credentials: join(root, "crash.duckdb") });
+    const duck = dlt.destinations.duckdb({ credentials: join(dirs.root, "crash.duckdb") });
     let failures = 0;
     // the destination fails terminally when recording the load: after staging and loading, before _dlt_loads
     const failing: Destination = {
@@ -348,15 +315,15 @@ describe("staging: filesystem with DuckDB", () => {
     expect(pending).toHaveLength(1);
     const files = stagedFiles("issues");
     expect(files).toHaveLength(1);
-    const stagedAt = statSync(join(bucket, "tutorial_data", "issues", files[0] as string)).mtimeMs;
+    const stagedAt = statSync(join(dirs.bucket, "tutorial_data", "issues", files[0] as string)).mtimeMs;
 
     // without the staging destination the package cannot be finished: it says so
     const unstaged = dlt.pipeline({
       pipelineName: "stage_crash",
-      pipelinesDir: join(root, "pipelines"),
+      pipelinesDir: join(dirs.root, "pipelines"),
       destination: duck,
       datasetName: "tutorial_data",
-      logger: silent,
+      logger: silentLogger,
     });
     await expect(unstaged.run()).rejects.toThrow(
       /holds reference jobs to files on a staging destination, but no staging destination is set/,
@@ -367,7 +334,7 @@ describe("staging: filesystem with DuckDB", () => {
     const info = await pipeline.run();
     expect(info.loadsIds).toEqual(pending);
     expect(stagedFiles("issues")).toEqual(files);
-    expect(statSync(join(bucket, "tutorial_data", "issues", files[0] as string)).mtimeMs).toBe(stagedAt);
+    expect(statSync(join(dirs.bucket, "tutorial_data", "issues", files[0] as string)).mtimeMs).toBe(stagedAt);
     expect(await pipeline.query("SELECT count(*)::INT AS n FROM tutorial_data.issues")).toEqual([{ n: 2 }]);
     expect(await pipeline.query("SELECT load_id FROM tutorial_data._dlt_loads")).toEqual([
       { load_id: pending[0] },
@@ -383,32 +350,32 @@ describe("staging: filesystem with DuckDB", () => {
   it("should explain what does not fit", async () => {
     const direct = dlt.pipeline({
       pipelineName: "no_staging",
-      pipelinesDir: join(root, "pipelines"),
-      destination: dlt.destinations.duckdb({ credentials: join(root, "no_staging.duckdb") }),
+      pipelinesDir: join(dirs.root, "pipelines"),
+      destination: dlt.destinations.duckdb({ credentials: join(dirs.root, "no_staging.duckdb") }),
       datasetName: "tutorial_data",
-      logger: silent,
+      logger: silentLogger,
     });
     await expect(direct.run(issues, { tableName: "issues", loaderFileFormat: "parquet" })).rejects.toThrow(
       /`loaderFileFormat: "parquet"` needs a staging destination/,
     );
     const duckAsStaging = dlt.pipeline({
       pipelineName: "duck_staging",
-      pipelinesDir: join(root, "pipelines"),
-      destination: dlt.destinations.duckdb({ credentials: join(root, "duck_staging.duckdb") }),
-      staging: dlt.destinations.duckdb({ credentials: join(root, "other.duckdb") }),
+      pipelinesDir: join(dirs.root, "pipelines"),
+      destination: dlt.destinations.duckdb({ credentials: join(dirs.root, "duck_staging.duckdb") }),
+      staging: dlt.destinations.duckdb({ credentials: join(dirs.root, "other.duckdb") }),
       datasetName: "tutorial_data",
-      logger: silent,
+      logger: silentLogger,
     });
     await expect(duckAsStaging.run(issues, { tableName: "issues" })).rejects.toThrow(
       /Destination `duckdb` cannot be used as a staging destination/,
     );
     const lake = dlt.pipeline({
       pipelineName: "lake_with_staging",
-      pipelinesDir: join(root, "pipelines"),
-      destination: filesystem({ bucketUrl: join(root, "lake") }),
-      staging: filesystem({ bucketUrl: bucket }),
+      pipelinesDir: join(dirs.root, "pipelines"),
+      destination: filesystem({ bucketUrl: join(dirs.root, "lake") }),
+      staging: filesystem({ bucketUrl: dirs.bucket }),
       datasetName: "tutorial_data",
-      logger: silent,
+      logger: silentLogger,
     });
     await expect(lake.run(issues, { tableName: "issues" })).rejects.toThrow(
       /Destination `filesystem` cannot load files from a staging destination/,

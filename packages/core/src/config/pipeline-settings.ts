@@ -98,6 +98,11 @@ export interface LoadConfig {
   readonly workers: number;
   /** @default true */
   readonly raiseOnFailedJobs: boolean;
+  /**
+   * Attempts of a job failing transiently, per run, before the run raises (`LOAD_JOB_RETRY`) and
+   * leaves the package pending for the next run (dlt's `raise_on_max_retries`; at least 1). @default 5
+   */
+  readonly raiseOnMaxRetries: number;
   /** @default false */
   readonly deleteCompletedJobs: boolean;
   /** @default false */
@@ -196,6 +201,7 @@ export const normalizeConfigSpec: z.ZodType<NormalizeConfig> = z.object({
 export const loadConfigSpec: z.ZodType<LoadConfig> = z.object({
   workers: positiveInt.default(20),
   raiseOnFailedJobs: boolDefault(true),
+  raiseOnMaxRetries: positiveInt.default(5),
   deleteCompletedJobs: boolDefault(false),
   truncateStagingDataset: boolDefault(false),
   parallelismStrategy: z.enum(["parallel", "table-sequential", "sequential"]).optional(),

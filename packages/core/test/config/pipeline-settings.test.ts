@@ -19,6 +19,7 @@ describe("resolvePipelineSettings", () => {
     expect(settings.load).toEqual({
       workers: 20,
       raiseOnFailedJobs: true,
+      raiseOnMaxRetries: 5,
       deleteCompletedJobs: false,
       truncateStagingDataset: false,
     });
