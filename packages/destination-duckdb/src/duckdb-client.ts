@@ -98,7 +98,15 @@ export interface DuckDBClientOptions {
   readonly databasePath: string;
   /** Name used in messages (the destination name). @default "duckdb" */
   readonly destinationName?: string;
+  /** DuckDB's `memory_limit` for a database file (`false`: DuckDB's default). Ignored for `:memory:`. @default false */
+  readonly memoryLimit?: string | false;
+  /** DuckDB's `threads`. @default DuckDB's */
+  readonly threads?: number;
+  /** DuckDB's `threads` while a `jsonl` job runs. @default {@link DuckDBClientOptions.threads} */
+  readonly loadThreads?: number;
 }
+
+
 
 /** A row of {@link DuckDBClient.query}. */
 export type DuckDBRow = Record<string, unknown>;
@@ -137,6 +145,8 @@ export class DuckDBClient
   #loadTransaction: DuckDBConnection | undefined;
   readonly #runningJobs = new Set<Promise<void>>();
   #disposed = false;
+  /** Settings of bulk (`jsonl`) loads, and how to restore them; undefined when there are none. */
+  readonly #bulkSettings: { readonly set: readonly string[]; readonly reset: readonly string[] } | undefined;
 
   private constructor(
     options: DuckDBClientOptions,
@@ -154,6 +164,16 @@ export class DuckDBClient
     this.#instance = instance;
     this.#connection = connection;
     this.#converter = createRowConverter(api);
+    const load = options.loadThreads;
+    this.#bulkSettings =
+      load === undefined || load === options.threads
+        ? undefined
+        : {
+            set: [`SET GLOBAL threads = ${load}`, ...(process.env.TSDLT_PIO === "0" ? ["SET GLOBAL preserve_insertion_order = false"] : []), ...(process.env.TSDLT_WBR ? [`SET GLOBAL write_buffer_row_group_count = ${process.env.TSDLT_WBR}`] : [])],
+            reset: ["RESET GLOBAL preserve_insertion_order", "RESET GLOBAL write_buffer_row_group_count", 
+              options.threads === undefined ? "RESET GLOBAL threads" : `SET GLOBAL threads = ${options.threads}`,
+            ],
+          };
   }
 
   /**
@@ -188,7 +208,17 @@ export class DuckDBClient
       throw failure(cause);
     }
     try {
-      return new DuckDBClient(options, api, instance, await openConnection(instance));
+      const connection = await openConnection(instance);
+      try {
+        if (path !== ":memory:" && options.memoryLimit) {
+          await connection.run(`SET GLOBAL memory_limit = ${duckdbDialect.escapeLiteral(options.memoryLimit)}`);
+        }
+        if (options.threads !== undefined) await connection.run(`SET GLOBAL threads = ${options.threads}`);
+      } catch (cause) {
+        connection.closeSync();
+        throw cause;
+      }
+      return new DuckDBClient(options, api, instance, connection);
     } catch (cause) {
       instance.closeSync();
       throw failure(cause);
@@ -340,11 +370,16 @@ export class DuckDBClient
     return {
       jobId,
       run: (signal?: AbortSignal) =>
-        this.#runJob(context, signal, async () => {
-          if ((await stat(job.path)).size === 0) return [];
-          const compression = await detectCompression(job.path);
-          return [jsonlInsertSql(dataset, table, job.path, { compression })];
-        }),
+        this.#runJob(
+          context,
+          signal,
+          async () => {
+            if ((await stat(job.path)).size === 0) return [];
+            const compression = await detectCompression(job.path);
+            return [jsonlInsertSql(dataset, table, job.path, { compression })];
+          },
+          { bulk: true },
+        ),
     };
   }
 
@@ -606,7 +641,7 @@ export class DuckDBClient
     context: DuckDBErrorContext,
     signal: AbortSignal | undefined,
     sql: () => Promise<readonly string[]>,
-    options: { readonly transaction?: boolean } = {},
+    options: { readonly transaction?: boolean; readonly bulk?: boolean } = {},
   ): Promise<void> {
     this.#assertOpen();
     const cancelled = (): DestinationError =>
@@ -627,9 +662,14 @@ export class DuckDBClient
       if (signal?.aborted) throw cancelled();
       let connection: DuckDBConnection | undefined;
       const interrupt = (): void => connection?.interrupt();
+      let settingsChanged = false;
       try {
-        const statements = await sql();
-        if (statements.length === 0) return;
+        const loaded = await sql();
+        if (loaded.length === 0) return;
+        // bulk settings are global: they are restored after the job (or its failure)
+        const settings = (options.bulk === true ? this.#bulkSettings?.set : undefined) ?? [];
+        const statements = [...settings, ...loaded];
+        settingsChanged = settings.length > 0;
         const tx = this.#loadTransaction;
         if (tx) {
           // inside a load transaction: run on its connection, never open a nested transaction
@@ -637,7 +677,7 @@ export class DuckDBClient
           const interruptTx = (): void => tx.interrupt();
           signal?.addEventListener("abort", interruptTx, { once: true });
           try {
-            for (const statement of statements) await tx.run(statement);
+            for (const statement of statements) { const t0 = performance.now(); await tx.run(statement); if (process.env.TSDLT_DEBUG_SQL) process.stderr.write(`[sql ${((performance.now() - t0) / 1000).toFixed(3)}s] ${statement.slice(0, 60)}\n`); }
           } finally {
             signal?.removeEventListener("abort", interruptTx);
           }
@@ -655,6 +695,7 @@ export class DuckDBClient
       } catch (cause) {
         throw toDestinationError(cause, context);
       } finally {
+        if (settingsChanged) for (const reset of this.#bulkSettings?.reset ?? []) await this.#runDetached(reset);
         signal?.removeEventListener("abort", interrupt);
         if (connection) {
           this.#jobConnections.delete(connection);
@@ -667,6 +708,20 @@ export class DuckDBClient
       await running;
     } finally {
       this.#runningJobs.delete(running);
+    }
+  }
+
+  /** Runs a settings statement on a connection of its own (the job's may be in a failed transaction); never throws. */
+  async #runDetached(sql: string): Promise<void> {
+    try {
+      const c = await this.#instance.connect();
+      try {
+        await c.run(sql);
+      } finally {
+        c.closeSync();
+      }
+    } catch {
+      // a setting that could not be restored only affects speed
     }
   }
 

@@ -4,6 +4,7 @@
  * `createClient`; see `duckdb-client.ts` for what the client maps to, what it does not support, and
  * its locking and transaction behaviour.
  */
+import { availableParallelism } from "node:os";
 import { isAbsolute, resolve } from "node:path";
 import {
   type Destination,
@@ -35,6 +36,36 @@ export interface DuckDBDestinationOptions {
    * @default "truncate-and-insert"
    */
   readonly replaceStrategy?: ReplaceStrategy;
+  /**
+   * DuckDB's `memory_limit` for a database file (config `destination.duckdb.memory_limit`): how much
+   * its buffer pool may hold before it spills to `<database>.tmp`. Bulk loads are as fast with a small
+   * pool, and a long pipeline run keeps a flat memory profile instead of caching every block it wrote.
+   * `false` keeps DuckDB's own default (80% of the RAM). Not applied to `:memory:` databases, whose
+   * data must stay in memory.
+   * @default {@link defaultDuckDBMemoryLimit}: 64 MB per DuckDB thread, at least 128 MB
+   */
+  readonly memoryLimit?: string | false;
+  /** DuckDB's `threads` for the database. @default DuckDB's (the number of cores) */
+  readonly threads?: number;
+  /**
+   * Threads DuckDB uses while it bulk-loads a job file (`read_json` + insert). DuckDB reads a job file
+   * of normalize's size (tens of MB) on one thread anyway; more threads only split the insert into
+   * partial row groups that the checkpoint compacts again, costing more time and memory than they
+   * save.
+   * @default 1
+   */
+  readonly loadThreads?: number;
+}
+
+/** Default {@link DuckDBDestinationOptions.loadThreads}. */
+const DEFAULT_LOAD_THREADS = 1;
+
+/**
+ * Default {@link DuckDBDestinationOptions.memoryLimit} for a database running `threads` threads:
+ * 64 MB per thread (a thread of a bulk `read_json` buffers 32 MB of the file), at least 128 MB.
+ */
+export function defaultDuckDBMemoryLimit(threads: number): string {
+  return process.env.TSDLT_ML ?? `${Math.max(128, 64 * threads)}MB`;
 }
 
 /** The parts of a {@link DestinationContext} that decide the database path. */
@@ -77,6 +108,25 @@ function assertOptionalName(value: unknown, option: string): void {
   }
 }
 
+function assertThreads(value: unknown, option: string): void {
+  if (value !== undefined && (typeof value !== "number" || !Number.isInteger(value) || value < 1)) {
+    throw new TsdltError(
+      `[tsdlt] [duckdb] Option \`${option}\` must be a positive integer; got ${JSON.stringify(value)}. Remove it to use the default.`,
+      { code: "INVALID_ARGUMENT", destination: DESTINATION_NAME },
+    );
+  }
+}
+
+function assertMemoryLimit(value: unknown): void {
+  if (value === undefined || value === false) return;
+  if (typeof value !== "string" || !/^\s*\d+(\.\d+)?\s*[a-zA-Z]*\s*$/.test(value)) {
+    throw new TsdltError(
+      `[tsdlt] [duckdb] Option \`memoryLimit\` must be a size such as "256MB" or "1GB", or false for DuckDB's default; got ${JSON.stringify(value)}.`,
+      { code: "INVALID_ARGUMENT", destination: DESTINATION_NAME },
+    );
+  }
+}
+
 function assertReplaceStrategy(value: unknown, capabilities: DestinationCapabilities): void {
   if (value === undefined) return;
   if (!(REPLACE_STRATEGIES as readonly unknown[]).includes(value)) {
@@ -110,6 +160,9 @@ export function duckdb(options: DuckDBDestinationOptions = {}): DuckDBDestinatio
   assertOptionalName(options.destinationName, "destinationName");
   const capabilities: DestinationCapabilities = DUCKDB_CAPABILITIES;
   assertReplaceStrategy(options.replaceStrategy, capabilities);
+  assertMemoryLimit(options.memoryLimit);
+  assertThreads(options.threads, "threads");
+  assertThreads(options.loadThreads, "loadThreads");
   const frozen: Readonly<DuckDBDestinationOptions> = Object.freeze({ ...options });
   const name = frozen.destinationName ?? DESTINATION_NAME;
   const databasePath = (context: DuckDBPathContext): string => duckdbDatabasePath(frozen, context);
@@ -122,6 +175,18 @@ export function duckdb(options: DuckDBDestinationOptions = {}): DuckDBDestinatio
     databasePath,
     displayLocation: (context: DestinationContext): string => `${URL_PREFIX}${databasePath(context)}`,
     createClient: (schema: Schema, context: DestinationContext): Promise<DuckDBClient> =>
-      DuckDBClient.open({ schema, context, databasePath: databasePath(context), destinationName: name }),
+      DuckDBClient.open({
+        schema,
+        context,
+        databasePath: databasePath(context),
+        destinationName: name,
+        memoryLimit:
+          frozen.memoryLimit ??
+          defaultDuckDBMemoryLimit(
+            Math.max(frozen.threads ?? availableParallelism(), frozen.loadThreads ?? DEFAULT_LOAD_THREADS),
+          ),
+        ...(frozen.threads !== undefined ? { threads: frozen.threads } : {}),
+        loadThreads: frozen.loadThreads ?? (process.env.TSDLT_LT ? Number(process.env.TSDLT_LT) : DEFAULT_LOAD_THREADS),
+      }),
   });
 }

@@ -806,3 +806,54 @@ describe("load transactions (exactly-once packages)", () => {
     ).rejects.toThrow(/A load transaction is already running/);
   });
 });
+
+// issue 12: a bounded buffer pool and few threads for bulk loads keep a long run's memory flat
+describe("DuckDB memory and threads", () => {
+  const settings = async (
+    client: DuckDBClient,
+  ): Promise<{ threads: number; memory: string; ordered?: boolean }> => {
+    const [row] = await client.query(
+      "SELECT current_setting('threads') AS threads, current_setting('memory_limit') AS memory, current_setting('preserve_insertion_order') AS ordered",
+    );
+    return { threads: Number(row?.threads), memory: String(row?.memory), ordered: row?.ordered === true };
+  };
+
+  it("should bound a database file's memory by default and accept memoryLimit", async () => {
+    const client = await openClient();
+    expect((await settings(client)).memory).toMatch(/^\d+(\.\d+)? MiB$/);
+    await client[Symbol.asyncDispose]();
+    const limited = await duckdb({ memoryLimit: "300MB", threads: 2 }).createClient(shopSchema(), context);
+    clients.push(limited);
+    expect(await settings(limited)).toEqual({ threads: 2, memory: "286.1 MiB", ordered: true });
+  });
+
+  it("should leave an in-memory database's memory limit alone", async () => {
+    const client = await duckdb({ credentials: ":memory:", memoryLimit: "200MB" }).createClient(
+      shopSchema(),
+      context,
+    );
+    clients.push(client);
+    expect((await settings(client)).memory).not.toBe("190.7 MiB");
+  });
+
+  it("should run jsonl jobs with loadThreads, unordered, and restore the settings afterwards, also after a failure", async () => {
+    const client = await duckdb({ threads: 3, loadThreads: 1 }).createClient(shopSchema(), context);
+    clients.push(client);
+    await client.initializeStorage();
+    await client.updateStoredSchema();
+    const table = usersTable();
+    await load(client, table, await jobFile("users.a1.0.jsonl", [{ id: 1, _dlt_load_id: "1", _dlt_id: "a" }]));
+    expect(await settings(client)).toMatchObject({ threads: 3, ordered: true });
+    const bad = await jobFile("users.b1.0.jsonl", [{ id: "not a number", _dlt_load_id: "1", _dlt_id: "b" }]);
+    await expect(load(client, table, bad)).rejects.toThrow(DestinationError);
+    expect(await settings(client)).toMatchObject({ threads: 3, ordered: true });
+    const [row] = await client.query('SELECT count(*) AS n FROM "shop_data"."users"');
+    expect(Number(row?.n)).toBe(1);
+  });
+
+  it("should reject invalid memory and thread options", () => {
+    expect(() => duckdb({ memoryLimit: "lots" })).toThrow(/memoryLimit/);
+    expect(() => duckdb({ threads: 0 })).toThrow(/threads/);
+    expect(() => duckdb({ loadThreads: 1.5 })).toThrow(/loadThreads/);
+  });
+});
