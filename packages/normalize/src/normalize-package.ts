@@ -51,7 +51,7 @@ export interface NormalizeOptions {
   readonly fileFormat?: LoaderFileFormat;
   /** Start a new job file after this many rows of a table. @default no rotation */
   readonly fileMaxItems?: number;
-  /** Start a new output file once it reaches this many bytes. @default no limit */
+  /** Start a new output file once it reaches this many bytes. @default {@link DEFAULT_NORMALIZE_FILE_MAX_BYTES} (128 MiB) */
   readonly fileMaxBytes?: number;
   /**
    * Worker threads normalizing the package's job files side by side (dlt's `[normalize] workers`).
@@ -91,10 +91,11 @@ export interface NormalizeResult {
 /** Default of {@link NormalizeOptions.parallelMinBytes}: 16 MiB. */
 export const DEFAULT_PARALLEL_MIN_BYTES: number = 16 * 2 ** 20;
 
-/** Default of {@link NormalizeOptions.fileMaxBytes}. */
-function defaultFileMaxBytes(): number {
-  return Number(process.env.TSDLT_NFMB ?? 128 * 2 ** 20);
-}
+/**
+ * Default of {@link NormalizeOptions.fileMaxBytes}: 128 MiB. Bounded job files keep a destination's
+ * bulk load of one file (and a retry of it) bounded, however large the package.
+ */
+export const DEFAULT_NORMALIZE_FILE_MAX_BYTES: number = 128 * 2 ** 20;
 
 /** Input formats the normalizer reads. */
 const INPUT_FORMATS = new Set(["typed-jsonl", "jsonl"]);
@@ -143,7 +144,10 @@ export async function normalizePackage(options: NormalizeOptions): Promise<Norma
   }
   let schema = Schema.fromDict(extracted.readSchemaDoc());
   const naming = namingFor(schema, capabilities, loadId);
-  const maxIdentifierLength = Math.min(capabilities.maxIdentifierLength, capabilities.maxColumnIdentifierLength);
+  const maxIdentifierLength = Math.min(
+    capabilities.maxIdentifierLength,
+    capabilities.maxColumnIdentifierLength,
+  );
   let output = loadStorage.createTempPackage(loadId);
   let committed: LoadPackage;
   let rowCounts: Record<string, number>;
@@ -171,7 +175,7 @@ export async function normalizePackage(options: NormalizeOptions): Promise<Norma
         jobs,
         workers,
         fileMaxItems: options.fileMaxItems,
-        fileMaxBytes: options.fileMaxBytes ?? defaultFileMaxBytes(),
+        fileMaxBytes: options.fileMaxBytes ?? DEFAULT_NORMALIZE_FILE_MAX_BYTES,
         maxTableNesting: capabilities.maxTableNesting,
         collector: options.collector,
         logger,
@@ -234,7 +238,7 @@ async function normalizeOnOneThread(
     loadId,
     output,
     fileMaxItems: options.fileMaxItems,
-    fileMaxBytes: options.fileMaxBytes ?? defaultFileMaxBytes(),
+    fileMaxBytes: options.fileMaxBytes ?? DEFAULT_NORMALIZE_FILE_MAX_BYTES,
     maxTableNesting: options.capabilities.maxTableNesting,
   });
   try {
@@ -300,7 +304,12 @@ function namingFor(schema: Schema, capabilities: DestinationCapabilities, loadId
  * Marks tables that received job files as `seen-data`, fails on declared non-nullable columns that
  * never got a type, and logs one warning for columns that were not created (only nulls).
  */
-function finishTables(schema: Schema, touched: readonly TableSummary[], loadId: string, logger: Logger): void {
+function finishTables(
+  schema: Schema,
+  touched: readonly TableSummary[],
+  loadId: string,
+  logger: Logger,
+): void {
   const unbound: string[] = [];
   for (const table of touched) {
     const stored = schema.tables[table.name];

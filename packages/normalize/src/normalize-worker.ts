@@ -52,7 +52,9 @@ const port = parentPort;
 if (port !== null) {
   const setup = workerData as NormalizeWorkerSetup;
   const output = new LoadPackage(setup.loadId, setup.outputPath);
-  let current: { normalizer: RelationalNormalizer; normalizeTablesPath: (name: string) => string } | undefined;
+  let current:
+    | { normalizer: RelationalNormalizer; normalizeTablesPath: (name: string) => string }
+    | undefined;
   // files arrive while one is being normalized: handle them strictly one after another
   let queue: Promise<void> = Promise.resolve();
 

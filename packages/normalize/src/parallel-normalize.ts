@@ -27,8 +27,8 @@ import { Worker } from "node:worker_threads";
 import {
   type Collector,
   type ColumnSchema,
-  expandContract,
   EVOLVE_ALL,
+  expandContract,
   type LoadPackage,
   type Logger,
   type NamingConvention,
@@ -109,25 +109,6 @@ function workerUrl(): URL {
     : new URL("./normalize-worker.js", here);
 }
 
-/**
- * The process's Node options minus custom export conditions: the worker is compiled JavaScript and
- * must resolve `@tsdlt/core` to its build, also when the process runs from sources (tests).
- */
-function workerExecArgv(): string[] {
-  const out: string[] = [];
-  const args = process.execArgv;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] as string;
-    if (arg === "--conditions" || arg === "-C") {
-      i++;
-      continue;
-    }
-    if (arg.startsWith("--conditions=") || arg.startsWith("-C=")) continue;
-    out.push(arg);
-  }
-  return out;
-}
-
 /** Structural equality of two JSON-like values (key order ignored). */
 function sameJson(a: unknown, b: unknown): boolean {
   if (a === b) return true;
@@ -142,10 +123,14 @@ function sameJson(a: unknown, b: unknown): boolean {
   return true;
 }
 
+function noop(): void {}
+
 /** A worker and the files sent to it that it has not answered yet. */
 interface WorkerSlot {
   readonly worker: Worker;
   readonly pending: number[];
+  /** The worker thread has ended. */
+  exited: boolean;
 }
 
 /**
@@ -268,15 +253,31 @@ export async function normalizeInWorkers(
   };
   const count = Math.max(1, Math.min(options.workers, jobs.length));
   const url = workerUrl();
-  const slots: WorkerSlot[] = Array.from({ length: count }, () => ({
-    worker: new Worker(url, { workerData: setup, resourceLimits: WORKER_LIMITS, execArgv: workerExecArgv() }),
-    pending: [],
-  }));
+  const slots: WorkerSlot[] = Array.from({ length: count }, () => {
+    const worker = new Worker(url, {
+      workerData: setup,
+      resourceLimits: WORKER_LIMITS,
+      // none of the process's Node options: the worker is compiled JavaScript that needs no loader or
+      // custom export condition (`@tsdlt/core` must resolve to its build, also when the process runs
+      // from sources), and options such as `--input-type` are not valid in a worker
+      execArgv: [],
+    });
+    const slot: WorkerSlot = { worker, pending: [], exited: false };
+    // between rounds nobody else listens: an error then must not become an uncaught exception, and
+    // the next round must know that the worker is gone
+    worker.on("error", noop);
+    worker.once("exit", () => {
+      slot.exited = true;
+    });
+    return slot;
+  });
   try {
     let start = 0;
     for (let round = 1; start < jobs.length; round++) {
       if (round > MAX_ROUNDS) {
-        logger.debug(`normalize: files of load ${options.loadId} kept conflicting; normalizing on one thread`);
+        logger.debug(
+          `normalize: files of load ${options.loadId} kept conflicting; normalizing on one thread`,
+        );
         return undefined;
       }
       const outcome = await runRound(slots, schema, [...parents], jobs, start, merge);
@@ -334,6 +335,10 @@ function runRound(
   start: number,
   merge: (index: number, report: NormalizerFileReport) => boolean,
 ): Promise<RoundOutcome> {
+  const gone = slots.findIndex((s) => s.exited);
+  if (gone !== -1) {
+    return Promise.resolve({ kind: "failed", index: start, message: `worker ${gone} has exited` });
+  }
   return new Promise((resolve) => {
     const doc = schema.toDict();
     const reports = new Map<number, NormalizerFileReport>();
@@ -414,19 +419,27 @@ function runRound(
         }
         if (outstanding === 0 && (stopped || nextToSend >= jobs.length)) finish();
       };
-      const onError = (error: Error): void => {
-        failure ??= { index: slot.pending[0] ?? -1, message: error.message };
+      // a worker that fails (an uncaught error, out of memory) or exits is lost: its files count as failed
+      let lost = false;
+      const onLost = (message: string): void => {
+        if (lost) return;
+        lost = true;
+        failure ??= { index: slot.pending[0] ?? -1, message };
         stopped = true;
         outstanding -= slot.pending.length;
         slot.pending.length = 0;
         if (closing > 0) closed();
         else if (outstanding === 0) finish();
       };
+      const onError = (error: Error): void => onLost(error.message);
+      const onExit = (code: number): void => onLost(`the worker exited with code ${code}`);
       slot.worker.on("message", onMessage);
       slot.worker.on("error", onError);
+      slot.worker.on("exit", onExit);
       listeners.push(() => {
         slot.worker.off("message", onMessage);
         slot.worker.off("error", onError);
+        slot.worker.off("exit", onExit);
       });
     }
     // keep two files per worker in flight so that a worker never waits for the next one

@@ -1088,7 +1088,12 @@ export class RelationalNormalizer {
     this.schema.updateTable({ name: table.name, columns: { [slot.name]: column } });
     const stored = this.schema.tables[table.name]?.columns[slot.name] ?? column;
     if (logged !== undefined) {
-      this.log?.changes.push({ kind: "column", table: table.name, column: logged, stored: structuredClone(stored) });
+      this.log?.changes.push({
+        kind: "column",
+        table: table.name,
+        column: logged,
+        stored: structuredClone(stored),
+      });
     }
     slot.col = columnInfo(stored as CompleteColumnSchema);
     slot.declared = undefined;
@@ -1207,6 +1212,7 @@ export class RelationalNormalizer {
 }
 
 /** Characters `JSON.stringify` escapes in a string (lone surrogates too; paired ones go the slow way). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters JSON.stringify escapes
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 /** `JSON.stringify(s)`, without copying strings that need no escapes. */

@@ -5,7 +5,7 @@
  * one set up, and when a file fails. Workers run the compiled `dist/normalize-worker.js`, which this
  * file rebuilds first when a source is newer.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -50,7 +50,12 @@ interface FileSpec {
 }
 
 /** Commits an extracted package whose job files keep the given order (file ids `f0000`, `f0001`, ...). */
-function extracted(fixture: Fixture, files: readonly FileSpec[], schema: Schema, loadId: string): LoadPackage {
+function extracted(
+  fixture: Fixture,
+  files: readonly FileSpec[],
+  schema: Schema,
+  loadId: string,
+): LoadPackage {
   const pkg = fixture.normalizeStorage.createTempPackage(loadId);
   pkg.writeSchemaDoc(schema.toDict());
   pkg.writeState({ created_at: new Date("2024-01-01T00:00:00Z") });
@@ -133,7 +138,9 @@ async function both(
 
 function expectSame(a: Outcome, b: Outcome, keepIds = false, fallbackAllowed = false): NormalizeResult {
   if ("error" in a || "error" in b) {
-    throw new Error(`expected results, got ${"error" in a ? a.error : "a result"} / ${"error" in b ? b.error : "a result"}`);
+    throw new Error(
+      `expected results, got ${"error" in a ? a.error : "a result"} / ${"error" in b ? b.error : "a result"}`,
+    );
   }
   // the workers ran (no fallback to one thread)
   if (!fallbackAllowed) {
@@ -206,7 +213,15 @@ describe("normalizePackage in worker threads", () => {
       { table: "t", lines: [[{ id: 2, v: "x", w: true, z: { q: 1 } }]] },
       { table: "t", lines: [[{ id: 3, z: "flat", v: null }]] },
       { table: "t", lines: [[{ id: 4, v: 2.5, w: "b", z: { q: "s" } }]] },
-      { table: "t", lines: [[{ id: 5, u: [1, "a"] }, { id: 6, u: ["b", 2] }]] },
+      {
+        table: "t",
+        lines: [
+          [
+            { id: 5, u: [1, "a"] },
+            { id: 6, u: ["b", 2] },
+          ],
+        ],
+      },
     ];
     const [a, b] = await both(files, undefined, 4);
     const result = expectSame(a, b);
@@ -276,7 +291,12 @@ describe("normalizePackage in worker threads", () => {
   it("should keep one job file per table for empty files, as one thread does", async () => {
     const schema = (): Schema => {
       const s = new Schema("shop");
-      s.updateTable({ name: "t", columns: {}, write_disposition: "replace", "x-normalizer": { "seen-data": true } });
+      s.updateTable({
+        name: "t",
+        columns: {},
+        write_disposition: "replace",
+        "x-normalizer": { "seen-data": true },
+      });
       s.updateTable({ name: "e", columns: {}, write_disposition: "append" });
       return s;
     };
@@ -323,7 +343,11 @@ describe("normalizePackage in worker threads", () => {
     const result = expectSame(a, b);
     expect(result.rowCounts.t).toBe(7);
     if ("result" in a) {
-      expect(rows(a.result.package, "t").map((r) => r.id).sort()).toEqual([1, 2, 3, 4, 5, 6, 7]);
+      expect(
+        rows(a.result.package, "t")
+          .map((r) => r.id)
+          .sort(),
+      ).toEqual([1, 2, 3, 4, 5, 6, 7]);
     }
   });
 });
@@ -384,6 +408,41 @@ describe("normalizePackage in worker threads: random data", () => {
     // random types conflict often: after a few rounds the package may go to one thread
     expectSame(a, b, false, true);
   });
+});
+
+describe("normalizePackage in worker threads, from the built package", () => {
+  it("should resolve the worker next to dist/ as users run it, and let the process end on its own", () => {
+    const loadId = "1700000000.654321";
+    const files = Array.from({ length: 4 }, (_, f) => ({ table: "issues", lines: lines(f * 100, 100, 50) }));
+    extracted(many, files, new Schema("shop"), loadId);
+    // a plain Node process without the source condition: `@tsdlt/normalize` resolves to dist/index.js
+    const script = `
+      import { PackageStorage, defineCapabilities } from "@tsdlt/core";
+      import { normalizePackage } from "@tsdlt/normalize";
+      const [normalizeDir, loadDir, loadId] = process.argv.slice(1);
+      const debug = [];
+      const result = await normalizePackage({
+        extracted: new PackageStorage(normalizeDir, "normalize").getPackage("extracted", loadId),
+        loadStorage: new PackageStorage(loadDir, "load"),
+        capabilities: defineCapabilities({ preferredLoaderFileFormat: "jsonl", supportedLoaderFileFormats: ["jsonl"] }),
+        workers: 2,
+        parallelMinBytes: 0,
+        logger: { debug: (m) => debug.push(m), info() {}, warn() {}, error() {} },
+      });
+      console.log(JSON.stringify({ rowCounts: result.rowCounts, debug }));
+    `;
+    const child = spawnSync(
+      process.execPath,
+      ["--input-type=module", "-e", script, many.normalizeStorage.root, many.loadStorage.root, loadId],
+      { cwd: PACKAGE_DIR, encoding: "utf8", timeout: 60_000 },
+    );
+    expect(child.stderr).toBe("");
+    expect(child.status).toBe(0);
+    const out = JSON.parse(child.stdout) as { rowCounts: Record<string, number>; debug: string[] };
+    expect(out.rowCounts).toMatchObject({ issues: 400, issues__labels: 800 });
+    expect(out.debug.filter((m) => m.includes("one thread"))).toEqual([]);
+    expect(many.loadStorage.getPackage("normalized", loadId)?.listJobs("new_jobs").length).toBeGreaterThan(2);
+  }, 90_000);
 });
 
 describe("fastDigest128", () => {
