@@ -10,6 +10,8 @@ import { DLT_ID_LENGTH_BYTES, digest128 } from "@tsdlt/core";
 
 /** SHAKE-128 rate in bytes: the input must fit one block, padding included. */
 const RATE = 168;
+/** Where the module's memory holds the 24 round constants (little-endian u64, set at start). */
+const RC_OFFSET = 256;
 
 /** Round constants of Keccak-f[1600]. */
 function roundConstants(): bigint[] {
@@ -68,12 +70,14 @@ function sleb64(value: bigint): number[] {
 
 /**
  * A WebAssembly module exporting memory `m` and `f(n)`: pads the `n` input bytes at `m[0..n)` as one
- * SHAKE-128 block (domain byte 0x1f, final bit 0x80), runs Keccak-f[1600] (fully unrolled, state in
- * 25 i64 locals) and stores the first 16 bytes of the state at `m[0..16)`.
+ * SHAKE-128 block (domain byte 0x1f, final bit 0x80), runs Keccak-f[1600] (a loop over the 24
+ * rounds, state in 25 i64 locals, round constants read from `m[256..448)`) and stores the first 16
+ * bytes of the state at `m[0..16)`.
  */
 function keccakModule(): Uint8Array {
-  const rc = roundConstants();
   const rot = rotationOffsets();
+  // the round counter (i32 local 57)
+  const r = 57;
   // locals: 0 = n (param), 1..25 = state, 26..50 = B, 51..55 = C, 56 = D
   const s = (i: number): number => 1 + i;
   const b = (i: number): number => 26 + i;
@@ -95,69 +99,77 @@ function keccakModule(): Uint8Array {
     code.push(0x41, 0, 0x29, 0x03, ...uleb(8 * i));
     set(s(i));
   }
-  for (let round = 0; round < 24; round++) {
-    // theta
-    for (let x = 0; x < 5; x++) {
-      get(s(x));
-      for (let y = 1; y < 5; y++) {
-        get(s(x + 5 * y));
-        xor();
-      }
-      set(c(x));
-    }
-    for (let x = 0; x < 5; x++) {
-      get(c((x + 4) % 5));
-      get(c((x + 1) % 5));
-      i64(1n);
-      rotl();
+  // for (r = 0; r < 24; r++): one round per iteration (a fully unrolled permutation is slower: the
+  // large function compiles to code with more register spills)
+  code.push(0x41, 0);
+  set(r);
+  code.push(0x03, 0x40);
+  // theta
+  for (let x = 0; x < 5; x++) {
+    get(s(x));
+    for (let y = 1; y < 5; y++) {
+      get(s(x + 5 * y));
       xor();
-      set(d);
-      for (let y = 0; y < 5; y++) {
-        get(s(x + 5 * y));
-        get(d);
-        xor();
-        set(s(x + 5 * y));
-      }
     }
-    // rho and pi
-    for (let x = 0; x < 5; x++) {
-      for (let y = 0; y < 5; y++) {
-        const i = x + 5 * y;
-        get(s(i));
-        const r = rot[i] as number;
-        if (r !== 0) {
-          i64(BigInt(r));
-          rotl();
-        }
-        set(b(y + 5 * ((2 * x + 3 * y) % 5)));
-      }
-    }
-    // chi
-    for (let y = 0; y < 5; y++) {
-      for (let x = 0; x < 5; x++) {
-        get(b(x + 5 * y));
-        get(b(((x + 1) % 5) + 5 * y));
-        i64(-1n);
-        xor();
-        get(b(((x + 2) % 5) + 5 * y));
-        and();
-        xor();
-        set(s(x + 5 * y));
-      }
-    }
-    // iota
-    get(s(0));
-    i64(rc[round] as bigint);
-    xor();
-    set(s(0));
+    set(c(x));
   }
+  for (let x = 0; x < 5; x++) {
+    get(c((x + 4) % 5));
+    get(c((x + 1) % 5));
+    i64(1n);
+    rotl();
+    xor();
+    set(d);
+    for (let y = 0; y < 5; y++) {
+      get(s(x + 5 * y));
+      get(d);
+      xor();
+      set(s(x + 5 * y));
+    }
+  }
+  // rho and pi
+  for (let x = 0; x < 5; x++) {
+    for (let y = 0; y < 5; y++) {
+      const i = x + 5 * y;
+      get(s(i));
+      const r = rot[i] as number;
+      if (r !== 0) {
+        i64(BigInt(r));
+        rotl();
+      }
+      set(b(y + 5 * ((2 * x + 3 * y) % 5)));
+    }
+  }
+  // chi
+  for (let y = 0; y < 5; y++) {
+    for (let x = 0; x < 5; x++) {
+      get(b(x + 5 * y));
+      get(b(((x + 1) % 5) + 5 * y));
+      i64(-1n);
+      xor();
+      get(b(((x + 2) % 5) + 5 * y));
+      and();
+      xor();
+      set(s(x + 5 * y));
+    }
+  }
+  // iota: s[0] ^= the round constant at m[RC_OFFSET + 8r]
+  get(s(0));
+  get(r);
+  code.push(0x41, 3, 0x74);
+  code.push(0x29, 0x03, ...uleb(RC_OFFSET));
+  xor();
+  set(s(0));
+  // r++; continue while r < 24
+  get(r);
+  code.push(0x41, 1, 0x6a, 0x22, r, 0x41, 24, 0x49, 0x0d, 0x00, 0x0b);
   for (let i = 0; i < 2; i++) {
     code.push(0x41, 0);
     get(s(i));
     code.push(0x37, 0x03, ...uleb(8 * i));
   }
   code.push(0x0b);
-  const body = [0x01, ...uleb(56), 0x7e, ...code];
+  const body = [0x02, ...uleb(56), 0x7e, 0x01, 0x7f, ...code];
   const section = (id: number, bytes: readonly number[]): number[] => [id, ...uleb(bytes.length), ...bytes];
   const name = (text: string): number[] => [...uleb(text.length), ...Buffer.from(text, "latin1")];
   return new Uint8Array([
@@ -170,7 +182,10 @@ function keccakModule(): Uint8Array {
   ]);
 }
 
-const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+/** Character codes of the base64 alphabet. */
+const B64C = Uint8Array.from("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", (ch) =>
+  ch.charCodeAt(0),
+);
 
 /** The part of the `WebAssembly` global used here (the project's `lib` does not declare it). */
 interface WasmApi {
@@ -191,6 +206,7 @@ function createDigest(): ((text: string) => string) | undefined {
   }
   const { f } = exports;
   const m = new Uint8Array(exports.m.buffer);
+  new BigUint64Array(exports.m.buffer, RC_OFFSET, 24).set(roundConstants());
   return (text: string): string => {
     const n = text.length;
     if (n >= RATE) return digest128(text);
@@ -210,21 +226,21 @@ function createDigest(): ((text: string) => string) | undefined {
     const b7 = m[7] as number;
     const b8 = m[8] as number;
     const b9 = m[9] as number;
-    return (
-      (B64[b0 >> 2] as string) +
-      B64[((b0 & 3) << 4) | (b1 >> 4)] +
-      B64[((b1 & 15) << 2) | (b2 >> 6)] +
-      B64[b2 & 63] +
-      B64[b3 >> 2] +
-      B64[((b3 & 3) << 4) | (b4 >> 4)] +
-      B64[((b4 & 15) << 2) | (b5 >> 6)] +
-      B64[b5 & 63] +
-      B64[b6 >> 2] +
-      B64[((b6 & 3) << 4) | (b7 >> 4)] +
-      B64[((b7 & 15) << 2) | (b8 >> 6)] +
-      B64[b8 & 63] +
-      B64[b9 >> 2] +
-      B64[(b9 & 3) << 4]
+    return String.fromCharCode(
+      B64C[b0 >> 2] as number,
+      B64C[((b0 & 3) << 4) | (b1 >> 4)] as number,
+      B64C[((b1 & 15) << 2) | (b2 >> 6)] as number,
+      B64C[b2 & 63] as number,
+      B64C[b3 >> 2] as number,
+      B64C[((b3 & 3) << 4) | (b4 >> 4)] as number,
+      B64C[((b4 & 15) << 2) | (b5 >> 6)] as number,
+      B64C[b5 & 63] as number,
+      B64C[b6 >> 2] as number,
+      B64C[((b6 & 3) << 4) | (b7 >> 4)] as number,
+      B64C[((b7 & 15) << 2) | (b8 >> 6)] as number,
+      B64C[b8 & 63] as number,
+      B64C[b9 >> 2] as number,
+      B64C[(b9 & 3) << 4] as number,
     );
   };
 }

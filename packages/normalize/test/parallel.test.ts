@@ -6,6 +6,7 @@
  * file rebuilds first when a source is newer.
  */
 import { execFileSync, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { existsSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -451,5 +452,22 @@ describe("fastDigest128", () => {
     for (let n = 160; n <= 200; n++) texts.push("y".repeat(n));
     for (let i = 0; i < 500; i++) texts.push(`${digest128(String(i))}_table__nested_${i % 7}`);
     for (const text of texts) expect(fastDigest128(text)).toBe(digest128(text));
+  });
+
+  it("should equal node:crypto's SHAKE-128 (10 bytes, base64 without padding) for every length up to 200", () => {
+    const random = prng(42);
+    const shake = (text: string): string =>
+      createHash("shake128", { outputLength: 10 }).update(text, "utf8").digest("base64").replace(/=+$/, "");
+    for (let n = 0; n <= 200; n++) {
+      for (let k = 0; k < 20; k++) {
+        // printable ASCII, control characters and (now and then) a non-ASCII character
+        const text = Array.from({ length: n }, () =>
+          String.fromCharCode(
+            random() < 0.01 ? 0x100 + Math.floor(random() * 0x2000) : Math.floor(random() * 0x80),
+          ),
+        ).join("");
+        expect(fastDigest128(text)).toBe(shake(text));
+      }
+    }
   });
 });
