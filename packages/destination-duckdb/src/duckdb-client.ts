@@ -88,6 +88,7 @@ import {
 import { type DuckDBModule, loadDuckDB } from "./duckdb-api.js";
 import { duckdbDialect } from "./duckdb-dialect.js";
 import { type DuckDBErrorContext, toDestinationError } from "./duckdb-errors.js";
+import { withHeldSetting } from "./held-settings.js";
 import { detectCompression, jsonlInsertSql } from "./jsonl-load.js";
 
 /** Where and for whom a {@link DuckDBClient} opens its database. */
@@ -98,15 +99,17 @@ export interface DuckDBClientOptions {
   readonly databasePath: string;
   /** Name used in messages (the destination name). @default "duckdb" */
   readonly destinationName?: string;
-  /** DuckDB's `memory_limit` for a database file (`false`: DuckDB's default). Ignored for `:memory:`. @default false */
-  readonly memoryLimit?: string | false;
-  /** DuckDB's `threads`. @default DuckDB's */
+  /**
+   * DuckDB's `memory_limit` while a package loads (a load transaction, or a job outside one); the
+   * previous limit is restored afterwards. Ignored for `:memory:` databases, whose data must stay in
+   * memory. @default DuckDB's own limit
+   */
+  readonly memoryLimit?: string;
+  /** DuckDB's `threads`, set when the client opens. @default DuckDB's (the number of cores) */
   readonly threads?: number;
-  /** DuckDB's `threads` while a `jsonl` job runs. @default {@link DuckDBClientOptions.threads} */
+  /** DuckDB's `threads` while a `jsonl` job runs; restored afterwards. @default the database's threads */
   readonly loadThreads?: number;
 }
-
-
 
 /** A row of {@link DuckDBClient.query}. */
 export type DuckDBRow = Record<string, unknown>;
@@ -145,8 +148,10 @@ export class DuckDBClient
   #loadTransaction: DuckDBConnection | undefined;
   readonly #runningJobs = new Set<Promise<void>>();
   #disposed = false;
-  /** Settings of bulk (`jsonl`) loads, and how to restore them; undefined when there are none. */
-  readonly #bulkSettings: { readonly set: readonly string[]; readonly reset: readonly string[] } | undefined;
+  /** `memory_limit` held while a package loads (undefined: not changed). */
+  readonly #loadMemoryLimit: string | undefined;
+  /** `threads` held while a `jsonl` job runs (undefined: not changed). */
+  readonly #loadThreads: number | undefined;
 
   private constructor(
     options: DuckDBClientOptions,
@@ -164,16 +169,8 @@ export class DuckDBClient
     this.#instance = instance;
     this.#connection = connection;
     this.#converter = createRowConverter(api);
-    const load = options.loadThreads;
-    this.#bulkSettings =
-      load === undefined || load === options.threads
-        ? undefined
-        : {
-            set: [`SET GLOBAL threads = ${load}`, ...(process.env.TSDLT_PIO === "0" ? ["SET GLOBAL preserve_insertion_order = false"] : []), ...(process.env.TSDLT_WBR ? [`SET GLOBAL write_buffer_row_group_count = ${process.env.TSDLT_WBR}`] : [])],
-            reset: ["RESET GLOBAL preserve_insertion_order", "RESET GLOBAL write_buffer_row_group_count", 
-              options.threads === undefined ? "RESET GLOBAL threads" : `SET GLOBAL threads = ${options.threads}`,
-            ],
-          };
+    this.#loadMemoryLimit = options.databasePath === ":memory:" ? undefined : options.memoryLimit;
+    this.#loadThreads = options.loadThreads;
   }
 
   /**
@@ -210,9 +207,6 @@ export class DuckDBClient
     try {
       const connection = await openConnection(instance);
       try {
-        if (path !== ":memory:" && options.memoryLimit) {
-          await connection.run(`SET GLOBAL memory_limit = ${duckdbDialect.escapeLiteral(options.memoryLimit)}`);
-        }
         if (options.threads !== undefined) await connection.run(`SET GLOBAL threads = ${options.threads}`);
       } catch (cause) {
         connection.closeSync();
@@ -483,6 +477,10 @@ export class DuckDBClient
         },
       );
     }
+    return this.#whileLoading(() => this.#inLoadTransaction(loadId, fn));
+  }
+
+  async #inLoadTransaction<T>(loadId: string, fn: () => Promise<T>): Promise<T> {
     const subject = `The load transaction of \`${loadId}\``;
     let c: DuckDBConnection;
     try {
@@ -662,14 +660,9 @@ export class DuckDBClient
       if (signal?.aborted) throw cancelled();
       let connection: DuckDBConnection | undefined;
       const interrupt = (): void => connection?.interrupt();
-      let settingsChanged = false;
       try {
-        const loaded = await sql();
-        if (loaded.length === 0) return;
-        // bulk settings are global: they are restored after the job (or its failure)
-        const settings = (options.bulk === true ? this.#bulkSettings?.set : undefined) ?? [];
-        const statements = [...settings, ...loaded];
-        settingsChanged = settings.length > 0;
+        const statements = await sql();
+        if (statements.length === 0) return;
         const tx = this.#loadTransaction;
         if (tx) {
           // inside a load transaction: run on its connection, never open a nested transaction
@@ -677,7 +670,9 @@ export class DuckDBClient
           const interruptTx = (): void => tx.interrupt();
           signal?.addEventListener("abort", interruptTx, { once: true });
           try {
-            for (const statement of statements) { const t0 = performance.now(); await tx.run(statement); if (process.env.TSDLT_DEBUG_SQL) process.stderr.write(`[sql ${((performance.now() - t0) / 1000).toFixed(3)}s] ${statement.slice(0, 60)}\n`); }
+            await this.#withLoadThreads(options.bulk, async () => {
+              for (const statement of statements) await tx.run(statement);
+            });
           } finally {
             signal?.removeEventListener("abort", interruptTx);
           }
@@ -691,11 +686,14 @@ export class DuckDBClient
         const runAll = async (): Promise<void> => {
           for (const statement of statements) await c.run(statement);
         };
-        await (options.transaction ? transaction(c, runAll) : runAll());
+        await this.#whileLoading(() =>
+          this.#withLoadThreads(options.bulk, () =>
+            options.transaction ? transaction(c, runAll) : runAll(),
+          ),
+        );
       } catch (cause) {
         throw toDestinationError(cause, context);
       } finally {
-        if (settingsChanged) for (const reset of this.#bulkSettings?.reset ?? []) await this.#runDetached(reset);
         signal?.removeEventListener("abort", interrupt);
         if (connection) {
           this.#jobConnections.delete(connection);
@@ -711,18 +709,15 @@ export class DuckDBClient
     }
   }
 
-  /** Runs a settings statement on a connection of its own (the job's may be in a failed transaction); never throws. */
-  async #runDetached(sql: string): Promise<void> {
-    try {
-      const c = await this.#instance.connect();
-      try {
-        await c.run(sql);
-      } finally {
-        c.closeSync();
-      }
-    } catch {
-      // a setting that could not be restored only affects speed
-    }
+  /** Runs `work` with the database's `memory_limit` held at {@link DuckDBClientOptions.memoryLimit}. */
+  #whileLoading<T>(work: () => Promise<T>): Promise<T> {
+    return withHeldSetting(this.#instance, this.databasePath, "memory_limit", this.#loadMemoryLimit, work);
+  }
+
+  /** Runs `work` (a bulk job's statements when `bulk`) with `threads` held at {@link DuckDBClientOptions.loadThreads}. */
+  #withLoadThreads<T>(bulk: boolean | undefined, work: () => Promise<T>): Promise<T> {
+    const threads = bulk === true ? this.#loadThreads : undefined;
+    return withHeldSetting(this.#instance, this.databasePath, "threads", threads, work);
   }
 
   #systemTable(name: typeof VERSION_TABLE_NAME | typeof LOADS_TABLE_NAME): TableSchema {

@@ -807,46 +807,79 @@ describe("load transactions (exactly-once packages)", () => {
   });
 });
 
-// issue 12: a bounded buffer pool and few threads for bulk loads keep a long run's memory flat
-describe("DuckDB memory and threads", () => {
-  const settings = async (
-    client: DuckDBClient,
-  ): Promise<{ threads: number; memory: string; ordered?: boolean }> => {
+// issue 12: a bounded buffer pool while a package loads, and one thread per bulk insert, keep a
+// long load's memory flat; queries outside loads keep the database's settings
+describe("DuckDB memory and threads while loading", () => {
+  const settings = async (client: DuckDBClient): Promise<{ threads: number; memory: string }> => {
     const [row] = await client.query(
-      "SELECT current_setting('threads') AS threads, current_setting('memory_limit') AS memory, current_setting('preserve_insertion_order') AS ordered",
+      "SELECT current_setting('threads') AS threads, current_setting('memory_limit') AS memory",
     );
-    return { threads: Number(row?.threads), memory: String(row?.memory), ordered: row?.ordered === true };
+    return { threads: Number(row?.threads), memory: String(row?.memory) };
   };
 
-  it("should bound a database file's memory by default and accept memoryLimit", async () => {
-    const client = await openClient();
-    expect((await settings(client)).memory).toMatch(/^\d+(\.\d+)? MiB$/);
-    await client[Symbol.asyncDispose]();
-    const limited = await duckdb({ memoryLimit: "300MB", threads: 2 }).createClient(shopSchema(), context);
-    clients.push(limited);
-    expect(await settings(limited)).toEqual({ threads: 2, memory: "286.1 MiB", ordered: true });
-  });
-
-  it("should leave an in-memory database's memory limit alone", async () => {
-    const client = await duckdb({ credentials: ":memory:", memoryLimit: "200MB" }).createClient(
-      shopSchema(),
-      context,
-    );
+  it("should hold memoryLimit during a load transaction and restore the database's limit afterwards", async () => {
+    const client = await duckdb({ memoryLimit: "300MB", threads: 2 }).createClient(shopSchema(), context);
     clients.push(client);
-    expect((await settings(client)).memory).not.toBe("190.7 MiB");
+    await client.initializeStorage();
+    await client.updateStoredSchema();
+    const before = await settings(client);
+    expect(before.threads).toBe(2);
+    expect(before.memory).not.toBe("286.1 MiB");
+    const during = await client.runInLoadTransaction(LOAD_ID, async () => {
+      await load(
+        client,
+        usersTable(),
+        await jobFile("users.a1.0.jsonl", [{ id: 1, _dlt_load_id: "1", _dlt_id: "a" }]),
+      );
+      return settings(client);
+    });
+    expect(during).toEqual({ threads: 2, memory: "286.1 MiB" });
+    expect(await settings(client)).toEqual(before);
+    // a load that fails restores it too
+    await expect(
+      client.runInLoadTransaction(LOAD_ID, async () => {
+        throw new Error("boom");
+      }),
+    ).rejects.toThrow("boom");
+    expect(await settings(client)).toEqual(before);
   });
 
-  it("should run jsonl jobs with loadThreads, unordered, and restore the settings afterwards, also after a failure", async () => {
+  it("should bound a load by default, and not with memoryLimit: false or an in-memory database", async () => {
+    const during = async (client: DuckDBClient): Promise<string> => {
+      clients.push(client);
+      await client.initializeStorage();
+      return client.runInLoadTransaction(LOAD_ID, async () => (await settings(client)).memory);
+    };
+    const bounded = await during(await duckdb({ threads: 2 }).createClient(shopSchema(), context));
+    expect(bounded).toBe("122.0 MiB"); // 128 MB: 64 MB per thread, at least 128 MB
+    const unbounded = await during(
+      await duckdb({ credentials: join(dir, "other.duckdb"), memoryLimit: false }).createClient(
+        shopSchema(),
+        context,
+      ),
+    );
+    expect(unbounded).not.toBe("122.0 MiB");
+    const inMemory = await during(
+      await duckdb({ credentials: ":memory:", memoryLimit: "200MB" }).createClient(shopSchema(), context),
+    );
+    expect(inMemory).not.toBe("190.7 MiB");
+  });
+
+  it("should restore the threads after jsonl jobs, also after a failure", async () => {
     const client = await duckdb({ threads: 3, loadThreads: 1 }).createClient(shopSchema(), context);
     clients.push(client);
     await client.initializeStorage();
     await client.updateStoredSchema();
     const table = usersTable();
-    await load(client, table, await jobFile("users.a1.0.jsonl", [{ id: 1, _dlt_load_id: "1", _dlt_id: "a" }]));
-    expect(await settings(client)).toMatchObject({ threads: 3, ordered: true });
+    await load(
+      client,
+      table,
+      await jobFile("users.a1.0.jsonl", [{ id: 1, _dlt_load_id: "1", _dlt_id: "a" }]),
+    );
+    expect((await settings(client)).threads).toBe(3);
     const bad = await jobFile("users.b1.0.jsonl", [{ id: "not a number", _dlt_load_id: "1", _dlt_id: "b" }]);
     await expect(load(client, table, bad)).rejects.toThrow(DestinationError);
-    expect(await settings(client)).toMatchObject({ threads: 3, ordered: true });
+    expect((await settings(client)).threads).toBe(3);
     const [row] = await client.query('SELECT count(*) AS n FROM "shop_data"."users"');
     expect(Number(row?.n)).toBe(1);
   });
