@@ -88,7 +88,7 @@ import {
 import { type DuckDBModule, loadDuckDB } from "./duckdb-api.js";
 import { duckdbDialect } from "./duckdb-dialect.js";
 import { type DuckDBErrorContext, toDestinationError } from "./duckdb-errors.js";
-import { withHeldSetting } from "./held-settings.js";
+import { holdSetting } from "./held-settings.js";
 import { detectCompression, jsonlInsertSql } from "./jsonl-load.js";
 
 /** Where and for whom a {@link DuckDBClient} opens its database. */
@@ -100,9 +100,8 @@ export interface DuckDBClientOptions {
   /** Name used in messages (the destination name). @default "duckdb" */
   readonly destinationName?: string;
   /**
-   * DuckDB's `memory_limit` while a package loads (a load transaction, or a job outside one); the
-   * previous limit is restored afterwards. Ignored for `:memory:` databases, whose data must stay in
-   * memory. @default DuckDB's own limit
+   * DuckDB's `memory_limit` while a `jsonl` job runs; the previous limit is restored afterwards.
+   * Ignored for `:memory:` databases, whose data must stay in memory. @default DuckDB's own limit
    */
   readonly memoryLimit?: string;
   /** DuckDB's `threads`, set when the client opens. @default DuckDB's (the number of cores) */
@@ -148,10 +147,12 @@ export class DuckDBClient
   #loadTransaction: DuckDBConnection | undefined;
   readonly #runningJobs = new Set<Promise<void>>();
   #disposed = false;
-  /** `memory_limit` held while a package loads (undefined: not changed). */
+  /** `memory_limit` held while a `jsonl` job runs (undefined: not changed). */
   readonly #loadMemoryLimit: string | undefined;
   /** `threads` held while a `jsonl` job runs (undefined: not changed). */
   readonly #loadThreads: number | undefined;
+  /** The bulk-insert settings held by the jobs of the running load transaction (see `#withLoadSettings`). */
+  #transactionSettings: Promise<() => Promise<void>> | undefined;
 
   private constructor(
     options: DuckDBClientOptions,
@@ -477,10 +478,6 @@ export class DuckDBClient
         },
       );
     }
-    return this.#whileLoading(() => this.#inLoadTransaction(loadId, fn));
-  }
-
-  async #inLoadTransaction<T>(loadId: string, fn: () => Promise<T>): Promise<T> {
     const subject = `The load transaction of \`${loadId}\``;
     let c: DuckDBConnection;
     try {
@@ -503,6 +500,7 @@ export class DuckDBClient
       await c.run("ROLLBACK").catch(noop);
       throw error;
     } finally {
+      await this.#releaseTransactionSettings();
       this.#loadTransaction = undefined;
       this.#jobConnections.delete(c);
       c.closeSync();
@@ -670,7 +668,7 @@ export class DuckDBClient
           const interruptTx = (): void => tx.interrupt();
           signal?.addEventListener("abort", interruptTx, { once: true });
           try {
-            await this.#withLoadThreads(options.bulk, async () => {
+            await this.#withLoadSettings(options.bulk, async () => {
               for (const statement of statements) await tx.run(statement);
             });
           } finally {
@@ -686,10 +684,8 @@ export class DuckDBClient
         const runAll = async (): Promise<void> => {
           for (const statement of statements) await c.run(statement);
         };
-        await this.#whileLoading(() =>
-          this.#withLoadThreads(options.bulk, () =>
-            options.transaction ? transaction(c, runAll) : runAll(),
-          ),
+        await this.#withLoadSettings(options.bulk, () =>
+          options.transaction ? transaction(c, runAll) : runAll(),
         );
       } catch (cause) {
         throw toDestinationError(cause, context);
@@ -709,15 +705,51 @@ export class DuckDBClient
     }
   }
 
-  /** Runs `work` with the database's `memory_limit` held at {@link DuckDBClientOptions.memoryLimit}. */
-  #whileLoading<T>(work: () => Promise<T>): Promise<T> {
-    return withHeldSetting(this.#instance, this.databasePath, "memory_limit", this.#loadMemoryLimit, work);
+  /**
+   * Runs `work` — a bulk job's statements when `bulk` — with `memory_limit` and `threads` held at
+   * {@link DuckDBClientOptions.memoryLimit} and {@link DuckDBClientOptions.loadThreads}. Outside a load
+   * transaction each job holds them; inside one, the first bulk job holds them until a follow-up job
+   * runs or the transaction ends (the jobs of a transaction run one at a time), so the transaction's
+   * inserts stay within the limit throughout. Follow-up SQL (merge, replace) runs with the database's
+   * settings: a merge of a large package needs more memory, part of it pinned by the transaction.
+   */
+  async #withLoadSettings<T>(bulk: boolean | undefined, work: () => Promise<T>): Promise<T> {
+    if (this.#loadTransaction !== undefined) {
+      if (bulk === true) this.#transactionSettings ??= this.#holdLoadSettings();
+      else await this.#releaseTransactionSettings();
+      await this.#transactionSettings;
+      return work();
+    }
+    if (bulk !== true) return work();
+    const release = await this.#holdLoadSettings();
+    try {
+      return await work();
+    } finally {
+      await release();
+    }
   }
 
-  /** Runs `work` (a bulk job's statements when `bulk`) with `threads` held at {@link DuckDBClientOptions.loadThreads}. */
-  #withLoadThreads<T>(bulk: boolean | undefined, work: () => Promise<T>): Promise<T> {
-    const threads = bulk === true ? this.#loadThreads : undefined;
-    return withHeldSetting(this.#instance, this.databasePath, "threads", threads, work);
+  /** Holds the bulk-insert settings; resolves to the function that releases them. */
+  async #holdLoadSettings(): Promise<() => Promise<void>> {
+    const instance = this.#instance;
+    const path = this.databasePath;
+    const releases: (() => Promise<void>)[] = [];
+    if (this.#loadMemoryLimit !== undefined) {
+      releases.push(await holdSetting(instance, path, "memory_limit", this.#loadMemoryLimit));
+    }
+    if (this.#loadThreads !== undefined) {
+      releases.push(await holdSetting(instance, path, "threads", this.#loadThreads));
+    }
+    return async () => {
+      for (const release of releases.reverse()) await release();
+    };
+  }
+
+  /** Releases the settings held by the bulk jobs of the running load transaction, if any. */
+  async #releaseTransactionSettings(): Promise<void> {
+    const held = this.#transactionSettings;
+    this.#transactionSettings = undefined;
+    if (held !== undefined) await (await held)();
   }
 
   #systemTable(name: typeof VERSION_TABLE_NAME | typeof LOADS_TABLE_NAME): TableSchema {

@@ -37,12 +37,13 @@ export interface DuckDBDestinationOptions {
    */
   readonly replaceStrategy?: ReplaceStrategy;
   /**
-   * DuckDB's `memory_limit` while a package loads: how much its buffer pool may hold before it
-   * spills to `<database>.tmp`. Bulk loads are as fast with a small pool, and a long load keeps a
-   * flat memory profile instead of caching every block it wrote. The database's own limit is
-   * restored when the load ends, so queries of the loaded data (`pipeline.dataset()`, `sqlClient()`)
-   * are not limited. `false` loads with DuckDB's own limit (80% of the RAM). Not applied to
-   * `:memory:` databases, whose data must stay in memory.
+   * DuckDB's `memory_limit` while a `jsonl` job is bulk-inserted: how much its buffer pool may hold
+   * before it spills to `<database>.tmp`. Bulk inserts are as fast with a small pool, and a long load
+   * keeps a flat memory profile instead of caching every block it wrote. The database's own limit is
+   * restored after each job, so follow-up SQL (merge, replace, which may need more memory) and queries
+   * of the loaded data (`pipeline.dataset()`, `sqlClient()`) are not limited. `false` inserts with
+   * DuckDB's own limit (80% of the RAM). Not applied to `:memory:` databases, whose data must stay in
+   * memory.
    * @default {@link defaultDuckDBMemoryLimit} of the threads (64 MB per thread, at least 128 MB)
    */
   readonly memoryLimit?: string | false;

@@ -1,8 +1,8 @@
 /**
- * Global DuckDB settings held while loads run (issue 12): a bounded buffer pool (`memory_limit`) while
- * a package loads, so that a long load keeps a flat memory profile instead of caching every block it
- * wrote, and fewer `threads` while a bulk `read_json` insert runs. Queries outside loads (the
- * pipeline's `dataset()`, `sqlClient()`) keep the database's own settings.
+ * Global DuckDB settings held while bulk inserts run (issue 12): a bounded buffer pool
+ * (`memory_limit`), so that a long load keeps a flat memory profile instead of caching every block it
+ * wrote, and fewer `threads` for a `read_json` insert. Other statements (follow-up SQL, the pipeline's
+ * `dataset()` and `sqlClient()` queries) keep the database's own settings.
  *
  * A setting changes when its first holder enters and gets its previous value back when the last one
  * leaves; every client of one database (clients share a cached instance) shares the count, so
@@ -110,17 +110,15 @@ const byPath = new Map<string, Map<HeldSettingName, HeldSetting>>();
 const byInstance = new WeakMap<DuckDBInstance, Map<HeldSettingName, HeldSetting>>();
 
 /**
- * Runs `work` with the global setting `name` of the database at `databasePath` (opened as
- * `instance`) held at `value` (see the module comment); `value` undefined runs `work` as it is.
+ * Holds the global setting `name` of the database at `databasePath` (opened as `instance`) at `value`
+ * (see the module comment) until the returned function is called (once; later calls do nothing).
  */
-export async function withHeldSetting<T>(
+export async function holdSetting(
   instance: DuckDBInstance,
   databasePath: string,
   name: HeldSettingName,
-  value: string | number | undefined,
-  work: () => Promise<T>,
-): Promise<T> {
-  if (value === undefined) return work();
+  value: string | number,
+): Promise<() => Promise<void>> {
   let settings = databasePath === ":memory:" ? byInstance.get(instance) : byPath.get(databasePath);
   if (settings === undefined) {
     settings = new Map();
@@ -132,10 +130,32 @@ export async function withHeldSetting<T>(
     setting = new HeldSetting(name);
     settings.set(name, setting);
   }
-  await setting.enter(instance, value);
+  const held = setting;
+  await held.enter(instance, value);
+  let released = false;
+  return async () => {
+    if (released) return;
+    released = true;
+    await held.leave(instance);
+  };
+}
+
+/**
+ * Runs `work` with the global setting `name` held at `value` (see {@link holdSetting}); `value`
+ * undefined runs `work` as it is.
+ */
+export async function withHeldSetting<T>(
+  instance: DuckDBInstance,
+  databasePath: string,
+  name: HeldSettingName,
+  value: string | number | undefined,
+  work: () => Promise<T>,
+): Promise<T> {
+  if (value === undefined) return work();
+  const release = await holdSetting(instance, databasePath, name, value);
   try {
     return await work();
   } finally {
-    await setting.leave(instance);
+    await release();
   }
 }

@@ -25,7 +25,7 @@ import {
   type TableSchema,
 } from "@tsdlt/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type DuckDBClient, duckdb } from "../src/index.js";
+import { type DuckDBClient, defaultDuckDBMemoryLimit, duckdb } from "../src/index.js";
 
 const LOAD_ID = "1714557600.123456";
 
@@ -807,8 +807,8 @@ describe("load transactions (exactly-once packages)", () => {
   });
 });
 
-// issue 12: a bounded buffer pool while a package loads, and one thread per bulk insert, keep a
-// long load's memory flat; queries outside loads keep the database's settings
+// issue 12: a bounded buffer pool and one thread per bulk insert keep a long load's memory flat;
+// other statements and queries keep the database's settings
 describe("DuckDB memory and threads while loading", () => {
   const settings = async (client: DuckDBClient): Promise<{ threads: number; memory: string }> => {
     const [row] = await client.query(
@@ -817,52 +817,80 @@ describe("DuckDB memory and threads while loading", () => {
     return { threads: Number(row?.threads), memory: String(row?.memory) };
   };
 
-  it("should hold memoryLimit during a load transaction and restore the database's limit afterwards", async () => {
-    const client = await duckdb({ memoryLimit: "300MB", threads: 2 }).createClient(shopSchema(), context);
+  it("should run jsonl jobs under memoryLimit and restore the database's limit afterwards", async () => {
+    // read_json needs a 32 MB buffer: under a 16 MB limit the bulk insert fails, which shows the limit
+    // was in force while the job ran
+    const client = await duckdb({ memoryLimit: "16MB" }).createClient(shopSchema(), context);
     clients.push(client);
     await client.initializeStorage();
     await client.updateStoredSchema();
     const before = await settings(client);
-    expect(before.threads).toBe(2);
-    expect(before.memory).not.toBe("286.1 MiB");
-    const during = await client.runInLoadTransaction(LOAD_ID, async () => {
+    expect(before.memory).not.toBe("15.2 MiB");
+    const file = await jobFile("users.a1.0.jsonl", [{ id: 1, _dlt_load_id: "1", _dlt_id: "a" }]);
+    await expect(load(client, usersTable(), file)).rejects.toThrow(/Out of Memory/);
+    expect(await settings(client)).toEqual(before);
+    // the same inside a load transaction, whose other statements run with the database's limit
+    await expect(
+      client.runInLoadTransaction(LOAD_ID, async () => {
+        expect((await settings(client)).memory).toBe(before.memory);
+        await load(client, usersTable(), file);
+      }),
+    ).rejects.toThrow(/Out of Memory/);
+    expect(await settings(client)).toEqual(before);
+  });
+
+  it("should keep the limit across a transaction's bulk jobs and lift it for its follow-up SQL", async () => {
+    const client = await duckdb({ memoryLimit: "300MB" }).createClient(shopSchema(), context);
+    clients.push(client);
+    await client.initializeStorage();
+    await client.updateStoredSchema();
+    const before = await settings(client);
+    const seen = await client.runInLoadTransaction(LOAD_ID, async () => {
       await load(
         client,
         usersTable(),
         await jobFile("users.a1.0.jsonl", [{ id: 1, _dlt_load_id: "1", _dlt_id: "a" }]),
       );
-      return settings(client);
+      const afterBulk = (await settings(client)).memory;
+      const sql = await jobFile("users.f0a1000000.0.sql", 'DELETE FROM "shop_data"."users" WHERE "id" = 2');
+      await (await client.createLoadJob(usersTable(), sql, LOAD_ID)).run();
+      return { afterBulk, afterFollowup: (await settings(client)).memory };
     });
-    expect(during).toEqual({ threads: 2, memory: "286.1 MiB" });
-    expect(await settings(client)).toEqual(before);
-    // a load that fails restores it too
-    await expect(
-      client.runInLoadTransaction(LOAD_ID, async () => {
-        throw new Error("boom");
-      }),
-    ).rejects.toThrow("boom");
+    expect(seen).toEqual({ afterBulk: "286.1 MiB", afterFollowup: before.memory });
     expect(await settings(client)).toEqual(before);
   });
 
-  it("should bound a load by default, and not with memoryLimit: false or an in-memory database", async () => {
-    const during = async (client: DuckDBClient): Promise<string> => {
-      clients.push(client);
-      await client.initializeStorage();
-      return client.runInLoadTransaction(LOAD_ID, async () => (await settings(client)).memory);
-    };
-    const bounded = await during(await duckdb({ threads: 2 }).createClient(shopSchema(), context));
-    expect(bounded).toBe("122.0 MiB"); // 128 MB: 64 MB per thread, at least 128 MB
-    const unbounded = await during(
-      await duckdb({ credentials: join(dir, "other.duckdb"), memoryLimit: false }).createClient(
-        shopSchema(),
-        context,
-      ),
+  it("should load under no limit with memoryLimit: false, and bound a load by default", async () => {
+    const client = await duckdb({ memoryLimit: false }).createClient(shopSchema(), context);
+    clients.push(client);
+    await client.initializeStorage();
+    await client.updateStoredSchema();
+    await load(
+      client,
+      usersTable(),
+      await jobFile("users.a1.0.jsonl", [{ id: 1, _dlt_load_id: "1", _dlt_id: "a" }]),
     );
-    expect(unbounded).not.toBe("122.0 MiB");
-    const inMemory = await during(
-      await duckdb({ credentials: ":memory:", memoryLimit: "200MB" }).createClient(shopSchema(), context),
+    const [row] = await client.query('SELECT count(*) AS n FROM "shop_data"."users"');
+    expect(Number(row?.n)).toBe(1);
+    expect(defaultDuckDBMemoryLimit(1)).toBe("128MB");
+    expect(defaultDuckDBMemoryLimit(8)).toBe("512MB");
+  });
+
+  it("should not limit an in-memory database, whose data must stay in memory", async () => {
+    const client = await duckdb({ credentials: ":memory:", memoryLimit: "16MB" }).createClient(
+      shopSchema(),
+      context,
     );
-    expect(inMemory).not.toBe("190.7 MiB");
+    clients.push(client);
+    await client.initializeStorage();
+    await client.updateStoredSchema();
+    await load(
+      client,
+      usersTable(),
+      await jobFile("users.a1.0.jsonl", [{ id: 1, _dlt_load_id: "1", _dlt_id: "a" }]),
+    );
+    const [row] = await client.query('SELECT count(*) AS n FROM "shop_data"."users"');
+    expect(Number(row?.n)).toBe(1);
   });
 
   it("should restore the threads after jsonl jobs, also after a failure", async () => {
