@@ -21,6 +21,33 @@ function sqlValue(value: string | number | bigint): string {
   return typeof value === "string" ? duckdbDialect.escapeLiteral(value) : String(value);
 }
 
+const UNIT_BYTES: Readonly<Record<string, number>> = {
+  bytes: 1,
+  kib: 2 ** 10,
+  mib: 2 ** 20,
+  gib: 2 ** 30,
+  tib: 2 ** 40,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+};
+
+/**
+ * Values that may give back the reading `value` of `current_setting` when set, best first. DuckDB
+ * renders a memory size truncated to one decimal (`18.8 GiB` for 18.83 GiB) and keeps a limit a
+ * little below what was set, so setting `18.8 GiB` reads back as `18.7 GiB` (each restore would lower
+ * the limit); `18.8 GiB` plus a MiB reads back as `18.8 GiB`.
+ */
+function restoreCandidates(value: string | number | bigint): (string | number | bigint)[] {
+  if (typeof value !== "string") return [value];
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*$/i.exec(value);
+  const unit = match ? UNIT_BYTES[(match[2] as string).toLowerCase()] : undefined;
+  if (match === null || unit === undefined) return [value];
+  const mib = Math.ceil((Number(match[1]) * unit) / 2 ** 20);
+  return [value, `${mib}MiB`, `${mib + 1}MiB`];
+}
+
 /** One global setting of one database, held at a value while anyone holds it. */
 class HeldSetting {
   readonly #name: HeldSettingName;
@@ -52,11 +79,11 @@ class HeldSetting {
       const previous = this.#previous;
       this.#previous = undefined;
       if (previous === undefined) return;
-      // RESET gives back DuckDB's default exactly (its rendering, e.g. `18.8 GiB`, would round); a
-      // value set before (an option, another program) is set again
-      await this.#run(instance, `RESET GLOBAL ${this.#name}`);
-      if (String(await this.#current(instance)) !== String(previous)) {
-        await this.#run(instance, `SET GLOBAL ${this.#name} = ${sqlValue(previous)}`);
+      // not RESET: DuckDB 1.5 resets the configured `memory_limit` but its buffer pool keeps the lower
+      // limit (`PRAGMA database_size` shows it)
+      for (const candidate of restoreCandidates(previous)) {
+        await this.#run(instance, `SET GLOBAL ${this.#name} = ${sqlValue(candidate)}`);
+        if (String(await this.#current(instance)) === String(previous)) break;
       }
     });
   }

@@ -811,10 +811,10 @@ describe("load transactions (exactly-once packages)", () => {
 // other statements and queries keep the database's settings
 describe("DuckDB memory and threads while loading", () => {
   const settings = async (client: DuckDBClient): Promise<{ threads: number; memory: string }> => {
-    const [row] = await client.query(
-      "SELECT current_setting('threads') AS threads, current_setting('memory_limit') AS memory",
-    );
-    return { threads: Number(row?.threads), memory: String(row?.memory) };
+    // the buffer pool's limit (PRAGMA database_size): after a RESET, current_setting may show another
+    const [row] = await client.query("SELECT current_setting('threads') AS threads");
+    const [size] = await client.query("PRAGMA database_size");
+    return { threads: Number(row?.threads), memory: String(size?.memory_limit) };
   };
 
   it("should run jsonl jobs under memoryLimit and restore the database's limit afterwards", async () => {

@@ -78,6 +78,24 @@ describe("withHeldSetting", () => {
     expect(await threads(a)).toBe(initial);
   });
 
+  it("should give the buffer pool its memory limit back, without drifting over repeated holds", async () => {
+    // a RESET would leave the buffer pool at the lower limit (DuckDB 1.5), and setting the rendered
+    // value (`18.8 GiB`) back reads as a lower one: the pool's limit must read as before every time
+    const instance = await open();
+    const c = await instance.connect();
+    const poolLimit = async (): Promise<string> =>
+      String((await c.runAndReadAll("PRAGMA database_size")).getRowObjects()[0]?.memory_limit);
+    try {
+      const before = await poolLimit();
+      for (let i = 0; i < 3; i++) {
+        expect(await withHeldSetting(instance, path, "memory_limit", "128MB", poolLimit)).toBe("122.0 MiB");
+        expect(await poolLimit()).toBe(before);
+      }
+    } finally {
+      c.closeSync();
+    }
+  });
+
   it("should run the work when DuckDB refuses the value", async () => {
     const instance = await open();
     const before = await threads(instance);
