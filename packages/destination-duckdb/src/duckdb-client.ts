@@ -104,6 +104,11 @@ export interface DuckDBClientOptions {
    * Ignored for `:memory:` databases, whose data must stay in memory. @default DuckDB's own limit
    */
   readonly memoryLimit?: string;
+  /**
+   * {@link DuckDBClientOptions.memoryLimit} is a default: a bulk insert that runs out of memory under
+   * it lifts it (the retry of the job or package runs without it). @default false
+   */
+  readonly memoryLimitIsDefault?: boolean;
   /** DuckDB's `threads`, set when the client opens. @default DuckDB's (the number of cores) */
   readonly threads?: number;
   /** DuckDB's `threads` while a `jsonl` job runs; restored afterwards. @default the database's threads */
@@ -148,7 +153,8 @@ export class DuckDBClient
   readonly #runningJobs = new Set<Promise<void>>();
   #disposed = false;
   /** `memory_limit` held while a `jsonl` job runs (undefined: not changed). */
-  readonly #loadMemoryLimit: string | undefined;
+  #loadMemoryLimit: string | undefined;
+  readonly #memoryLimitIsDefault: boolean;
   /** `threads` held while a `jsonl` job runs (undefined: not changed). */
   readonly #loadThreads: number | undefined;
   /** The memory limit held by the bulk jobs of the running load transaction (see `#withLoadSettings`). */
@@ -171,6 +177,7 @@ export class DuckDBClient
     this.#connection = connection;
     this.#converter = createRowConverter(api);
     this.#loadMemoryLimit = options.databasePath === ":memory:" ? undefined : options.memoryLimit;
+    this.#memoryLimitIsDefault = options.memoryLimitIsDefault === true;
     this.#loadThreads = options.loadThreads;
   }
 
@@ -688,6 +695,7 @@ export class DuckDBClient
           options.transaction ? transaction(c, runAll) : runAll(),
         );
       } catch (cause) {
+        if (options.bulk === true) this.#liftDefaultMemoryLimitAfter(cause, context);
         throw toDestinationError(cause, context);
       } finally {
         signal?.removeEventListener("abort", interrupt);
@@ -732,6 +740,20 @@ export class DuckDBClient
     const memoryLimit = bulk === true ? this.#loadMemoryLimit : undefined;
     return withHeldSetting(instance, path, "memory_limit", memoryLimit, () =>
       withHeldSetting(instance, path, "threads", threads, work),
+    );
+  }
+
+  /**
+   * Lifts the default memory limit of bulk inserts when `cause` is DuckDB running out of memory under
+   * it (a table wider or rows larger than the default allows for): the retry runs without it.
+   */
+  #liftDefaultMemoryLimitAfter(cause: unknown, context: DuckDBErrorContext): void {
+    const limit = this.#loadMemoryLimit;
+    if (limit === undefined || !this.#memoryLimitIsDefault) return;
+    if (!/Out of Memory/i.test(cause instanceof Error ? cause.message : String(cause))) return;
+    this.#loadMemoryLimit = undefined;
+    this.#logger.warn(
+      `[${this.#destination}] ${context.subject} ran out of memory under the default memory limit of bulk inserts (${limit}); it is lifted for the rest of this load. Set the destination's \`memoryLimit\` to choose one.`,
     );
   }
 

@@ -25,7 +25,7 @@ import {
   type TableSchema,
 } from "@tsdlt/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type DuckDBClient, defaultDuckDBMemoryLimit, duckdb } from "../src/index.js";
+import { DuckDBClient, defaultDuckDBMemoryLimit, duckdb } from "../src/index.js";
 
 const LOAD_ID = "1714557600.123456";
 
@@ -839,6 +839,31 @@ describe("DuckDB memory and threads while loading", () => {
     expect(await settings(client)).toEqual(before);
   });
 
+  it("should lift a default limit that a bulk insert ran out of memory under, and warn", async () => {
+    const warnings: string[] = [];
+    const client = await DuckDBClient.open({
+      schema: shopSchema(),
+      context: {
+        ...context,
+        logger: { debug: () => {}, info: () => {}, warn: (m: string) => warnings.push(m), error: () => {} },
+      },
+      databasePath: join(dir, "lift.duckdb"),
+      memoryLimit: "16MB",
+      memoryLimitIsDefault: true,
+    });
+    clients.push(client);
+    await client.initializeStorage();
+    await client.updateStoredSchema();
+    const file = await jobFile("users.a1.0.jsonl", [{ id: 1, _dlt_load_id: "1", _dlt_id: "a" }]);
+    await expect(load(client, usersTable(), file)).rejects.toMatchObject({ retryable: true });
+    expect(warnings).toEqual([
+      expect.stringMatching(/ran out of memory under the default memory limit .*16MB/),
+    ]);
+    await load(client, usersTable(), file);
+    const [row] = await client.query('SELECT count(*) AS n FROM "shop_data"."users"');
+    expect(Number(row?.n)).toBe(1);
+  });
+
   it("should keep the limit across a transaction's bulk jobs and lift it for its follow-up SQL", async () => {
     const client = await duckdb({ memoryLimit: "300MB" }).createClient(shopSchema(), context);
     clients.push(client);
@@ -872,7 +897,9 @@ describe("DuckDB memory and threads while loading", () => {
     );
     const [row] = await client.query('SELECT count(*) AS n FROM "shop_data"."users"');
     expect(Number(row?.n)).toBe(1);
-    expect(defaultDuckDBMemoryLimit(1)).toBe("128MB");
+    expect(defaultDuckDBMemoryLimit(1)).toBe("96MB");
+    expect(defaultDuckDBMemoryLimit(1, 20)).toBe("96MB");
+    expect(defaultDuckDBMemoryLimit(1, 300)).toBe("364MB");
     expect(defaultDuckDBMemoryLimit(8)).toBe("512MB");
   });
 
