@@ -1043,7 +1043,8 @@ export class RelationalNormalizer {
           if (col.type === "bigint" && Number.isSafeInteger(raw)) {
             return (first ? slot.key : slot.sepKey) + String(raw);
           }
-          if (col.type === "double" && Number.isFinite(raw)) {
+          // (an integer in a double column is a coercion: `relational_no_coercion` makes it a variant)
+          if (col.type === "double" && Number.isFinite(raw) && !(this.noCoercion && Number.isInteger(raw))) {
             return (first ? slot.key : slot.sepKey) + String(raw);
           }
         }
