@@ -64,8 +64,9 @@ function rssCollector() {
  * A tsdlt pipeline writing to a DuckDB file in `dir`.
  * @param {string} dir
  * @param {Record<string, unknown>} [destinationOverride] a destination object to use instead of DuckDB
+ * @param {string} [datasetName]
  */
-async function benchPipeline(dir, destinationOverride) {
+async function benchPipeline(dir, destinationOverride, datasetName = "bench_data") {
   const dlt = await importTsdlt();
   const destination =
     destinationOverride ?? dlt.destinations.duckdb({ credentials: join(dir, "bench.duckdb") });
@@ -74,7 +75,7 @@ async function benchPipeline(dir, destinationOverride) {
     pipelineName: "bench",
     pipelinesDir: join(dir, "pipelines"),
     destination,
-    datasetName: "bench_data",
+    datasetName,
     progress: collector,
   });
   return { dlt, pipeline, peakRssMbAfter };
@@ -251,7 +252,8 @@ async function mergeIntoDuckDB(ctx) {
 }
 
 /**
- * 1M rows into Postgres through `@tsdlt/destination-postgres` (untested until that package exists).
+ * 1M rows into Postgres through `@tsdlt/destination-postgres`, into a dataset of its own (dropped
+ * afterwards), so runs against one database do not add up.
  * @param {CaseContext} ctx
  * @returns {Promise<CaseResult>}
  */
@@ -259,21 +261,36 @@ async function appendToPostgres(ctx) {
   if (!builtEntry("packages/destination-postgres")) {
     return { skipped: "no Postgres destination yet: packages/destination-postgres is not built (issue 9)" };
   }
-  const url = process.env.TSDLT_BENCH_POSTGRES_URL;
-  if (!url) return { skipped: "set TSDLT_BENCH_POSTGRES_URL=postgresql://user:password@host/db to run" };
+  const url = process.env.TSDLT_BENCH_POSTGRES_URL ?? process.env.TSDLT_POSTGRES_URL;
+  if (!url) {
+    return {
+      skipped:
+        "set TSDLT_BENCH_POSTGRES_URL (or TSDLT_POSTGRES_URL)=postgresql://user:password@host/db to run",
+    };
+  }
   const mod = await importBuilt("packages/destination-postgres");
   if (typeof mod.postgres !== "function") {
     return { skipped: "packages/destination-postgres exports no `postgres()` factory" };
   }
   const destination = /** @type {Record<string, unknown>} */ (mod.postgres({ credentials: url }));
-  const { dlt, pipeline } = await benchPipeline(ctx.dir, destination);
+  const datasetName = `bench_${process.pid}_${Date.now().toString(36)}`;
+  const { dlt, pipeline, peakRssMbAfter } = await benchPipeline(ctx.dir, destination, datasetName);
   const issues = dlt.resource(() => issuePages(ctx.rows, { pageSize: PAGE_SIZE }), {
     name: TABLE,
     writeDisposition: "append",
   });
-  const time = await timed(() => pipeline.run(issues));
-  await expectCounts(pipeline, ctx.rows, "after the load");
-  return { ...time, ...stepTimes(pipeline) };
+  try {
+    const time = await timed(() => pipeline.run(issues));
+    await expectCounts(pipeline, ctx.rows, "after the load");
+    return { ...time, ...stepTimes(pipeline), peakRssMbAfter };
+  } finally {
+    const client = await pipeline.sqlClient();
+    try {
+      await client.query(`DROP SCHEMA IF EXISTS "${datasetName}" CASCADE`);
+    } finally {
+      await client[Symbol.asyncDispose]();
+    }
+  }
 }
 
 /**

@@ -1,7 +1,7 @@
 export type { DuckDBClientOptions, DuckDBRow } from "./duckdb-client.js";
 export { DuckDBClient } from "./duckdb-client.js";
 export type { DuckDBDestination, DuckDBDestinationOptions, DuckDBPathContext } from "./duckdb-destination.js";
-export { duckdb, duckdbDatabasePath } from "./duckdb-destination.js";
+export { defaultDuckDBMemoryLimit, duckdb, duckdbDatabasePath } from "./duckdb-destination.js";
 export {
   DESTINATION_NAME,
   DESTINATION_TYPE,

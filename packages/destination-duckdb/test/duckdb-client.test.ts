@@ -25,7 +25,7 @@ import {
   type TableSchema,
 } from "@tsdlt/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type DuckDBClient, duckdb } from "../src/index.js";
+import { DuckDBClient, defaultDuckDBMemoryLimit, duckdb } from "../src/index.js";
 
 const LOAD_ID = "1714557600.123456";
 
@@ -804,5 +804,144 @@ describe("load transactions (exactly-once packages)", () => {
     await expect(
       client.runInLoadTransaction(LOAD_ID, () => client.runInLoadTransaction(LOAD_ID, async () => 1)),
     ).rejects.toThrow(/A load transaction is already running/);
+  });
+});
+
+// issue 12: a bounded buffer pool and one thread per bulk insert keep a long load's memory flat;
+// other statements and queries keep the database's settings
+describe("DuckDB memory and threads while loading", () => {
+  const settings = async (client: DuckDBClient): Promise<{ threads: number; memory: string }> => {
+    // the buffer pool's limit (PRAGMA database_size): after a RESET, current_setting may show another
+    const [row] = await client.query("SELECT current_setting('threads') AS threads");
+    const [size] = await client.query("PRAGMA database_size");
+    return { threads: Number(row?.threads), memory: String(size?.memory_limit) };
+  };
+
+  it("should run jsonl jobs under memoryLimit and restore the database's limit afterwards", async () => {
+    // read_json needs a 32 MB buffer: under a 16 MB limit the bulk insert fails, which shows the limit
+    // was in force while the job ran
+    const client = await duckdb({ memoryLimit: "16MB" }).createClient(shopSchema(), context);
+    clients.push(client);
+    await client.initializeStorage();
+    await client.updateStoredSchema();
+    const before = await settings(client);
+    expect(before.memory).not.toBe("15.2 MiB");
+    const file = await jobFile("users.a1.0.jsonl", [{ id: 1, _dlt_load_id: "1", _dlt_id: "a" }]);
+    await expect(load(client, usersTable(), file)).rejects.toThrow(/Out of Memory/);
+    expect(await settings(client)).toEqual(before);
+    // the same inside a load transaction, whose other statements run with the database's limit
+    await expect(
+      client.runInLoadTransaction(LOAD_ID, async () => {
+        expect((await settings(client)).memory).toBe(before.memory);
+        await load(client, usersTable(), file);
+      }),
+    ).rejects.toThrow(/Out of Memory/);
+    expect(await settings(client)).toEqual(before);
+  });
+
+  it("should lift a default limit that a bulk insert ran out of memory under, and warn", async () => {
+    const warnings: string[] = [];
+    const client = await DuckDBClient.open({
+      schema: shopSchema(),
+      context: {
+        ...context,
+        logger: { debug: () => {}, info: () => {}, warn: (m: string) => warnings.push(m), error: () => {} },
+      },
+      databasePath: join(dir, "lift.duckdb"),
+      memoryLimit: "16MB",
+      memoryLimitIsDefault: true,
+    });
+    clients.push(client);
+    await client.initializeStorage();
+    await client.updateStoredSchema();
+    const file = await jobFile("users.a1.0.jsonl", [{ id: 1, _dlt_load_id: "1", _dlt_id: "a" }]);
+    await expect(load(client, usersTable(), file)).rejects.toMatchObject({ retryable: true });
+    expect(warnings).toEqual([
+      expect.stringMatching(/ran out of memory under the default memory limit .*16MB/),
+    ]);
+    await load(client, usersTable(), file);
+    const [row] = await client.query('SELECT count(*) AS n FROM "shop_data"."users"');
+    expect(Number(row?.n)).toBe(1);
+  });
+
+  it("should keep the limit across a transaction's bulk jobs and lift it for its follow-up SQL", async () => {
+    const client = await duckdb({ memoryLimit: "300MB" }).createClient(shopSchema(), context);
+    clients.push(client);
+    await client.initializeStorage();
+    await client.updateStoredSchema();
+    const before = await settings(client);
+    const seen = await client.runInLoadTransaction(LOAD_ID, async () => {
+      await load(
+        client,
+        usersTable(),
+        await jobFile("users.a1.0.jsonl", [{ id: 1, _dlt_load_id: "1", _dlt_id: "a" }]),
+      );
+      const afterBulk = (await settings(client)).memory;
+      const sql = await jobFile("users.f0a1000000.0.sql", 'DELETE FROM "shop_data"."users" WHERE "id" = 2');
+      await (await client.createLoadJob(usersTable(), sql, LOAD_ID)).run();
+      return { afterBulk, afterFollowup: (await settings(client)).memory };
+    });
+    expect(seen).toEqual({ afterBulk: "286.1 MiB", afterFollowup: before.memory });
+    expect(await settings(client)).toEqual(before);
+  });
+
+  it("should load under no limit with memoryLimit: false, and bound a load by default", async () => {
+    const client = await duckdb({ memoryLimit: false }).createClient(shopSchema(), context);
+    clients.push(client);
+    await client.initializeStorage();
+    await client.updateStoredSchema();
+    await load(
+      client,
+      usersTable(),
+      await jobFile("users.a1.0.jsonl", [{ id: 1, _dlt_load_id: "1", _dlt_id: "a" }]),
+    );
+    const [row] = await client.query('SELECT count(*) AS n FROM "shop_data"."users"');
+    expect(Number(row?.n)).toBe(1);
+    expect(defaultDuckDBMemoryLimit(1)).toBe("96MB");
+    expect(defaultDuckDBMemoryLimit(1, 20)).toBe("96MB");
+    expect(defaultDuckDBMemoryLimit(1, 300)).toBe("364MB");
+    expect(defaultDuckDBMemoryLimit(8)).toBe("512MB");
+  });
+
+  it("should not limit an in-memory database, whose data must stay in memory", async () => {
+    const client = await duckdb({ credentials: ":memory:", memoryLimit: "16MB" }).createClient(
+      shopSchema(),
+      context,
+    );
+    clients.push(client);
+    await client.initializeStorage();
+    await client.updateStoredSchema();
+    await load(
+      client,
+      usersTable(),
+      await jobFile("users.a1.0.jsonl", [{ id: 1, _dlt_load_id: "1", _dlt_id: "a" }]),
+    );
+    const [row] = await client.query('SELECT count(*) AS n FROM "shop_data"."users"');
+    expect(Number(row?.n)).toBe(1);
+  });
+
+  it("should restore the threads after jsonl jobs, also after a failure", async () => {
+    const client = await duckdb({ threads: 3, loadThreads: 1 }).createClient(shopSchema(), context);
+    clients.push(client);
+    await client.initializeStorage();
+    await client.updateStoredSchema();
+    const table = usersTable();
+    await load(
+      client,
+      table,
+      await jobFile("users.a1.0.jsonl", [{ id: 1, _dlt_load_id: "1", _dlt_id: "a" }]),
+    );
+    expect((await settings(client)).threads).toBe(3);
+    const bad = await jobFile("users.b1.0.jsonl", [{ id: "not a number", _dlt_load_id: "1", _dlt_id: "b" }]);
+    await expect(load(client, table, bad)).rejects.toThrow(DestinationError);
+    expect((await settings(client)).threads).toBe(3);
+    const [row] = await client.query('SELECT count(*) AS n FROM "shop_data"."users"');
+    expect(Number(row?.n)).toBe(1);
+  });
+
+  it("should reject invalid memory and thread options", () => {
+    expect(() => duckdb({ memoryLimit: "lots" })).toThrow(/memoryLimit/);
+    expect(() => duckdb({ threads: 0 })).toThrow(/threads/);
+    expect(() => duckdb({ loadThreads: 1.5 })).toThrow(/loadThreads/);
   });
 });

@@ -79,18 +79,18 @@ function isSpace(c: number): boolean {
   return c === 32 || c === 9 || c === 13 || c === 10;
 }
 
-function skipSpace(s: string, i: number): number {
+function skipSpace(s: string, i: number, to: number): number {
   let at = i;
-  while (at < s.length && isSpace(s.charCodeAt(at))) at++;
+  while (at < to && isSpace(s.charCodeAt(at))) at++;
   return at;
 }
 
-/** Index after the closing quote of the string starting at `i` (an opening quote). */
-function stringEnd(s: string, i: number, line: number): number {
+/** Index after the closing quote of the string starting at `i` (an opening quote), before `to`. */
+function stringEnd(s: string, i: number, to: number, line: number): number {
   let from = i + 1;
   for (;;) {
     const q = s.indexOf('"', from);
-    if (q < 0) throw new JsonlSyntaxError(line, "unterminated string");
+    if (q < 0 || q >= to) throw new JsonlSyntaxError(line, "unterminated string");
     let slashes = 0;
     for (let b = q - 1; b > i && s.charCodeAt(b) === BACKSLASH; b--) slashes++;
     if (slashes % 2 === 0) return q + 1;
@@ -98,13 +98,13 @@ function stringEnd(s: string, i: number, line: number): number {
   }
 }
 
-/** Index after the object or array starting at `i`. */
-function compositeEnd(s: string, i: number, line: number): number {
+/** Index after the object or array starting at `i`, before `to`. */
+function compositeEnd(s: string, i: number, to: number, line: number): number {
   let depth = 0;
-  for (let at = i; at < s.length; at++) {
+  for (let at = i; at < to; at++) {
     const c = s.charCodeAt(at);
     if (c === QUOTE) {
-      at = stringEnd(s, at, line) - 1;
+      at = stringEnd(s, at, to, line) - 1;
     } else if (c === LBRACE || c === LBRACKET) {
       depth++;
     } else if (c === RBRACE || c === RBRACKET) {
@@ -115,10 +115,10 @@ function compositeEnd(s: string, i: number, line: number): number {
   throw new JsonlSyntaxError(line, "unterminated object or array");
 }
 
-/** Index after a number, `true`, `false` or `null` starting at `i`. */
-function primitiveEnd(s: string, i: number): number {
+/** Index after a number, `true`, `false` or `null` starting at `i`, at most `to`. */
+function primitiveEnd(s: string, i: number, to: number): number {
   let at = i;
-  while (at < s.length) {
+  while (at < to) {
     const c = s.charCodeAt(at);
     if (c === COMMA || c === RBRACE || c === RBRACKET || isSpace(c)) break;
     at++;
@@ -159,38 +159,100 @@ function field(s: string, start: number, end: number, kind: FieldKind): string {
 }
 
 /**
+ * The keys of the previous line of a plan, as they appeared (`"name":`) with their column (-1: not
+ * loaded): normalize writes the keys of a table's rows in the same order, so a key is mostly
+ * recognized with one `startsWith`, without decoding it or looking it up.
+ */
+interface KeyOrder {
+  readonly raw: string[];
+  readonly at: number[];
+}
+
+const keyOrders = new WeakMap<CopyPlan, KeyOrder>();
+
+/**
+ * Index after the closing quote of the string starting at `i`, before `to`; `escapes` false says the
+ * line holds no backslash, so the next quote closes it.
+ */
+function stringEndIn(s: string, i: number, to: number, line: number, escapes: boolean): number {
+  if (escapes) return stringEnd(s, i, to, line);
+  const q = s.indexOf('"', i + 1);
+  if (q < 0 || q >= to) throw new JsonlSyntaxError(line, "unterminated string");
+  return q + 1;
+}
+
+/**
  * Appends the CSV record of one `jsonl` line to `out` (fields in {@link CopyPlan.columns} order).
  * Returns false for a blank line.
  */
 export function jsonLineToCsv(plan: CopyPlan, s: string, line: number, fields: string[]): boolean {
-  let i = skipSpace(s, 0);
-  if (i >= s.length) return false;
+  return lineToCsv(plan, s, 0, s.length, s.includes("\\"), line, fields);
+}
+
+/**
+ * {@link jsonLineToCsv} of the line `s[from, to)`; `escapes` false says it holds no backslash (no
+ * string has escapes: strings end at the next quote and go to the CSV as they are, since a JSON
+ * string without escapes holds no quote).
+ */
+function lineToCsv(
+  plan: CopyPlan,
+  s: string,
+  from: number,
+  to: number,
+  escapes: boolean,
+  line: number,
+  fields: string[],
+): boolean {
+  let i = skipSpace(s, from, to);
+  if (i >= to) return false;
   if (s.charCodeAt(i) !== LBRACE) throw new JsonlSyntaxError(line, "it does not start with `{`");
   fields.fill("");
-  i = skipSpace(s, i + 1);
-  if (s.charCodeAt(i) === RBRACE) return true;
-  for (;;) {
-    if (s.charCodeAt(i) !== QUOTE) throw new JsonlSyntaxError(line, `expected a key at column ${i + 1}`);
-    const keyEnd = stringEnd(s, i, line);
-    const key = decodeString(s, i, keyEnd);
-    i = skipSpace(s, keyEnd);
-    if (s.charCodeAt(i) !== COLON) throw new JsonlSyntaxError(line, `expected \`:\` at column ${i + 1}`);
-    const start = skipSpace(s, i + 1);
-    const c = s.charCodeAt(start);
+  i = skipSpace(s, i + 1, to);
+  if (s.charCodeAt(i) === RBRACE && i < to) return true;
+  let order = keyOrders.get(plan);
+  if (order === undefined) {
+    order = { raw: [], at: [] };
+    keyOrders.set(plan, order);
+  }
+  for (let k = 0; ; k++) {
+    if (i >= to || s.charCodeAt(i) !== QUOTE) {
+      throw new JsonlSyntaxError(line, `expected a key at column ${i - from + 1}`);
+    }
+    let at: number;
+    let start: number;
+    const known = order.raw[k];
+    if (known !== undefined && i + known.length <= to && s.startsWith(known, i)) {
+      at = order.at[k] as number;
+      start = skipSpace(s, i + known.length, to);
+    } else {
+      const keyEnd = stringEndIn(s, i, to, line, escapes);
+      const colon = skipSpace(s, keyEnd, to);
+      if (colon >= to || s.charCodeAt(colon) !== COLON) {
+        throw new JsonlSyntaxError(line, `expected \`:\` at column ${colon - from + 1}`);
+      }
+      at = plan.index.get(decodeString(s, i, keyEnd)) ?? -1;
+      order.raw[k] = s.slice(i, colon + 1);
+      order.at[k] = at;
+      start = skipSpace(s, colon + 1, to);
+    }
+    const c = start < to ? s.charCodeAt(start) : -1;
     const end =
       c === QUOTE
-        ? stringEnd(s, start, line)
+        ? stringEndIn(s, start, to, line, escapes)
         : c === LBRACE || c === LBRACKET
-          ? compositeEnd(s, start, line)
-          : primitiveEnd(s, start);
-    if (end === start) throw new JsonlSyntaxError(line, `missing value at column ${start + 1}`);
-    const at = plan.index.get(key);
-    if (at !== undefined) fields[at] = field(s, start, end, plan.kinds[at] as FieldKind);
-    i = skipSpace(s, end);
-    const sep = s.charCodeAt(i);
+          ? compositeEnd(s, start, to, line)
+          : primitiveEnd(s, start, to);
+    if (end === start) throw new JsonlSyntaxError(line, `missing value at column ${start - from + 1}`);
+    if (at >= 0) {
+      const kind = plan.kinds[at] as FieldKind;
+      fields[at] =
+        !escapes && c === QUOTE && kind === "scalar" ? s.slice(start, end) : field(s, start, end, kind);
+    }
+    i = skipSpace(s, end, to);
+    const sep = i < to ? s.charCodeAt(i) : -1;
     if (sep === RBRACE) return true;
-    if (sep !== COMMA) throw new JsonlSyntaxError(line, `expected \`,\` or \`}\` at column ${i + 1}`);
-    i = skipSpace(s, i + 1);
+    if (sep !== COMMA) throw new JsonlSyntaxError(line, `expected \`,\` or \`}\` at column ${i - from + 1}`);
+    i = skipSpace(s, i + 1, to);
   }
 }
 
@@ -218,18 +280,26 @@ export async function* csvRecords(
   let out = "";
   let line = 0;
   let records = 0;
-  const convert = (text: string): void => {
+  // lines are converted where they are in the decoded text (no string per line); `backslash` is the
+  // next backslash at or after the line, so each line knows whether it has escapes
+  let backslash = -1;
+  const convert = (text: string, from: number, to: number): void => {
     line++;
-    if (jsonLineToCsv(plan, text, line, fields)) {
+    if (backslash < from) {
+      backslash = text.indexOf("\\", from);
+      if (backslash < 0) backslash = text.length;
+    }
+    if (lineToCsv(plan, text, from, to, backslash < to, line, fields)) {
       out += `${fields.join(",")}\n`;
       records++;
     }
   };
   for await (const chunk of source) {
     const text = rest + (typeof chunk === "string" ? chunk : decoder.write(chunk));
+    backslash = -1;
     let from = 0;
     for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", from)) {
-      convert(text.slice(from, nl));
+      convert(text, from, nl);
       from = nl + 1;
       if (out.length >= chunkChars) {
         yield out;
@@ -239,7 +309,10 @@ export async function* csvRecords(
     rest = text.slice(from);
   }
   rest += decoder.end();
-  if (rest.trim() !== "") convert(rest);
+  if (rest.trim() !== "") {
+    backslash = -1;
+    convert(rest, 0, rest.length);
+  }
   if (out !== "") yield out;
   options.onDone?.(records);
 }

@@ -7,9 +7,11 @@
  * Concurrency: deferred calls, yielded promises and async (non-generator) transformer functions run
  * concurrently, at most `maxParallelItems` at a time across the whole extract; a slot is held only
  * while the work itself runs, so nested work never deadlocks. Generators are pulled one value at a
- * time (back-pressure: a full pool stops the pulling). Parallelized resources run side by side with
- * the others; the rest run one after another. The first failure stops everything: generators are
- * closed, running work settles, and the error is rethrown naming the resource.
+ * time (back-pressure: a full pool stops the pulling). With `nextItemMode: "round_robin"` (dlt's
+ * default) the root resources run side by side, at most `maxParallelItems` of them at a time; with
+ * `"fifo"` parallelized resources run side by side with the others and the rest one after another.
+ * The first failure stops everything: generators are closed, running work settles, and the error is
+ * rethrown naming the resource.
  */
 import { ExtractError, isTsdltError, type Logger, silentLogger } from "@tsdlt/core";
 import { type ResourceScope, runInScope, type StateScope } from "./context.js";
@@ -43,12 +45,23 @@ export interface EngineHooks {
   incrementalBound?(node: PipeNode): void;
 }
 
+/**
+ * How the runner takes items from several root resources (dlt's `next_item_mode`): `round_robin`
+ * pulls them side by side, so the requests of independent REST resources overlap; `fifo` runs one
+ * resource to its end before the next (parallelized resources still run side by side).
+ */
+export const NEXT_ITEM_MODES = ["round_robin", "fifo"] as const;
+/** See {@link NEXT_ITEM_MODES}. */
+export type NextItemMode = (typeof NEXT_ITEM_MODES)[number];
+
 /** Options of {@link Engine}. @internal */
 export interface EngineOptions {
   readonly state: StateScope;
   readonly logger: Logger;
   readonly maxParallelItems: number;
   readonly hooks: EngineHooks;
+  /** @default "round_robin" */
+  readonly nextItemMode?: NextItemMode;
 }
 
 /** A bounded pool of slots for concurrent work. */
@@ -368,17 +381,31 @@ export class Engine {
     } catch (error) {
       throw this.#wrap({ node: this.nodes[0] as PipeNode, error });
     }
-    const sequential = this.roots.filter((n) => !n.spec.parallelized);
-    const parallel = this.roots.filter((n) => n.spec.parallelized);
-    await Promise.allSettled([
-      (async () => {
-        for (const node of sequential) {
+    if ((this.#options.nextItemMode ?? "round_robin") === "round_robin") {
+      // every root side by side (at most `maxParallelItems` at a time, started in order): their
+      // values interleave, and async generators wait for their next value concurrently
+      const queue = [...this.roots];
+      const lane = async (): Promise<void> => {
+        for (let node = queue.shift(); node !== undefined; node = queue.shift()) {
           if (this.#failure) break;
           await this.#runRoot(node);
         }
-      })(),
-      ...parallel.map((node) => this.#runRoot(node)),
-    ]);
+      };
+      const lanes = Math.max(1, Math.min(this.#options.maxParallelItems, queue.length));
+      await Promise.allSettled(Array.from({ length: lanes }, lane));
+    } else {
+      const sequential = this.roots.filter((n) => !n.spec.parallelized);
+      const parallel = this.roots.filter((n) => n.spec.parallelized);
+      await Promise.allSettled([
+        (async () => {
+          for (const node of sequential) {
+            if (this.#failure) break;
+            await this.#runRoot(node);
+          }
+        })(),
+        ...parallel.map((node) => this.#runRoot(node)),
+      ]);
+    }
     if (this.#failure) throw this.#wrap(this.#failure);
   }
 

@@ -29,7 +29,7 @@ import {
   toTypedJson,
 } from "@tsdlt/core";
 import { describe } from "./cursor.js";
-import { DEFAULT_MAX_PARALLEL_ITEMS, Engine, type PipeNode } from "./engine.js";
+import { DEFAULT_MAX_PARALLEL_ITEMS, Engine, type NextItemMode, type PipeNode } from "./engine.js";
 import { ExtractContracts } from "./extract-contracts.js";
 import { hintConflict, tableSchemaFromHints } from "./hints.js";
 import { encodeItems } from "./item-encoder.js";
@@ -38,6 +38,12 @@ import type { DltSource } from "./source.js";
 
 /** Default number of items buffered per table before a write (dlt's `buffer_max_items`). */
 export const DEFAULT_BUFFER_MAX_ITEMS = 5000;
+
+/**
+ * Default size at which a table's extracted file is closed and a new one started: 32 MiB, so a large
+ * extract leaves several files that normalize can spread over its workers.
+ */
+export const DEFAULT_EXTRACT_FILE_MAX_BYTES: number = 32 * 2 ** 20;
 
 /** Options of {@link extractResources}. */
 export interface ExtractOptions {
@@ -71,12 +77,18 @@ export interface ExtractOptions {
   readonly bufferMaxItems?: number;
   /** Start a new file after this many items per table. @default no rotation */
   readonly fileMaxItems?: number;
-  /** Start a new file for a table once it reaches this many bytes. @default no limit */
+  /** Start a new file for a table once it reaches this many bytes. @default {@link DEFAULT_EXTRACT_FILE_MAX_BYTES} */
   readonly fileMaxBytes?: number;
   /** Receives a counter per table (items written) while resources run. */
   readonly collector?: Collector;
   /** Most deferred calls / async transformer calls running at once. @default {@link DEFAULT_MAX_PARALLEL_ITEMS} */
   readonly maxParallelItems?: number;
+  /**
+   * How items are taken from several resources (dlt's `[extract] next_item_mode`): `round_robin`
+   * runs them side by side (independent REST resources fetch concurrently), `fifo` one after another.
+   * @default "round_robin"
+   */
+  readonly nextItemMode?: NextItemMode;
   readonly logger?: Logger;
 }
 
@@ -102,7 +114,19 @@ export interface ExtractResult {
   readonly stateChanged: boolean;
 }
 
-/** Buffered writer of one table's typed-jsonl files. */
+/**
+ * Items encoded per `JSON.stringify` call. Small enough that the text (about 100 KB for typical rows)
+ * is an ordinary young-generation string: V8 puts larger strings straight into the old generation,
+ * where each one stays until the next full GC, growing the heap.
+ */
+const ENCODE_CHUNK_ITEMS = 128;
+
+/**
+ * Writer of one table's typed-jsonl files. Every line holds up to `bufferMaxItems` items (one JSON
+ * array, dlt's buffered batch). Items are encoded as they arrive, a page at a time, and the text goes
+ * straight to the file, so neither the items nor the line are held in memory until the line is full:
+ * the items die young and the process stays small however large the batches are.
+ */
 class TableWriter {
   readonly table: string;
   readonly #pkg: LoadPackage;
@@ -110,11 +134,10 @@ class TableWriter {
   readonly #fileMaxItems: number;
   readonly #fileMaxBytes: number;
   #bytesInFile = 0;
-  #buffer: unknown[] = [];
+  /** Items of the current (unfinished) line. */
+  #inLine = 0;
   #fd: number | undefined;
   #itemsInFile = 0;
-  /** The resource that wrote last (named in encoding errors). */
-  #resource = "";
   count = 0;
 
   constructor(
@@ -132,14 +155,23 @@ class TableWriter {
   }
 
   write(items: readonly unknown[], resourceName: string): void {
-    this.#resource = resourceName;
-    for (const item of items) {
-      this.#buffer.push(item);
-      this.count++;
-      if (
-        this.#buffer.length >= this.#bufferMaxItems ||
-        this.#itemsInFile + this.#buffer.length >= this.#fileMaxItems
-      ) {
+    let start = 0;
+    while (start < items.length) {
+      const room = Math.min(
+        this.#bufferMaxItems - this.#inLine,
+        this.#fileMaxItems - this.#itemsInFile - this.#inLine,
+      );
+      const n = Math.max(1, Math.min(room, items.length - start, ENCODE_CHUNK_ITEMS));
+      const part = start === 0 && n === items.length ? items : items.slice(start, start + n);
+      const json = encodeItems(part, this.table, resourceName);
+      // `[a,b]` opens a line as `[a,b`, `[c,d]` continues it as `,<TAB>c,d`; flush() closes it. The
+      // tab (JSON whitespace, never unescaped inside a string) lets normalize parse chunk by chunk.
+      const text = this.#inLine === 0 ? json.slice(0, -1) : `,\t${json.slice(1, -1)}`;
+      this.#bytesInFile += writeSync(this.#open(), text);
+      this.#inLine += n;
+      this.count += n;
+      start += n;
+      if (this.#inLine >= this.#bufferMaxItems || this.#itemsInFile + this.#inLine >= this.#fileMaxItems) {
         this.flush();
       }
     }
@@ -168,12 +200,12 @@ class TableWriter {
     if (this.count === 0) this.#open();
   }
 
+  /** Ends the open line; rotates the file when it is full. */
   flush(): void {
-    if (this.#buffer.length === 0) return;
-    const line = `${encodeItems(this.#buffer, this.table, this.#resource)}\n`;
-    this.#bytesInFile += writeSync(this.#open(), line);
-    this.#itemsInFile += this.#buffer.length;
-    this.#buffer = [];
+    if (this.#inLine === 0) return;
+    this.#bytesInFile += writeSync(this.#open(), "]\n");
+    this.#itemsInFile += this.#inLine;
+    this.#inLine = 0;
     if (this.#itemsInFile >= this.#fileMaxItems || this.#bytesInFile >= this.#fileMaxBytes) this.close();
   }
 
@@ -231,7 +263,7 @@ export async function extractResources(options: ExtractOptions): Promise<Extract
   const writers = new Map<string, TableWriter>();
   const bufferMaxItems = options.bufferMaxItems ?? DEFAULT_BUFFER_MAX_ITEMS;
   const fileMaxItems = options.fileMaxItems ?? Number.POSITIVE_INFINITY;
-  const fileMaxBytes = options.fileMaxBytes ?? Number.POSITIVE_INFINITY;
+  const fileMaxBytes = options.fileMaxBytes ?? DEFAULT_EXTRACT_FILE_MAX_BYTES;
   const collector = options.collector;
   /** Per table: the resource that first declared it in this extract and its hints. */
   const declared = new Map<string, { resource: string; table: TableSchema }>();
@@ -309,6 +341,7 @@ export async function extractResources(options: ExtractOptions): Promise<Extract
     state: { sources, sourceName, persistent: true },
     logger,
     maxParallelItems: options.maxParallelItems ?? DEFAULT_MAX_PARALLEL_ITEMS,
+    nextItemMode: options.nextItemMode ?? "round_robin",
     hooks: {
       write(node, page) {
         const name = node.resource.name;

@@ -6,9 +6,16 @@ export type { ConfigSpec } from "./config-injection.js";
 export type { Current } from "./context.js";
 export { current } from "./context.js";
 export { Deferred, defer, isDeferred } from "./defer.js";
-export { DEFAULT_MAX_PARALLEL_ITEMS } from "./engine.js";
+export type { NextItemMode } from "./engine.js";
+export { DEFAULT_MAX_PARALLEL_ITEMS, NEXT_ITEM_MODES } from "./engine.js";
 export type { ExtractOptions, ExtractResult, ExtractSourceOptions } from "./extract.js";
-export { applySourceSettings, DEFAULT_BUFFER_MAX_ITEMS, extractResources, extractSource } from "./extract.js";
+export {
+  applySourceSettings,
+  DEFAULT_BUFFER_MAX_ITEMS,
+  DEFAULT_EXTRACT_FILE_MAX_BYTES,
+  extractResources,
+  extractSource,
+} from "./extract.js";
 export type {
   ColumnsHint,
   MergeDispositionOptions,

@@ -56,12 +56,61 @@ function findProblem(
   return undefined;
 }
 
+/** Nesting depth beyond which the plain-JSON scan gives up (deep data, or a cycle). */
+const PLAIN_SCAN_DEPTH = 64;
+
+/** True for a primitive that plain `JSON.stringify` cannot render the typed-JSON way (or at all). */
+function isSpecialPrimitive(v: unknown): boolean {
+  const t = typeof v;
+  return t === "bigint" || t === "function" || t === "symbol";
+}
+
+/**
+ * True when the plain object `obj` (and everything in it) holds only what plain `JSON.stringify`
+ * renders exactly as the typed-JSON replacer would: strings, numbers, booleans, null/undefined,
+ * arrays and plain objects without `toJSON`. Anything else (Date, bigint, binary, Map, class
+ * instances, functions, symbols, very deep or cyclic data) sends the batch down the replacer path.
+ */
+function isPlainObject(obj: object, depth: number): boolean {
+  const proto = Object.getPrototypeOf(obj);
+  if (proto !== Object.prototype && proto !== null) return false;
+  const record = obj as Record<string, unknown>;
+  if (typeof record.toJSON === "function") return false;
+  for (const key in record) {
+    const v = record[key];
+    if (typeof v === "object") {
+      if (v !== null && !isPlainValue(v, depth + 1)) return false;
+    } else if (isSpecialPrimitive(v)) return false;
+  }
+  return true;
+}
+
+/** {@link isPlainObject} for arrays. */
+function isPlainArray(arr: readonly unknown[], depth: number): boolean {
+  for (let i = 0; i < arr.length; i++) {
+    const v = arr[i];
+    if (typeof v === "object") {
+      if (v !== null && !isPlainValue(v, depth + 1)) return false;
+    } else if (isSpecialPrimitive(v)) return false;
+  }
+  return true;
+}
+
+function isPlainValue(v: object, depth: number): boolean {
+  if (depth >= PLAIN_SCAN_DEPTH) return false;
+  return Array.isArray(v) ? isPlainArray(v, depth) : isPlainObject(v, depth);
+}
+
 /**
  * Serializes `items` as one typed-JSON array line. Throws an {@link ExtractError} with code
  * `EXTRACT_INVALID_DATA` naming the table and field path when a value cannot be stored.
+ *
+ * Batches of plain JSON data (checked by a quick scan) are serialized by `JSON.stringify` alone; the
+ * replacer, which costs a call per value, runs only for batches holding special values.
  */
 export function encodeItems(items: readonly unknown[], table: string, resourceName: string): string {
   try {
+    if (isPlainArray(items, 0)) return JSON.stringify(items);
     return JSON.stringify(items, checkingReplacer);
   } catch (error) {
     for (let i = 0; i < items.length; i++) {

@@ -250,10 +250,43 @@ describe("concurrency: defer, async transformers, parallelized resources", () =>
         },
         { name, parallelized },
       );
-    await extract(fixture, [make("a", true), make("b", true)]);
+    await extract(fixture, [make("a", true), make("b", true)], { nextItemMode: "fifo" });
     expect(order.slice(0, 2).sort()).toEqual(["a0", "b0"]);
     order.length = 0;
-    await extract(fixture, [make("a", false), make("b", false)]);
+    await extract(fixture, [make("a", false), make("b", false)], { nextItemMode: "fifo" });
     expect(order).toEqual(["a0", "a1", "a2", "b0", "b1", "b2"]);
+  });
+
+  // issue 12: dlt's default `next_item_mode` is round_robin: independent resources are pulled side by side
+  it("should pull resources side by side in round_robin mode (the default)", async () => {
+    const order: string[] = [];
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const make = (name: string): DltResource =>
+      resource(
+        async function* gen() {
+          for (let i = 0; i < 3; i++) {
+            inFlight++;
+            maxInFlight = Math.max(maxInFlight, inFlight);
+            await sleep(5);
+            inFlight--;
+            order.push(`${name}${i}`);
+            yield { name, i };
+          }
+        },
+        { name },
+      );
+    const result = await extract(fixture, [make("a"), make("b"), make("c")]);
+    expect(maxInFlight).toBe(3);
+    expect(order.slice(0, 3).sort()).toEqual(["a0", "b0", "c0"]);
+    expect(result.itemCounts).toEqual({ a: 3, b: 3, c: 3 });
+    expect(result.resourceNames).toEqual(["a", "b", "c"]);
+    order.length = 0;
+    maxInFlight = 0;
+    // at most `maxParallelItems` resources at a time, started in order
+    await extract(fixture, [make("a"), make("b"), make("c")], { maxParallelItems: 2 });
+    expect(maxInFlight).toBe(2);
+    expect(order.slice(0, 2).sort()).toEqual(["a0", "b0"]);
+    expect(order.indexOf("c0")).toBeGreaterThan(order.indexOf("a2"));
   });
 });

@@ -3,4 +3,8 @@
  * normalized packages (relational rows in jsonl job files) and evolves the schema (REFERENCE §2).
  */
 export type { NormalizeOptions, NormalizeResult } from "./normalize-package.js";
-export { normalizePackage } from "./normalize-package.js";
+export {
+  DEFAULT_NORMALIZE_FILE_MAX_BYTES,
+  DEFAULT_PARALLEL_MIN_BYTES,
+  normalizePackage,
+} from "./normalize-package.js";

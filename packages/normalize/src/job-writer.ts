@@ -23,6 +23,7 @@ export interface WrittenJobFile {
   readonly fileName: string;
   readonly path: string;
   readonly rows: number;
+  readonly bytes: number;
 }
 
 /**
@@ -75,6 +76,19 @@ export class JobWriter {
     }
     this.rowsInFile++;
     if (this.rowsInFile >= this.fileMaxItems || this.bytesInFile >= this.fileMaxBytes) this.closeFile();
+  }
+
+  /** The open file: its name, and the bytes and rows written to it so far (buffered ones included). */
+  get openFile(): { readonly fileName: string; readonly bytes: number; readonly rows: number } | undefined {
+    const current = this.current;
+    return current === undefined
+      ? undefined
+      : { fileName: current.fileName, bytes: this.bytesInFile, rows: this.rowsInFile };
+  }
+
+  /** Writes the buffered rows to the open file (without closing or syncing it). */
+  flushBuffer(): void {
+    this.flush();
   }
 
   /** Makes sure a file exists even when no row is written (an empty job materializes the table). */
@@ -133,6 +147,6 @@ export class JobWriter {
     closeSync(fd);
     this.fd = undefined;
     this.current = undefined;
-    this.files.push({ ...current, rows: this.rowsInFile });
+    this.files.push({ ...current, rows: this.rowsInFile, bytes: this.bytesInFile });
   }
 }

@@ -3,27 +3,33 @@ import { createReadStream } from "node:fs";
 import { createGunzip } from "node:zlib";
 
 const NEWLINE = 0x0a;
+const CR = 0x0d;
 
-/** Yields every non-empty line of `path` (without `\n` / `\r\n`), decoding UTF-8 line by line. */
-export async function* readLines(path: string, gzipped = false): AsyncGenerator<string> {
+/**
+ * Yields every non-empty line of `path` (without `\n` / `\r\n`) as bytes. A yielded buffer may be a
+ * view into the read buffer: use it before asking for the next line.
+ */
+export async function* readLineBuffers(path: string, gzipped = false): AsyncGenerator<Buffer> {
   const raw = createReadStream(path, { highWaterMark: 1 << 20 });
   const input = gzipped ? raw.pipe(createGunzip()) : raw;
   // pieces of the current line that arrived in earlier chunks
   let pending: Buffer[] = [];
+  const trimmed = (line: Buffer): Buffer =>
+    line.length > 0 && line[line.length - 1] === CR ? line.subarray(0, line.length - 1) : line;
   try {
     for await (const chunk of input as AsyncIterable<Buffer>) {
       let start = 0;
       let end = chunk.indexOf(NEWLINE, start);
       while (end !== -1) {
-        let line: string;
+        let line: Buffer;
         if (pending.length > 0) {
           pending.push(chunk.subarray(start, end));
-          line = Buffer.concat(pending).toString("utf8");
+          line = Buffer.concat(pending);
           pending = [];
         } else {
-          line = chunk.toString("utf8", start, end);
+          line = chunk.subarray(start, end);
         }
-        if (line.endsWith("\r")) line = line.slice(0, -1);
+        line = trimmed(line);
         if (line.length > 0) yield line;
         start = end + 1;
         end = chunk.indexOf(NEWLINE, start);
@@ -31,11 +37,15 @@ export async function* readLines(path: string, gzipped = false): AsyncGenerator<
       if (start < chunk.length) pending.push(chunk.subarray(start));
     }
     if (pending.length > 0) {
-      let line = Buffer.concat(pending).toString("utf8");
-      if (line.endsWith("\r")) line = line.slice(0, -1);
+      const line = trimmed(Buffer.concat(pending));
       if (line.length > 0) yield line;
     }
   } finally {
     raw.destroy();
   }
+}
+
+/** Yields every non-empty line of `path` (without `\n` / `\r\n`), decoding UTF-8 line by line. */
+export async function* readLines(path: string, gzipped = false): AsyncGenerator<string> {
+  for await (const line of readLineBuffers(path, gzipped)) yield line.toString("utf8");
 }

@@ -7,7 +7,7 @@
  * the extracted package is deleted only after the commit. If a previous run crashed between the two,
  * the next call finds the committed package and only deletes the extracted one.
  */
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import {
   type Collector,
@@ -20,14 +20,21 @@ import {
   NormalizeError,
   namingConvention,
   PACKAGE_FILES,
+  type PackageJob,
   type PackageStorage,
   Schema,
   silentLogger,
   type TableSchema,
   writeFileAtomicSync,
 } from "@tsdlt/core";
-import { readLines } from "./line-reader.js";
-import { RelationalNormalizer, type TableState } from "./relational-normalizer.js";
+import { normalizeJobFile } from "./job-file.js";
+import {
+  contractsAllowWorkers,
+  defaultNormalizeWorkers,
+  normalizeInWorkers,
+  type TableSummary,
+} from "./parallel-normalize.js";
+import { RelationalNormalizer } from "./relational-normalizer.js";
 
 /** Options of {@link normalizePackage}. */
 export interface NormalizeOptions {
@@ -44,8 +51,21 @@ export interface NormalizeOptions {
   readonly fileFormat?: LoaderFileFormat;
   /** Start a new job file after this many rows of a table. @default no rotation */
   readonly fileMaxItems?: number;
-  /** Start a new output file once it reaches this many bytes. @default no limit */
+  /** Start a new output file once it reaches this many bytes. @default {@link DEFAULT_NORMALIZE_FILE_MAX_BYTES} (128 MiB) */
   readonly fileMaxBytes?: number;
+  /**
+   * Worker threads normalizing the package's job files side by side (dlt's `[normalize] workers`).
+   * The result is the same as on one thread (see `parallel-normalize.ts`); workers are used only for
+   * packages of at least {@link NormalizeOptions.parallelMinBytes} in more than one file, without
+   * schema contracts. `1` normalizes on the calling thread.
+   * @default the number of cores, at most 4
+   */
+  readonly workers?: number;
+  /**
+   * Smallest total size of the extracted job files (bytes) worth starting workers for.
+   * @default {@link DEFAULT_PARALLEL_MIN_BYTES} (16 MiB)
+   */
+  readonly parallelMinBytes?: number;
   /** Receives `Files` and per-table row counters while the package is normalized. */
   readonly collector?: Collector;
   readonly logger?: Logger;
@@ -67,6 +87,15 @@ export interface NormalizeResult {
    */
   readonly schemaUpdate: Record<string, TableSchema>;
 }
+
+/** Default of {@link NormalizeOptions.parallelMinBytes}: 16 MiB. */
+export const DEFAULT_PARALLEL_MIN_BYTES: number = 16 * 2 ** 20;
+
+/**
+ * Default of {@link NormalizeOptions.fileMaxBytes}: 128 MiB. Bounded job files keep a destination's
+ * bulk load of one file (and a retry of it) bounded, however large the package.
+ */
+export const DEFAULT_NORMALIZE_FILE_MAX_BYTES: number = 128 * 2 ** 20;
 
 /** Input formats the normalizer reads. */
 const INPUT_FORMATS = new Set(["typed-jsonl", "jsonl"]);
@@ -104,25 +133,22 @@ export async function normalizePackage(options: NormalizeOptions): Promise<Norma
     }
   }
 
-  const schema = Schema.fromDict(extracted.readSchemaDoc());
-  const naming = namingFor(schema, capabilities, loadId);
-  const output = loadStorage.createTempPackage(loadId);
-  let normalizer: RelationalNormalizer;
-  try {
-    normalizer = new RelationalNormalizer({
-      schema,
-      naming,
-      loadId,
-      output,
-      fileMaxItems: options.fileMaxItems,
-      fileMaxBytes: options.fileMaxBytes,
-      maxTableNesting: capabilities.maxTableNesting,
-    });
-  } catch (error) {
-    // the schema's normalizer settings are unusable (module, row filters): leave nothing behind
-    loadStorage.deletePackage(output);
-    throw error;
+  const jobs = extracted.listJobs("new_jobs");
+  for (const job of jobs) {
+    if (!INPUT_FORMATS.has(job.parsed.fileFormat)) {
+      throw new NormalizeError(
+        `Job file \`${job.fileName}\` of load \`${loadId}\` has format \`${job.parsed.fileFormat}\`, which normalize cannot read yet (only typed-jsonl and jsonl).`,
+        { code: "NOT_IMPLEMENTED", loadId, path: job.path },
+      );
+    }
   }
+  let schema = Schema.fromDict(extracted.readSchemaDoc());
+  const naming = namingFor(schema, capabilities, loadId);
+  const maxIdentifierLength = Math.min(
+    capabilities.maxIdentifierLength,
+    capabilities.maxColumnIdentifierLength,
+  );
+  let output = loadStorage.createTempPackage(loadId);
   let committed: LoadPackage;
   let rowCounts: Record<string, number>;
   let schemaUpdate: Record<string, TableSchema>;
@@ -132,29 +158,36 @@ export async function normalizePackage(options: NormalizeOptions): Promise<Norma
         .filter((t) => t["x-normalizer"]?.["seen-data"] === true)
         .map((t) => t.name),
     );
-    const jobs = extracted.listJobs("new_jobs");
-    const reported = new Map<string, number>();
-    for (const job of jobs) {
-      if (!INPUT_FORMATS.has(job.parsed.fileFormat)) {
-        throw new NormalizeError(
-          `Job file \`${job.fileName}\` of load \`${loadId}\` has format \`${job.parsed.fileFormat}\`, which normalize cannot read yet (only typed-jsonl and jsonl).`,
-          { code: "NOT_IMPLEMENTED", loadId, path: job.path },
-        );
-      }
-      const root = normalizer.rootTable(naming.normalizeTablesPath(job.parsed.tableName));
-      await normalizeJobFile(normalizer, root, job.path, job.fileName, job.parsed.compressed, loadId);
-      if (options.collector) {
-        options.collector.update("Files", { total: jobs.length });
-        for (const table of normalizer.touchedTables()) {
-          const inc = table.rows - (reported.get(table.name) ?? 0);
-          if (inc > 0) options.collector.update(table.name, { inc });
-          reported.set(table.name, table.rows);
-        }
+    let touched: readonly TableSummary[] | undefined;
+    const workers = options.workers ?? defaultNormalizeWorkers();
+    if (
+      workers > 1 &&
+      jobs.length > 1 &&
+      contractsAllowWorkers(schema) &&
+      totalSize(jobs) >= (options.parallelMinBytes ?? DEFAULT_PARALLEL_MIN_BYTES)
+    ) {
+      touched = await normalizeInWorkers({
+        schema,
+        naming,
+        maxIdentifierLength,
+        loadId,
+        output,
+        jobs,
+        workers,
+        fileMaxItems: options.fileMaxItems,
+        fileMaxBytes: options.fileMaxBytes ?? DEFAULT_NORMALIZE_FILE_MAX_BYTES,
+        maxTableNesting: capabilities.maxTableNesting,
+        collector: options.collector,
+        logger,
+      });
+      if (touched === undefined) {
+        // a worker failed: start over on one thread, which reports the failure exactly
+        loadStorage.deletePackage(output);
+        output = loadStorage.createTempPackage(loadId);
+        schema = Schema.fromDict(extracted.readSchemaDoc());
       }
     }
-    normalizer.close();
-
-    const touched = normalizer.touchedTables();
+    touched ??= await normalizeOnOneThread(schema, naming, loadId, output, jobs, options);
     rowCounts = Object.fromEntries(touched.map((t) => [t.name, t.rows]));
     finishTables(schema, touched, loadId, logger);
     schemaUpdate = buildSchemaUpdate(schema, touched, seenBefore);
@@ -167,7 +200,6 @@ export async function normalizePackage(options: NormalizeOptions): Promise<Norma
     }
     committed = loadStorage.commitPackage(output, "normalized");
   } catch (error) {
-    normalizer.abort();
     loadStorage.deletePackage(output);
     if (isTsdltError(error)) throw error;
     throw new NormalizeError(
@@ -182,6 +214,53 @@ export async function normalizePackage(options: NormalizeOptions): Promise<Norma
       .join(", ")}`,
   );
   return { loadId, package: committed, schema, rowCounts, schemaUpdate };
+}
+
+/** Total size in bytes of job files. */
+function totalSize(jobs: readonly PackageJob[]): number {
+  let bytes = 0;
+  for (const job of jobs) bytes += statSync(job.path).size;
+  return bytes;
+}
+
+/** Normalizes `jobs` one after another with one {@link RelationalNormalizer} into `output`. */
+async function normalizeOnOneThread(
+  schema: Schema,
+  naming: NamingConvention,
+  loadId: string,
+  output: LoadPackage,
+  jobs: readonly PackageJob[],
+  options: NormalizeOptions,
+): Promise<TableSummary[]> {
+  const normalizer = new RelationalNormalizer({
+    schema,
+    naming,
+    loadId,
+    output,
+    fileMaxItems: options.fileMaxItems,
+    fileMaxBytes: options.fileMaxBytes ?? DEFAULT_NORMALIZE_FILE_MAX_BYTES,
+    maxTableNesting: options.capabilities.maxTableNesting,
+  });
+  try {
+    const reported = new Map<string, number>();
+    for (const job of jobs) {
+      const root = normalizer.rootTable(naming.normalizeTablesPath(job.parsed.tableName));
+      await normalizeJobFile(normalizer, root, job.path, job.fileName, job.parsed.compressed, loadId);
+      if (options.collector) {
+        options.collector.update("Files", { total: jobs.length });
+        for (const table of normalizer.touchedTables()) {
+          const inc = table.rows - (reported.get(table.name) ?? 0);
+          if (inc > 0) options.collector.update(table.name, { inc });
+          reported.set(table.name, table.rows);
+        }
+      }
+    }
+    normalizer.close();
+  } catch (error) {
+    normalizer.abort();
+    throw error;
+  }
+  return normalizer.touchedTables();
 }
 
 function checkOptions(options: NormalizeOptions): void {
@@ -221,45 +300,16 @@ function namingFor(schema: Schema, capabilities: DestinationCapabilities, loadId
   }
 }
 
-/** Streams one job file: every line is a JSON array of items (one buffered batch). */
-async function normalizeJobFile(
-  normalizer: RelationalNormalizer,
-  root: TableState,
-  path: string,
-  fileName: string,
-  gzipped: boolean,
-  loadId: string,
-): Promise<void> {
-  const rowsBefore = root.rows;
-  let line = 0;
-  for await (const text of readLines(path, gzipped)) {
-    line++;
-    normalizer.setPosition(fileName, line);
-    let batch: unknown;
-    try {
-      batch = JSON.parse(text);
-    } catch (cause) {
-      throw new NormalizeError(
-        `Line ${line} of job file \`${fileName}\` in load \`${loadId}\` is not valid JSON: ${(cause as Error).message}.`,
-        { code: "NORMALIZE_FAILED", loadId, table: root.name, path: fileName, cause },
-      );
-    }
-    if (Array.isArray(batch)) {
-      for (const item of batch) normalizer.normalizeItem(root, item);
-    } else {
-      normalizer.normalizeItem(root, batch);
-    }
-  }
-  // no rows from this file: an empty file materializes a declared table; a table that has seen
-  // data gets an empty job (so replace truncates it)
-  if (root.rows === rowsBefore) normalizer.materializeIfDeclared(root, line === 0);
-}
-
 /**
  * Marks tables that received job files as `seen-data`, fails on declared non-nullable columns that
  * never got a type, and logs one warning for columns that were not created (only nulls).
  */
-function finishTables(schema: Schema, touched: readonly TableState[], loadId: string, logger: Logger): void {
+function finishTables(
+  schema: Schema,
+  touched: readonly TableSummary[],
+  loadId: string,
+  logger: Logger,
+): void {
   const unbound: string[] = [];
   for (const table of touched) {
     const stored = schema.tables[table.name];
@@ -292,7 +342,7 @@ function finishTables(schema: Schema, touched: readonly TableState[], loadId: st
 /** The part of the schema this package adds (see {@link NormalizeResult.schemaUpdate}). */
 function buildSchemaUpdate(
   schema: Schema,
-  touched: readonly TableState[],
+  touched: readonly TableSummary[],
   seenBefore: ReadonlySet<string>,
 ): Record<string, TableSchema> {
   const update: Record<string, TableSchema> = {};

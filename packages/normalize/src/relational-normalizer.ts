@@ -26,7 +26,6 @@ import {
   type CompleteColumnSchema,
   type ContractEntity,
   type DataType,
-  digest128,
   EVOLVE_ALL,
   isDltName,
   isPuaEncoded,
@@ -45,10 +44,11 @@ import {
   type TsdltErrorCode,
 } from "@tsdlt/core";
 import { type ColumnInfo, columnInfo, encodeAs } from "./coercion.js";
-import { JobWriter } from "./job-writer.js";
+import { JobWriter, type WrittenJobFile } from "./job-writer.js";
 import { jsonOf, sortedJson } from "./json-text.js";
 import { RandomIdPool } from "./random-ids.js";
 import { RowFilters, type TableRowFilter } from "./row-filters.js";
+import { fastDigest128 } from "./shake128.js";
 import { TypeInference } from "./type-inference.js";
 import { decodeTyped, isDict, valueType } from "./values.js";
 
@@ -60,6 +60,48 @@ const LIST_KEY = "list";
 const DEFAULT_MAX_NESTING = 1000;
 /** Cached children per key-trie node; beyond it (dynamic keys) names are computed per row. */
 const NODE_CHILDREN_LIMIT = 10_000;
+
+/**
+ * One schema mutation made by the normalizer, in call order: a table entering the schema, or a column
+ * added to (or completed in) a table. Recorded when {@link RelationalNormalizer.recordChanges} is on,
+ * so that a worker's changes can be replayed on another copy of the schema.
+ */
+export type SchemaChange =
+  | { readonly kind: "table"; readonly table: TableSchema }
+  | {
+      readonly kind: "column";
+      readonly table: string;
+      /** The column passed to `Schema.updateTable`. */
+      readonly column: CompleteColumnSchema;
+      /** The column as stored afterwards. */
+      readonly stored: ColumnSchema;
+    };
+
+/** What a {@link RelationalNormalizer} did since its last {@link RelationalNormalizer.takeFileReport}. */
+export interface NormalizerFileReport {
+  /** Schema mutations, in call order. */
+  readonly changes: SchemaChange[];
+  /** `[table, column]` pairs that received a null while the column had no data type. */
+  readonly nulls: [string, string][];
+  /** Tables first seen (table states created), in order, with their parent table (null for roots). */
+  readonly tablesCreated: [string, string | null][];
+  /** Tables that have job files (touched), with the rows written since the last report. */
+  readonly rows: Record<string, number>;
+  /**
+   * What was written to job files since the last report: per file, the byte range and the rows. A
+   * file continues across reports (it stays open) until it rotates or the normalizer closes.
+   */
+  readonly outputs: JobFileSegment[];
+}
+
+/** Bytes `[start, end)` of a job file, holding `rows` rows, written for one report. */
+export interface JobFileSegment {
+  readonly table: string;
+  readonly fileName: string;
+  readonly start: number;
+  readonly end: number;
+  readonly rows: number;
+}
 
 /** How a root row gets its `_dlt_id` (dlt's `get_root_row_id_type`). */
 type RowIdType = "random" | "key_hash" | "row_hash";
@@ -291,6 +333,20 @@ export class RelationalNormalizer {
   private readonly normalizeTableKey: (key: string) => string;
   private fileName = "";
   private line = 0;
+  /** Set by {@link RelationalNormalizer.recordChanges}: what changed since the last report. */
+  /** Parents of tables met first elsewhere (see {@link recordChanges}). */
+  private knownParents: Map<string, string | undefined> | undefined;
+  private log:
+    | {
+        changes: SchemaChange[];
+        nulls: [string, string][];
+        nullSlots: Set<Slot>;
+        tablesCreated: [string, string | null][];
+        rowsAtReport: Map<TableState, number>;
+        /** Per table: closed files already reported, and how far the open file was reported. */
+        filesAtReport: Map<TableState, { closed: number; fileName: string; bytes: number; rows: number }>;
+      }
+    | undefined;
 
   constructor(options: RelationalNormalizerOptions) {
     this.schema = options.schema;
@@ -397,6 +453,77 @@ export class RelationalNormalizer {
   /** Flushes and closes every job file. */
   close(): void {
     for (const table of this.tables.values()) table.writer?.close();
+  }
+
+  /**
+   * Starts recording schema changes, nulls of untyped columns, new tables, rows and job files, to be
+   * collected with {@link takeFileReport} (used to normalize files in worker threads). `knownTables`
+   * gives the parent of tables that files normalized elsewhere met first: a table is what its first
+   * occurrence made it (a nested table name can be reached from two parents).
+   */
+  recordChanges(knownTables: readonly (readonly [string, string | null])[] = []): void {
+    this.knownParents = new Map(knownTables.map(([name, parent]) => [name, parent ?? undefined]));
+    this.log = {
+      changes: [],
+      nulls: [],
+      nullSlots: new Set(),
+      tablesCreated: [],
+      rowsAtReport: new Map(),
+      filesAtReport: new Map(),
+    };
+  }
+
+  /**
+   * Returns what happened since the last report, with the rows written so far flushed to the job
+   * files (which stay open: the next file continues them). Requires {@link recordChanges}.
+   */
+  takeFileReport(): NormalizerFileReport {
+    const log = this.log;
+    if (log === undefined) throw new Error("takeFileReport() needs recordChanges()");
+    const rows: Record<string, number> = {};
+    const outputs: JobFileSegment[] = [];
+    for (const table of this.tables.values()) {
+      const writer = table.writer;
+      if (writer === undefined) continue;
+      writer.flushBuffer();
+      rows[table.name] = table.rows - (log.rowsAtReport.get(table) ?? 0);
+      log.rowsAtReport.set(table, table.rows);
+      const last = log.filesAtReport.get(table) ?? { closed: 0, fileName: "", bytes: 0, rows: 0 };
+      const segment = (fileName: string, bytes: number, fileRows: number): void => {
+        const continued = fileName === last.fileName;
+        outputs.push({
+          table: table.name,
+          fileName,
+          start: continued ? last.bytes : 0,
+          end: bytes,
+          rows: fileRows - (continued ? last.rows : 0),
+        });
+      };
+      for (let i = last.closed; i < writer.files.length; i++) {
+        const file = writer.files[i] as WrittenJobFile;
+        segment(file.fileName, file.bytes, file.rows);
+      }
+      const open = writer.openFile;
+      if (open !== undefined) segment(open.fileName, open.bytes, open.rows);
+      log.filesAtReport.set(table, {
+        closed: writer.files.length,
+        fileName: open?.fileName ?? "",
+        bytes: open?.bytes ?? 0,
+        rows: open?.rows ?? 0,
+      });
+    }
+    const report: NormalizerFileReport = {
+      changes: log.changes,
+      nulls: log.nulls,
+      tablesCreated: log.tablesCreated,
+      rows,
+      outputs,
+    };
+    log.changes = [];
+    log.nulls = [];
+    log.nullSlots.clear();
+    log.tablesCreated = [];
+    return report;
   }
 
   /** Closes every job file without flushing (the output is being thrown away). */
@@ -559,8 +686,11 @@ export class RelationalNormalizer {
   private tableState(name: string, parentName: string | undefined, fragments: readonly string[]): TableState {
     let table = this.tables.get(name);
     if (table === undefined) {
-      table = new TableState(this.schema, this.names, name, parentName, fragments);
+      const known = this.knownParents;
+      const parent = known?.has(name) ? known.get(name) : parentName;
+      table = new TableState(this.schema, this.names, name, parent, fragments);
       this.tables.set(name, table);
+      this.log?.tablesCreated.push([name, parent ?? null]);
     }
     return table;
   }
@@ -605,7 +735,7 @@ export class RelationalNormalizer {
     if (isRoot) {
       rowId = this.rootRowId(table, dict);
     } else {
-      rowId = digest128(`${parentId}${table.idInfix}${listIdx}`);
+      rowId = fastDigest128(`${parentId}${table.idInfix}${listIdx}`);
       this.put(table.parentIdSlot, parentId);
       this.put(table.listIdxSlot, listIdx);
     }
@@ -619,7 +749,7 @@ export class RelationalNormalizer {
       case "row_hash": {
         const content: Record<string, unknown> = {};
         for (const key in dict) if (!key.startsWith("_dlt")) content[key] = dict[key];
-        return digest128(sortedJson(content));
+        return fastDigest128(sortedJson(content));
       }
       case "key_hash": {
         const key: Record<string, unknown> = {};
@@ -635,7 +765,7 @@ export class RelationalNormalizer {
           }
           key[name] = this.rowValues[slot.index];
         }
-        return digest128(sortedJson(key));
+        return fastDigest128(sortedJson(key));
       }
       default:
         return this.randomIds.next();
@@ -897,7 +1027,7 @@ export class RelationalNormalizer {
         } else {
           const col = slot.col;
           if (col !== undefined) {
-            if (col.type === "text") return (first ? slot.key : slot.sepKey) + JSON.stringify(raw);
+            if (col.type === "text") return (first ? slot.key : slot.sepKey) + jsonString(raw);
             // fast path: already the canonical UTC form a timestamp column writes
             if (col.type === "timestamp" && col.timezone && !this.noCoercion && isCanonicalUtc(raw)) {
               return `${first ? slot.key : slot.sepKey}"${raw}"`;
@@ -906,10 +1036,23 @@ export class RelationalNormalizer {
           from = "text";
         }
         break;
-      case "number":
+      case "number": {
+        // fast paths: a number into a column of its kind renders as the number itself
+        const col = slot.col;
+        if (col !== undefined) {
+          if (col.type === "bigint" && Number.isSafeInteger(raw)) {
+            return (first ? slot.key : slot.sepKey) + String(raw);
+          }
+          // (an integer in a double column is a coercion: `relational_no_coercion` makes it a variant)
+          if (col.type === "double" && Number.isFinite(raw) && !(this.noCoercion && Number.isInteger(raw))) {
+            return (first ? slot.key : slot.sepKey) + String(raw);
+          }
+        }
         from = Number.isInteger(raw) ? "bigint" : "double";
         break;
+      }
       case "boolean":
+        if (slot.col?.type === "bool") return (first ? slot.key : slot.sepKey) + (raw ? "true" : "false");
         from = "bool";
         break;
       default:
@@ -1000,8 +1143,17 @@ export class RelationalNormalizer {
 
   private addColumn(table: TableState, slot: Slot, column: CompleteColumnSchema): void {
     this.ensureTableInSchema(table);
+    const logged = this.log === undefined ? undefined : structuredClone(column);
     this.schema.updateTable({ name: table.name, columns: { [slot.name]: column } });
     const stored = this.schema.tables[table.name]?.columns[slot.name] ?? column;
+    if (logged !== undefined) {
+      this.log?.changes.push({
+        kind: "column",
+        table: table.name,
+        column: logged,
+        stored: structuredClone(stored),
+      });
+    }
     slot.col = columnInfo(stored as CompleteColumnSchema);
     slot.declared = undefined;
     table.added.add(slot.name);
@@ -1014,6 +1166,7 @@ export class RelationalNormalizer {
       table.parentName === undefined
         ? { name: table.name, columns: {}, write_disposition: "append", resource: table.name }
         : { name: table.name, columns: {}, parent: table.parentName };
+    this.log?.changes.push({ kind: "table", table: structuredClone(partial) });
     this.schema.updateTable(partial);
     table.inSchema = true;
   }
@@ -1029,6 +1182,11 @@ export class RelationalNormalizer {
       throw this.nullError(table, slot);
     }
     table.nullOnly.add(slot.name);
+    const log = this.log;
+    if (log !== undefined && !log.nullSlots.has(slot)) {
+      log.nullSlots.add(slot);
+      log.nulls.push([table.name, slot.name]);
+    }
   }
 
   // ---------------------------------------------------------------- errors
@@ -1120,6 +1278,15 @@ export class RelationalNormalizer {
     }
     return this.error("SCHEMA_CONTRACT_VIOLATION", message, table.name, column);
   }
+}
+
+/** Characters `JSON.stringify` escapes in a string (lone surrogates too; paired ones go the slow way). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters JSON.stringify escapes
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** `JSON.stringify(s)`, without copying strings that need no escapes. */
+function jsonString(s: string): string {
+  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
 }
 
 /** A short rendering of a value for error messages (JSON, at most 80 characters). */

