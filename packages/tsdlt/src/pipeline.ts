@@ -41,7 +41,6 @@ import {
   supportsStateSync,
   TsdltError,
   toTypedJson,
-  type WriteDisposition,
   writeFileAtomicSync,
   z,
 } from "@tsdlt/core";
