@@ -53,7 +53,6 @@ import {
   type LoadJobFile,
   type Logger,
   loadsTable,
-  PIPELINE_STATE_TABLE_NAME,
   REFERENCE_FILE_FORMAT,
   type Schema,
   type SchemaUpdateResult,
@@ -74,23 +73,23 @@ import {
   createDatasetSql,
   createTableSql,
   datasetExistsQuery,
-  deleteSchemaVersionsQuery,
-  dropTableSql,
+  dropTablesAndSchema,
   insertLoadQuery,
   insertVersionQuery,
   parseSqlJobText,
   qualifiedTableName,
+  readStoredSchema,
+  readStoredState,
   type SqlDialect,
   type SqlParam,
   type SqlQuery,
+  type SqlRunner,
   type StorageColumns,
-  schemaFromStoredRow,
   schemaUpdateSql,
   schemaVersionExistsQuery,
   stagingDialect,
   storageColumnsQuery,
-  storedSchemaQuery,
-  storedStateQuery,
+  storedTableNames,
   tableChainFollowupSql,
   toSqlJobText,
   toStorageColumns,
@@ -263,7 +262,7 @@ export class DuckDBClient
         }
         const truncate = options.truncateTables ?? [];
         if (truncate.length === 0) return;
-        const existing = lowerKeys(await this.#storageColumns(c, truncate));
+        const existing = storedTableNames(await this.#storageColumns(c, truncate));
         for (const name of truncate) {
           if (existing.has(name.toLowerCase()))
             await c.run(truncateTableSql(this.#dialect, this.datasetName, name));
@@ -290,7 +289,7 @@ export class DuckDBClient
       `Migrating dataset \`${this.datasetName}\` to schema \`${this.schema.name}\``,
       async (c) => {
         const storage = await this.#storageColumns(c);
-        const tables = lowerKeys(storage);
+        const tables = storedTableNames(storage);
         if (tables.has(VERSION_TABLE_NAME) && (await this.#hasSchemaVersion(c, this.schema.versionHash))) {
           return { tables: {}, statements: [] };
         }
@@ -333,17 +332,14 @@ export class DuckDBClient
     await this.#exclusive(
       `Dropping ${tables.map((t) => `\`${t}\``).join(", ") || "no tables"} in dataset \`${this.datasetName}\``,
       async (c) => {
-        await this.#transaction(c, async () => {
-          for (const dataset of [this.datasetName, this.stagingDatasetName]) {
-            if (tables.length === 0 || !(await this.#datasetExists(c, dataset))) continue;
-            for (const table of tables) await c.run(dropTableSql(this.#dialect, dataset, table));
-          }
-          if (options.deleteSchema === false) return;
-          const stored = lowerKeys(await this.#storageColumns(c, [VERSION_TABLE_NAME]));
-          if (!stored.has(VERSION_TABLE_NAME)) return;
-          const query = deleteSchemaVersionsQuery(this.#dialect, this.datasetName, this.schema.name);
-          await c.run(query.sql, this.#params(query.params));
-        });
+        await this.#transaction(c, () =>
+          dropTablesAndSchema(this.#runner(c), this.#dialect, {
+            datasets: [this.datasetName, this.stagingDatasetName],
+            tables,
+            schemaName: this.schema.name,
+            deleteSchema: options.deleteSchema,
+          }),
+        );
       },
     );
   }
@@ -487,7 +483,7 @@ export class DuckDBClient
         ),
         ...plan.statements,
       ];
-      const existing = lowerKeys(storage);
+      const existing = storedTableNames(storage);
       await this.#transaction(c, async () => {
         for (const sql of statements) await c.run(sql);
         for (const name of options.truncateTables) {
@@ -587,7 +583,7 @@ export class DuckDBClient
   /** True when `_dlt_loads` holds `loadId` (its package committed). */
   async isLoadCompleted(loadId: string): Promise<boolean> {
     return this.#exclusive(`Checking load \`${loadId}\``, async (c) => {
-      const tables = lowerKeys(await this.#storageColumns(c, [LOADS_TABLE_NAME]));
+      const tables = storedTableNames(await this.#storageColumns(c, [LOADS_TABLE_NAME]));
       if (!tables.has(LOADS_TABLE_NAME)) return false;
       const reader = await c.runAndReadAll(
         `SELECT 1 FROM ${qualifiedTableName(this.#dialect, this.datasetName, LOADS_TABLE_NAME)} WHERE load_id = $1 LIMIT 1`,
@@ -602,12 +598,12 @@ export class DuckDBClient
 
   /** The newest `_dlt_version` schema named `schemaName` (default: this client's schema), if any. */
   async getStoredSchema(schemaName: string = this.schema.name): Promise<Schema | undefined> {
-    return this.#storedSchema(storedSchemaQuery(this.#dialect, this.datasetName, { schemaName }));
+    return this.#storedSchema({ schemaName });
   }
 
   /** The `_dlt_version` schema with `versionHash`, if stored. */
   async getStoredSchemaByHash(versionHash: string): Promise<Schema | undefined> {
-    return this.#storedSchema(storedSchemaQuery(this.#dialect, this.datasetName, { versionHash }));
+    return this.#storedSchema({ versionHash });
   }
 
   /**
@@ -615,22 +611,9 @@ export class DuckDBClient
    * undefined when there is none or the tables do not exist.
    */
   async getStoredState(pipelineName: string): Promise<StoredStateRow | undefined> {
-    return this.#exclusive(`Reading the state of pipeline \`${pipelineName}\``, async (c) => {
-      const tables = lowerKeys(await this.#storageColumns(c, [PIPELINE_STATE_TABLE_NAME, LOADS_TABLE_NAME]));
-      if (!tables.has(PIPELINE_STATE_TABLE_NAME) || !tables.has(LOADS_TABLE_NAME)) return undefined;
-      const [row] = await this.#rows(c, storedStateQuery(this.#dialect, this.datasetName, pipelineName));
-      if (row === undefined) return undefined;
-      return {
-        version: Number(row.version),
-        engineVersion: Number(row.engine_version),
-        pipelineName: String(row.pipeline_name),
-        state: String(row.state),
-        createdAt: row.created_at instanceof Date ? row.created_at : new Date(String(row.created_at)),
-        versionHash:
-          row.version_hash === null || row.version_hash === undefined ? undefined : String(row.version_hash),
-        loadId: String(row._dlt_load_id),
-      };
-    });
+    return this.#exclusive(`Reading the state of pipeline \`${pipelineName}\``, (c) =>
+      readStoredState(this.#runner(c), this.#dialect, this.datasetName, pipelineName),
+    );
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -848,13 +831,22 @@ export class DuckDBClient
     return this.schema.getTable(name) ?? (name === VERSION_TABLE_NAME ? versionTable() : loadsTable());
   }
 
-  async #storedSchema(query: SqlQuery): Promise<Schema | undefined> {
-    return this.#exclusive(`Reading schema from \`${this.datasetName}._dlt_version\``, async (c) => {
-      if (!lowerKeys(await this.#storageColumns(c, [VERSION_TABLE_NAME])).has(VERSION_TABLE_NAME))
-        return undefined;
-      const [row] = await this.#rows(c, query);
-      return row === undefined ? undefined : schemaFromStoredRow(row);
-    });
+  async #storedSchema(
+    by: { readonly schemaName: string } | { readonly versionHash: string },
+  ): Promise<Schema | undefined> {
+    return this.#exclusive(`Reading schema from \`${this.datasetName}._dlt_version\``, (c) =>
+      readStoredSchema(this.#runner(c), this.#dialect, this.datasetName, by),
+    );
+  }
+
+  /** The queries of `@tsdlt/sql`'s shared system-table logic, run on `c`. */
+  #runner(c: DuckDBConnection): SqlRunner {
+    return {
+      rows: (query) => this.#rows(c, query),
+      exec: async (query) => {
+        await c.run(query.sql, query.params.length > 0 ? this.#params(query.params) : undefined);
+      },
+    };
   }
 
   async #storageColumns(
@@ -937,10 +929,6 @@ async function transaction(c: DuckDBConnection, work: () => Promise<void>, neste
     await c.run("ROLLBACK").catch(noop);
     throw cause;
   }
-}
-
-function lowerKeys(storage: StorageColumns): Set<string> {
-  return new Set(Object.keys(storage).map((name) => name.toLowerCase()));
 }
 
 /** DuckDB values → plain JS, as documented on {@link DuckDBClient.query}. */

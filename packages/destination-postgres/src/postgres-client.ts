@@ -52,7 +52,6 @@ import {
   type LoadJobFile,
   type Logger,
   loadsTable,
-  PIPELINE_STATE_TABLE_NAME,
   type PostgresCredentials,
   REFERENCE_FILE_FORMAT,
   type Schema,
@@ -75,22 +74,22 @@ import {
   createDatasetSql,
   createTableSql,
   datasetExistsQuery,
-  deleteSchemaVersionsQuery,
-  dropTableSql,
+  dropTablesAndSchema,
   insertLoadQuery,
   insertVersionQuery,
   parseSqlJobText,
   qualifiedTableName,
+  readStoredSchema,
+  readStoredState,
   type SqlDialect,
   type SqlQuery,
+  type SqlRunner,
   type StorageColumns,
-  schemaFromStoredRow,
   schemaUpdateSql,
   schemaVersionExistsQuery,
   stagingDialect,
   storageColumnsQuery,
-  storedSchemaQuery,
-  storedStateQuery,
+  storedTableNames,
   tableChainFollowupSql,
   toSqlJobText,
   toStorageColumns,
@@ -311,7 +310,7 @@ export class PostgresClient
         }
         const truncate = options.truncateTables ?? [];
         if (truncate.length === 0) return;
-        const existing = lowerKeys(await this.#storageColumns(c, truncate));
+        const existing = storedTableNames(await this.#storageColumns(c, truncate));
         for (const name of truncate) {
           if (existing.has(name.toLowerCase()))
             await this.#run(c, truncateTableSql(this.#dialect, this.datasetName, name));
@@ -336,7 +335,7 @@ export class PostgresClient
       `Migrating dataset \`${this.datasetName}\` to schema \`${this.schema.name}\``,
       async (c) => {
         const storage = await this.#storageColumns(c);
-        const tables = lowerKeys(storage);
+        const tables = storedTableNames(storage);
         if (tables.has(VERSION_TABLE_NAME) && (await this.#hasSchemaVersion(c, this.schema.versionHash))) {
           return { tables: {}, statements: [] };
         }
@@ -380,16 +379,14 @@ export class PostgresClient
     await this.#withConnection(
       `Dropping ${tables.map((t) => `\`${t}\``).join(", ") || "no tables"} in dataset \`${this.datasetName}\``,
       async (c) => {
-        await this.#transaction(c, async () => {
-          for (const dataset of [this.datasetName, this.stagingDatasetName]) {
-            if (tables.length === 0 || !(await this.#datasetExists(c, dataset))) continue;
-            for (const table of tables) await this.#run(c, dropTableSql(this.#dialect, dataset, table));
-          }
-          if (options.deleteSchema === false) return;
-          if (!lowerKeys(await this.#storageColumns(c, [VERSION_TABLE_NAME])).has(VERSION_TABLE_NAME)) return;
-          const query = deleteSchemaVersionsQuery(this.#dialect, this.datasetName, this.schema.name);
-          await this.#run(c, query.sql, query.params);
-        });
+        await this.#transaction(c, () =>
+          dropTablesAndSchema(this.#runner(c), this.#dialect, {
+            datasets: [this.datasetName, this.stagingDatasetName],
+            tables,
+            schemaName: this.schema.name,
+            deleteSchema: options.deleteSchema,
+          }),
+        );
       },
     );
   }
@@ -553,7 +550,7 @@ export class PostgresClient
         ),
         ...plan.statements,
       ];
-      const existing = lowerKeys(storage);
+      const existing = storedTableNames(storage);
       await this.#transaction(c, async () => {
         for (const sql of statements) await this.#run(c, sql);
         for (const name of options.truncateTables) {
@@ -694,7 +691,7 @@ export class PostgresClient
   }
 
   async #loadRecordedOn(c: Lease, loadId: string): Promise<boolean> {
-    const tables = lowerKeys(await this.#storageColumns(c, [LOADS_TABLE_NAME]));
+    const tables = storedTableNames(await this.#storageColumns(c, [LOADS_TABLE_NAME]));
     if (!tables.has(LOADS_TABLE_NAME)) return false;
     const rows = await this.#rows(c, {
       sql: `SELECT 1 AS found FROM ${qualifiedTableName(this.#dialect, this.datasetName, LOADS_TABLE_NAME)} WHERE load_id = $1 LIMIT 1`,
@@ -708,12 +705,12 @@ export class PostgresClient
 
   /** The newest `_dlt_version` schema named `schemaName` (default: this client's schema), if any. */
   async getStoredSchema(schemaName: string = this.schema.name): Promise<Schema | undefined> {
-    return this.#storedSchema(storedSchemaQuery(this.#dialect, this.datasetName, { schemaName }));
+    return this.#storedSchema({ schemaName });
   }
 
   /** The `_dlt_version` schema with `versionHash`, if stored. */
   async getStoredSchemaByHash(versionHash: string): Promise<Schema | undefined> {
-    return this.#storedSchema(storedSchemaQuery(this.#dialect, this.datasetName, { versionHash }));
+    return this.#storedSchema({ versionHash });
   }
 
   /**
@@ -721,22 +718,9 @@ export class PostgresClient
    * undefined when there is none or the tables do not exist.
    */
   async getStoredState(pipelineName: string): Promise<StoredStateRow | undefined> {
-    return this.#withConnection(`Reading the state of pipeline \`${pipelineName}\``, async (c) => {
-      const tables = lowerKeys(await this.#storageColumns(c, [PIPELINE_STATE_TABLE_NAME, LOADS_TABLE_NAME]));
-      if (!tables.has(PIPELINE_STATE_TABLE_NAME) || !tables.has(LOADS_TABLE_NAME)) return undefined;
-      const [row] = await this.#rows(c, storedStateQuery(this.#dialect, this.datasetName, pipelineName));
-      if (row === undefined) return undefined;
-      return {
-        version: Number(row.version),
-        engineVersion: Number(row.engine_version),
-        pipelineName: String(row.pipeline_name),
-        state: String(row.state),
-        createdAt: row.created_at instanceof Date ? row.created_at : new Date(String(row.created_at)),
-        versionHash:
-          row.version_hash === null || row.version_hash === undefined ? undefined : String(row.version_hash),
-        loadId: String(row._dlt_load_id),
-      };
-    });
+    return this.#withConnection(`Reading the state of pipeline \`${pipelineName}\``, (c) =>
+      readStoredState(this.#runner(c), this.#dialect, this.datasetName, pipelineName),
+    );
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -971,13 +955,22 @@ export class PostgresClient
     return this.schema.getTable(name) ?? (name === VERSION_TABLE_NAME ? versionTable() : loadsTable());
   }
 
-  async #storedSchema(query: SqlQuery): Promise<Schema | undefined> {
-    return this.#withConnection(`Reading schema from \`${this.datasetName}._dlt_version\``, async (c) => {
-      if (!lowerKeys(await this.#storageColumns(c, [VERSION_TABLE_NAME])).has(VERSION_TABLE_NAME))
-        return undefined;
-      const [row] = await this.#rows(c, query);
-      return row === undefined ? undefined : schemaFromStoredRow(row);
-    });
+  async #storedSchema(
+    by: { readonly schemaName: string } | { readonly versionHash: string },
+  ): Promise<Schema | undefined> {
+    return this.#withConnection(`Reading schema from \`${this.datasetName}._dlt_version\``, (c) =>
+      readStoredSchema(this.#runner(c), this.#dialect, this.datasetName, by),
+    );
+  }
+
+  /** The queries of `@tsdlt/sql`'s shared system-table logic, run on `c`. */
+  #runner(c: Lease): SqlRunner {
+    return {
+      rows: (query) => this.#rows(c, query),
+      exec: async (query) => {
+        await this.#run(c, query.sql, query.params.length > 0 ? query.params : undefined);
+      },
+    };
   }
 
   async #storageColumns(
@@ -1028,8 +1021,4 @@ function isConnectionLoss(cause: unknown): boolean {
   return (
     verdict.reason === "connection" || (verdict.reason === "server_unavailable" && verdict.code !== "57014")
   );
-}
-
-function lowerKeys(storage: StorageColumns): Set<string> {
-  return new Set(Object.keys(storage).map((name) => name.toLowerCase()));
 }

@@ -56,4 +56,6 @@ export type {
   StagingTableSwap,
 } from "./sql-dialect.js";
 export { createSqlDialect, withCatalog } from "./sql-dialect.js";
+export type { SqlRunner } from "./stored-state.js";
+export { dropTablesAndSchema, readStoredSchema, readStoredState, storedTableNames } from "./stored-state.js";
 export { parseSqlJobText, tableChainFollowupSql, toSqlJobText } from "./table-chain.js";
