@@ -3,7 +3,9 @@
  * errors as plain `Error`s whose message starts with the exception type (`Conversion Error: ...`), so
  * the classifier reads that prefix, plus Node's `code` for file-system errors raised around DuckDB.
  */
+
 import { DestinationError, isTsdltError } from "@tsdlt/core";
+import { redactParams, type SqlErrorContext } from "@tsdlt/sql";
 
 /** Why a DuckDB operation failed. */
 export const DUCKDB_ERROR_REASONS = [
@@ -140,28 +142,8 @@ function firstParagraph(message: string): string {
     .replace(/[.!]+$/, "");
 }
 
-/** Replaces occurrences of bound string parameters in a native message (STYLE rule 14). */
-export function redactParams(message: string, params: readonly unknown[] | undefined): string {
-  let out = message;
-  for (const param of params ?? []) {
-    if (typeof param === "string" && param.length >= 3) out = out.replaceAll(param, "<redacted>");
-  }
-  return out;
-}
-
 /** Context of {@link toDestinationError}. */
-export interface DuckDBErrorContext {
-  readonly destination: string;
-  /** What failed, for the message: "Job `users.abc.0.jsonl` in load `1.2`", "Schema migration of `ds`". */
-  readonly subject: string;
-  /** What happens next / what to do, appended after the reason. */
-  readonly consequence?: { readonly terminal: string; readonly retryable: string };
-  readonly params?: readonly unknown[] | undefined;
-  readonly loadId?: string | undefined;
-  readonly jobId?: string | undefined;
-  readonly table?: string | undefined;
-  readonly path?: string | undefined;
-}
+export type DuckDBErrorContext = SqlErrorContext;
 
 /**
  * Wraps a native failure in a {@link DestinationError} whose `retryable` comes from

@@ -77,6 +77,7 @@ import {
   dropTablesAndSchema,
   insertLoadQuery,
   insertVersionQuery,
+  loadJobContext,
   parseSqlJobText,
   qualifiedTableName,
   readStoredSchema,
@@ -408,33 +409,8 @@ export class PostgresClient
 
   async #createJob(table: TableSchema, job: LoadJobFile, loadId: string, dataset: string): Promise<LoadJob> {
     this.#assertOpen();
-    const jobId = `${job.parsed.tableName}.${job.parsed.fileId}.${job.parsed.fileFormat}`;
     const staging = dataset === this.stagingDatasetName;
-    const context: PostgresErrorContext = {
-      destination: this.#destination,
-      subject: `Job \`${job.fileName}\`${staging ? " (staging)" : ""} in load \`${loadId}\``,
-      loadId,
-      jobId,
-      table: table.name,
-      path: job.path,
-      consequence: {
-        terminal: `Retrying will not help: fix the file or the schema of table \`${table.name}\`.`,
-        retryable: "Running the job again may succeed.",
-      },
-    };
-    const terminal = (reason: string): DestinationError =>
-      new DestinationError(
-        `[tsdlt] [${this.#destination}] ${context.subject} failed terminally: ${reason}.`,
-        {
-          code: "DESTINATION_TERMINAL",
-          retryable: false,
-          destination: this.#destination,
-          loadId,
-          jobId,
-          table: table.name,
-          path: job.path,
-        },
-      );
+    const { jobId, context, terminal } = loadJobContext(this.#destination, table, job, loadId, staging);
     if (job.parsed.fileFormat === "sql" && !staging) {
       const sqlContext: PostgresErrorContext = {
         ...context,

@@ -4,7 +4,9 @@
  * protocol, and by `pg`'s own messages for connections it ends itself. Also: the messages of
  * connection failures, which name host, port, database and user — never the password.
  */
+
 import { DestinationError, isTsdltError, redactText } from "@tsdlt/core";
+import { redactParams, type SqlErrorContext } from "@tsdlt/sql";
 
 /** Why a Postgres operation failed. */
 export const POSTGRES_ERROR_REASONS = [
@@ -159,28 +161,8 @@ function oneLine(message: string): string {
     .replace(/[.!]+$/, "");
 }
 
-/** Replaces bound string parameters in a native message (STYLE rule 14); also masks known secrets. */
-export function redactParams(message: string, params: readonly unknown[] | undefined): string {
-  let out = message;
-  for (const param of params ?? []) {
-    if (typeof param === "string" && param.length >= 3) out = out.replaceAll(param, "<redacted>");
-  }
-  return redactText(out);
-}
-
 /** Context of {@link toDestinationError}. */
-export interface PostgresErrorContext {
-  readonly destination: string;
-  /** What failed, for the message: "Job `users.abc.0.jsonl` in load `1.2`", "Migrating dataset `ds`". */
-  readonly subject: string;
-  /** What happens next / what to do, appended after the reason. */
-  readonly consequence?: { readonly terminal: string; readonly retryable: string };
-  readonly params?: readonly unknown[] | undefined;
-  readonly loadId?: string | undefined;
-  readonly jobId?: string | undefined;
-  readonly table?: string | undefined;
-  readonly path?: string | undefined;
-}
+export type PostgresErrorContext = SqlErrorContext;
 
 function describe(verdict: PostgresErrorClassification, cause: unknown): string {
   const pg = cause as { detail?: unknown; hint?: unknown; where?: unknown } | null;

@@ -1,3 +1,5 @@
+export type { LoadJobContext, SqlErrorContext } from "./client-support.js";
+export { loadJobContext, redactParams } from "./client-support.js";
 export type { SchemaUpdatePlan, StorageColumns } from "./ddl.js";
 export {
   alterTableAddColumnsSql,
