@@ -178,6 +178,8 @@ export class DuckDBClient
   readonly #memoryLimitIsDefault: boolean;
   /** `threads` held while a `jsonl` job runs (undefined: not changed). */
   readonly #loadThreads: number | undefined;
+  /** Bulk inserts under the memory limit outside a load transaction run one after another (see `#withLoadSettings`). */
+  #bulkTurn: Promise<void> = Promise.resolve();
   /** The memory limit held by the bulk jobs of the running load transaction (see `#withLoadSettings`). */
   #transactionMemory: Promise<() => Promise<void>> | undefined;
 
@@ -777,9 +779,19 @@ export class DuckDBClient
       return withHeldSetting(instance, path, "threads", threads, work);
     }
     const memoryLimit = bulk === true ? this.#loadMemoryLimit : undefined;
-    return withHeldSetting(instance, path, "memory_limit", memoryLimit, () =>
-      withHeldSetting(instance, path, "threads", threads, work),
+    const held = (): Promise<T> =>
+      withHeldSetting(instance, path, "memory_limit", memoryLimit, () =>
+        withHeldSetting(instance, path, "threads", threads, work),
+      );
+    if (memoryLimit === undefined) return held();
+    // The limit is sized for one insert (and DuckDB parallelizes each insert itself): parallel jobs
+    // outside a load transaction take turns under it rather than run out of memory together.
+    const turn = this.#bulkTurn.then(held);
+    this.#bulkTurn = turn.then(
+      () => undefined,
+      () => undefined,
     );
+    return turn;
   }
 
   /**
