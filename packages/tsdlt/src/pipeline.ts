@@ -691,6 +691,8 @@ export class Pipeline {
         storage: this.#normalizeStorage,
         logger: this.#logger,
         bufferMaxItems: this.#settings.extractDataWriter.bufferMaxItems,
+        maxParallelItems: this.#settings.extract.maxParallelItems,
+        nextItemMode: this.#settings.extract.nextItemMode,
         collector,
         ...(this.#settings.extractDataWriter.fileMaxBytes !== undefined
           ? { fileMaxBytes: this.#settings.extractDataWriter.fileMaxBytes }
@@ -766,6 +768,9 @@ export class Pipeline {
           capabilities: destination.capabilities,
           logger: this.#logger,
           collector,
+          ...(this.#settings.normalize.workers !== undefined
+            ? { workers: this.#settings.normalize.workers }
+            : {}),
           ...(this.#settings.normalizeDataWriter.fileMaxBytes !== undefined
             ? { fileMaxBytes: this.#settings.normalizeDataWriter.fileMaxBytes }
             : {}),
