@@ -4,7 +4,7 @@
  * alternating, a few rounds each. Prints rows/s (all tables: issues + issues__labels) and the bytes
  * of the job files written. Runs the built package: `npx tsc -b` first.
  *
- *   node packages/normalize/bench/formats.mjs [items=200000] [rounds=3]
+ *   node packages/normalize/bench/formats.mjs [items=200000] [rounds=3] [formats=jsonl,csv]
  */
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -23,6 +23,7 @@ import { issuePages } from "../../../tooling/bench/generate.mjs";
 
 const ITEMS = Number(process.argv[2] ?? 200_000);
 const ROUNDS = Number(process.argv[3] ?? 3);
+const FORMATS = (process.argv[4] ?? "jsonl,csv").split(",");
 /** Items per extracted job file (extract rotates its files too). */
 const ITEMS_PER_FILE = 50_000;
 
@@ -77,13 +78,12 @@ async function run(fileFormat) {
   return { rows, seconds, cpuSeconds: (used.user + used.system) / 1e6, bytes };
 }
 
-const results = { jsonl: [], csv: [] };
+const results = Object.fromEntries(FORMATS.map((format) => [format, []]));
 try {
   // one warm-up run each, not counted
-  await run("jsonl");
-  await run("csv");
+  for (const format of FORMATS) await run(format);
   for (let round = 0; round < ROUNDS; round++) {
-    for (const format of ["jsonl", "csv"]) results[format].push(await run(format));
+    for (const format of FORMATS) results[format].push(await run(format));
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -340,8 +340,8 @@ export class RelationalNormalizer {
   private readonly csvSlots: Slot[] = [];
   private readonly csvTexts: string[] = [];
   private csvLength = 0;
-  /** `csv`: the fields of a record by header position, when they came out of order. */
-  private readonly csvCells: string[] = [];
+  /** `csv`: the row's fields (indexes) in header order, when they came out of order. */
+  private readonly csvOrder: number[] = [];
   private readonly stack: unknown[] = [];
   /** When set, rows evolve the schema but are not written (materializing an empty table). */
   private skipWrite = false;
@@ -998,20 +998,45 @@ export class RelationalNormalizer {
     return record + commas(writer.columnCount - 1 - Math.max(last, 0));
   }
 
-  /** {@link csvFields} for fields out of header order (a later field of one column wins, as in JSON). */
+  /**
+   * {@link csvFields} for fields out of header order: a column that became complete after the
+   * table's first rows is at the end of the header but in the middle of a row (`closed_at` that was
+   * null at first). The fields are insertion-sorted by position (a few steps for a few late
+   * columns); of two fields of one column the later wins, as in JSON.
+   */
   private csvFieldsByPosition(writer: JobWriter): string | undefined {
-    const cells = this.csvCells;
-    const width = writer.columnCount;
-    cells.length = width;
-    cells.fill("", 0, width);
-    for (let i = 0; i < this.csvLength; i++) {
-      const position = writer.positionOf((this.csvSlots[i] as Slot).name);
+    const generation = writer.generation;
+    const slots = this.csvSlots;
+    const count = this.csvLength;
+    const order = this.csvOrder;
+    for (let i = 0; i < count; i++) {
+      const slot = slots[i] as Slot;
+      if (slot.csvGeneration !== generation) {
+        slot.csvPosition = writer.positionOf(slot.name);
+        slot.csvGeneration = generation;
+      }
+      const position = slot.csvPosition;
       if (position < 0) return undefined;
-      cells[position] = this.csvTexts[i] as string;
+      let j = i;
+      while (j > 0 && (slots[order[j - 1] as number] as Slot).csvPosition > position) {
+        order[j] = order[j - 1] as number;
+        j--;
+      }
+      order[j] = i;
     }
-    const record = cells.join(",");
-    cells.fill("", 0, width);
-    return record;
+    const texts = this.csvTexts;
+    let record = "";
+    let last = -1;
+    for (let k = 0; k < count; k++) {
+      const i = order[k] as number;
+      const position = (slots[i] as Slot).csvPosition;
+      // the same column again: the later field (next in the stable order) wins
+      if (k + 1 < count && (slots[order[k + 1] as number] as Slot).csvPosition === position) continue;
+      record += commas(last < 0 ? position : position - last);
+      record += texts[i] as string;
+      last = position;
+    }
+    return record + commas(writer.columnCount - 1 - Math.max(last, 0));
   }
 
   /**

@@ -381,6 +381,30 @@ describe("csv job files", () => {
     ]);
   });
 
+  it("should keep the later of two fields for one column, as a JSON line does", async () => {
+    // `v: "x"` goes to the variant column `v__v_text`, which the row also has as a key of its own
+    const result = await expectSameAsJsonl([
+      {
+        table: "t",
+        batches: [
+          [
+            { id: 1, v: 1 },
+            { id: 2, v: "x", v__v_text: "y" },
+            { id: 3, v__v_text: "z", v: "w" },
+          ],
+        ],
+      },
+    ]);
+    const rows = tableRows(result.package, "t", result.schema)
+      .map((r) => [r.id, r.v, r.v__v_text])
+      .sort((p, q) => Number(p[0]) - Number(q[0]));
+    expect(rows).toEqual([
+      [1, 1, undefined],
+      [2, undefined, "y"],
+      [3, undefined, "w"],
+    ]);
+  });
+
   it("should keep the header in every file rotated by fileMaxItems and fileMaxBytes", async () => {
     const items = Array.from({ length: 7 }, (_, i) => ({ id: i, name: `n${i}` }));
     const byItems = await expectSameAsJsonl([{ table: "t", batches: [items] }], undefined, {
