@@ -118,18 +118,24 @@ async function openCsv(filePath: string, highWaterMark: number): Promise<Readabl
  */
 export async function readCsvHeader(filePath: string): Promise<CsvHeader | undefined> {
   const stream = await openCsv(filePath, 16 * 1024);
+  const chunks = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
   const decoder = new StringDecoder("utf8");
   let text = "";
   let bytes = 0;
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      bytes += chunk.length;
-      text += decoder.write(chunk);
+    for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
+      bytes += next.value.length;
+      text += decoder.write(next.value);
       const record = parseCsvRecord(text);
       if (record !== undefined) {
-        // more bytes after the header line: rows (the decoder may still hold a partial character)
-        const rest = text.length > record.end || decoder.end().length > 0;
-        return { columns: record.fields, headerOnly: !rest && (await isDrained(stream)) };
+        // rows follow when bytes follow the header line (the decoder may hold part of a character)
+        let rows = text.length > record.end || decoder.end().length > 0;
+        while (!rows) {
+          const more = await chunks.next();
+          if (more.done) break;
+          rows = more.value.length > 0;
+        }
+        return { columns: record.fields, headerOnly: !rows };
       }
       if (bytes > MAX_CSV_HEADER_BYTES) {
         throw new CsvHeaderError(`it is longer than ${MAX_CSV_HEADER_BYTES} bytes (is it a csv job file?)`);
@@ -142,14 +148,6 @@ export async function readCsvHeader(filePath: string): Promise<CsvHeader | undef
   } finally {
     stream.destroy();
   }
-}
-
-/** True when `stream` yields no more bytes. */
-async function isDrained(stream: Readable): Promise<boolean> {
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    if (chunk.length > 0) return false;
-  }
-  return true;
 }
 
 /** Why `header` cannot load into `table`, if it cannot: an unknown, incomplete or repeated column. */
