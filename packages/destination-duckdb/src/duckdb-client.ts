@@ -74,7 +74,7 @@ import {
 import {
   createDatasetSql,
   createTableSql,
-  csvHeaderColumns,
+  csvHeaderProblem,
   datasetExistsQuery,
   dropTablesAndSchema,
   insertLoadQuery,
@@ -460,12 +460,9 @@ export class DuckDBClient
         throw terminal(`the header of \`${file.fileName}\` cannot be read: ${(cause as Error).message}`);
       }
       if (header.length === 0) continue;
-      const { columns, unknown } = csvHeaderColumns(table, header);
-      if (unknown.length > 0) {
-        throw terminal(
-          `the header of \`${file.fileName}\` names ${unknown.map((c) => `\`${c}\``).join(", ")}, which ${unknown.length === 1 ? "is not a column" : "are not columns"} of table \`${table.name}\` with a data type (or appear twice)`,
-        );
-      }
+      const problem = csvHeaderProblem(table, header);
+      if (problem !== undefined) throw terminal(`\`${file.fileName}\` cannot load: ${problem}`);
+      const columns = header.map((name) => table.columns[name] as CompleteColumnSchema);
       add(JSON.stringify(header), columns, file.path);
     }
     return [...groups].map(([key, { columns, paths }]) =>

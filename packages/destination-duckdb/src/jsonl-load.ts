@@ -4,9 +4,8 @@
  * them: text/bigint/double/bool natively, timestamps/dates/times/decimals as strings (cast in SQL),
  * binary as base64 (`from_base64`), json as raw JSON values.
  */
-import { open } from "node:fs/promises";
 import { type CompleteColumnSchema, isCompleteColumn, type TableSchema } from "@tsdlt/core";
-import { escapeColumnName, qualifiedTableName, type SqlDialect } from "@tsdlt/sql";
+import { escapeColumnName, isGzipFile, qualifiedTableName, type SqlDialect } from "@tsdlt/sql";
 import { duckdbColumnType, duckdbDialect } from "./duckdb-dialect.js";
 
 /** How a job file is compressed. */
@@ -80,13 +79,7 @@ export function jsonlInsertSql(
 
 /** Detects gzip by its magic bytes (normalize may compress job files without a `.gz` suffix). */
 export async function detectCompression(filePath: string): Promise<JsonlCompression> {
-  const handle = await open(filePath, "r");
-  try {
-    const { bytesRead, buffer } = await handle.read(Buffer.alloc(2), 0, 2, 0);
-    return bytesRead === 2 && buffer[0] === 0x1f && buffer[1] === 0x8b ? "gzip" : "uncompressed";
-  } finally {
-    await handle.close();
-  }
+  return (await isGzipFile(filePath)) ? "gzip" : "uncompressed";
 }
 
 /**

@@ -377,7 +377,7 @@ describe("DuckDBClient csv load jobs and batch jobs", () => {
       name: "DestinationError",
       retryable: false,
       message: expect.stringContaining(
-        "the header of `users.badheader0.0.csv` names `nickname`, which is not a column of table `users`",
+        "`users.badheader0.0.csv` cannot load: its header names column `nickname`, which table `users` does not have",
       ),
     });
     expect(await client.query('SELECT count(*)::INT AS n FROM "shop_data"."users"')).toEqual([{ n: 0 }]);

@@ -75,6 +75,7 @@ import {
 import {
   createDatasetSql,
   createTableSql,
+  csvHeaderProblem,
   datasetExistsQuery,
   dropTablesAndSchema,
   insertLoadQuery,
@@ -82,6 +83,7 @@ import {
   loadJobContext,
   parseSqlJobText,
   qualifiedTableName,
+  readCsvHeader,
   readStoredSchema,
   readStoredState,
   type SqlDialect,
@@ -101,7 +103,7 @@ import {
 import pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import { copyPlan, csvRecords, JsonlSyntaxError, openJobFile } from "./copy-load.js";
-import { CsvHeaderError, csvCopySql, csvHeaderProblem, openCsvJobFile, readCsvHeader } from "./csv-load.js";
+import { csvCopySql, openCsvJobFile } from "./csv-load.js";
 import { postgresDialect } from "./postgres-dialect.js";
 import {
   classifyPostgresError,
@@ -479,11 +481,15 @@ export class PostgresClient
         jobId,
         run: (signal?: AbortSignal) =>
           this.#runJob(context, signal, async (c) => {
-            const header = await readCsvHeader(job.path);
-            if (header === undefined) return;
+            let header: string[];
+            try {
+              header = await readCsvHeader(job.path);
+            } catch (cause) {
+              throw terminal(`the csv job file cannot load: ${(cause as Error).message}`);
+            }
+            if (header.length === 0) return;
             const problem = csvHeaderProblem(table, header);
             if (problem !== undefined) throw terminal(`the csv job file cannot load: ${problem}`);
-            if (header.headerOnly) return;
             const copy = c.client.query(copyFrom(csvCopySql(this.#dialect, dataset, table, header)));
             await pipeline(await openCsvJobFile(job.path), copy, { ...(signal ? { signal } : {}) });
           }),
@@ -877,7 +883,7 @@ export class PostgresClient
       );
     const fail = (cause: unknown): never => {
       if (signal?.aborted && !isTsdltError(cause)) throw cancelled();
-      if (cause instanceof JsonlSyntaxError || cause instanceof CsvHeaderError) {
+      if (cause instanceof JsonlSyntaxError) {
         throw new DestinationError(
           `[tsdlt] [${this.#destination}] ${context.subject} failed terminally: ${cause.message}. ${context.consequence?.terminal ?? ""}`.trimEnd(),
           {

@@ -661,7 +661,7 @@ describe.skipIf(!POSTGRES_URL)(postgresTitle("PostgresClient against a server"),
       ).rejects.toMatchObject({
         retryable: false,
         message: expect.stringMatching(
-          /Job `users\.broken0000\.0\.csv` in load `[\d.]+` failed terminally: the header line of the csv job file is malformed: it ends inside a quoted column name/,
+          /Job `users\.broken0000\.0\.csv` in load `[\d.]+` failed terminally: the csv job file cannot load: the header line is not a CSV record: /,
         ),
       });
       // inside a load transaction the package fails and nothing of it commits

@@ -187,13 +187,6 @@ await scenario("all_types", [
 result({ tables: out, formats: [...formats].sort() });
 `;
 
-/**
- * Whether `@tsdlt/normalize` writes `csv` job files (issue 12; branch `csvnorm`). Until it does,
- * Postgres pipelines must pass `loaderFileFormat: "jsonl"`; set this to true once it does, to run the
- * csv end-to-end test below.
- */
-const NORMALIZE_WRITES_CSV = false;
-
 let root: string;
 let suffix: string;
 
@@ -303,14 +296,9 @@ result(await dump(dlt.pipeline({ pipelineName, destination: kind, datasetName, l
     expect((await scenariosOnPostgres("jsonl")).formats).toEqual(["jsonl", "sql"]);
   }, 180_000);
 
-  // issue 12: enable (NORMALIZE_WRITES_CSV) once normalize writes csv job files
-  it.runIf(NORMALIZE_WRITES_CSV)(
-    "should run every write disposition and strategy, and load every data type, with the same rows as DuckDB, from csv job files (the default)",
-    async () => {
-      expect((await scenariosOnPostgres()).formats).toEqual(["csv", "sql"]);
-    },
-    180_000,
-  );
+  it("should run every write disposition and strategy, and load every data type, with the same rows as DuckDB, from csv job files (the default)", async () => {
+    expect((await scenariosOnPostgres()).formats).toEqual(["csv", "sql"]);
+  }, 180_000);
 
   it('should run the quick start with `destination: "postgres"` and credentials from env, leaving the rows DuckDB gets', async () => {
     const source = readFileSync(join(REPO, "apps/examples/dist/quick-start.js"), "utf8");
