@@ -4,8 +4,8 @@
  * them: text/bigint/double/bool natively, timestamps/dates/times/decimals as strings (cast in SQL),
  * binary as base64 (`from_base64`), json as raw JSON values.
  */
-import { type CompleteColumnSchema, isCompleteColumn, type TableSchema } from "@tsdlt/core";
-import { escapeColumnName, isGzipFile, qualifiedTableName, type SqlDialect } from "@tsdlt/sql";
+import { type CompleteColumnSchema, isCompleteColumn, isGzipFile, type TableSchema } from "@tsdlt/core";
+import { escapeColumnName, qualifiedTableName, type SqlDialect } from "@tsdlt/sql";
 import { duckdbColumnType, duckdbDialect } from "./duckdb-dialect.js";
 
 /** How a job file is compressed. */

@@ -14,8 +14,8 @@ import { createReadStream } from "node:fs";
 import type { Readable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
 import { createGunzip } from "node:zlib";
-import { type CompleteColumnSchema, isCompleteColumn, type TableSchema } from "@tsdlt/core";
-import { escapeColumnName, isGzipFile, qualifiedTableName, type SqlDialect } from "@tsdlt/sql";
+import { type CompleteColumnSchema, isCompleteColumn, isGzipFile, type TableSchema } from "@tsdlt/core";
+import { escapeColumnName, qualifiedTableName, type SqlDialect } from "@tsdlt/sql";
 
 /** How one column's JSON value becomes a CSV field. */
 type FieldKind = "scalar" | "binary" | "json";

@@ -8,24 +8,12 @@
  * `\x` + hex. A file with no header (0 bytes) holds no rows.
  */
 import { createReadStream } from "node:fs";
-import { open } from "node:fs/promises";
 import { createGunzip } from "node:zlib";
-import { isCompleteColumn, type TableSchema } from "@tsdlt/core";
+import { isCompleteColumn, isGzipFile, type TableSchema } from "@tsdlt/core";
 import { parse } from "csv-parse/sync";
 
 /** Most bytes a header line may take (Postgres tables hold at most 1,600 columns). */
 export const MAX_CSV_HEADER_BYTES: number = 2 ** 20;
-
-/** True when the file at `path` starts with gzip's magic bytes. */
-export async function isGzipFile(path: string): Promise<boolean> {
-  const handle = await open(path, "r");
-  try {
-    const { bytesRead, buffer } = await handle.read(Buffer.alloc(2), 0, 2, 0);
-    return bytesRead === 2 && buffer[0] === 0x1f && buffer[1] === 0x8b;
-  } finally {
-    await handle.close();
-  }
-}
 
 /**
  * The column names in the header line of the csv job file at `path` (gunzipped when compressed),
