@@ -145,7 +145,10 @@ describe.skipIf(!POSTGRES_URL)(postgresTitle("tsdlt on a Postgres pipeline"), ()
     expect(pkg.stdout).toMatch(
       /The package with load id \d+\.\d+ for schema crm is in LOADED state\. It updated schema for \d+ tables\./,
     );
-    expect(pkg.stdout).toMatch(/Job: users\.\w+\.jsonl, table: users in completed_jobs\./);
+    // Postgres loads csv job files (issue 12)
+    expect(pkg.stdout).toMatch(
+      /Job: users\.\w+\.csv, table: users in completed_jobs\. File type: csv, size: /,
+    );
     expect(pkg.stdout).toContain("Schema update:");
   });
 

@@ -1,6 +1,7 @@
 /** Crash-safe file helpers: every state change on disk is write → fsync → rename. */
 import { randomBytes } from "node:crypto";
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { dirname } from "node:path";
 
 /** Writes `data` to `path` atomically: readers see the old or the new content, never a partial file. */
@@ -38,5 +39,16 @@ export function fsyncDirSync(dir: string): void {
     // Some platforms cannot fsync directories; the rename itself is still atomic.
   } finally {
     if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** True when the file at `path` starts with gzip's magic bytes (job files may be compressed without a `.gz` suffix). */
+export async function isGzipFile(path: string): Promise<boolean> {
+  const handle = await open(path, "r");
+  try {
+    const { bytesRead, buffer } = await handle.read(Buffer.alloc(2), 0, 2, 0);
+    return bytesRead === 2 && buffer[0] === 0x1f && buffer[1] === 0x8b;
+  } finally {
+    await handle.close();
   }
 }

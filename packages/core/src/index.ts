@@ -25,6 +25,7 @@ export type {
   StoredStateRow,
   TableChain,
   TableChainDisposition,
+  WithBatchLoadJobs,
   WithDropTables,
   WithLoadTransaction,
   WithSqlClient,
@@ -42,6 +43,7 @@ export {
   resolveReplaceStrategy,
   STAGING_DATASET_NAME_LAYOUT,
   stagingDatasetName,
+  supportsBatchLoadJobs,
   supportsDropTables,
   supportsLoadTransaction,
   supportsSql,
@@ -69,7 +71,7 @@ export {
   TsdltError,
   toTsdltError,
 } from "./errors.js";
-export { fsyncDirSync, renameDurableSync, writeFileAtomicSync } from "./fs-utils.js";
+export { fsyncDirSync, isGzipFile, renameDurableSync, writeFileAtomicSync } from "./fs-utils.js";
 export { DLT_ID_LENGTH_BYTES, digest128, digest256, randomDltId, uniqId } from "./hashing.js";
 export type {
   JobState,

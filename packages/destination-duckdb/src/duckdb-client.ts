@@ -41,6 +41,7 @@ import type {
   JS,
 } from "@duckdb/node-api";
 import {
+  type CompleteColumnSchema,
   type DestinationCapabilities,
   type DestinationClient,
   type DestinationContext,
@@ -63,6 +64,7 @@ import {
   type TableSchema,
   VERSION_TABLE_NAME,
   versionTable,
+  type WithBatchLoadJobs,
   type WithDropTables,
   type WithSqlClient,
   type WithStagingDataset,
@@ -72,6 +74,7 @@ import {
 import {
   createDatasetSql,
   createTableSql,
+  csvHeaderProblem,
   datasetExistsQuery,
   dropTablesAndSchema,
   insertLoadQuery,
@@ -79,6 +82,7 @@ import {
   loadJobContext,
   parseSqlJobText,
   qualifiedTableName,
+  readCsvHeader,
   readStoredSchema,
   readStoredState,
   type SqlDialect,
@@ -101,7 +105,7 @@ import { type DuckDBModule, loadDuckDB } from "./duckdb-api.js";
 import { duckdbDialect } from "./duckdb-dialect.js";
 import { type DuckDBErrorContext, toDestinationError } from "./duckdb-errors.js";
 import { holdSetting, withHeldSetting } from "./held-settings.js";
-import { detectCompression, jsonlInsertSql } from "./jsonl-load.js";
+import { csvInsertSql, detectCompression, type JsonlCompression, jsonlInsertSql } from "./jsonl-load.js";
 import { stagedInsertSql, stagedLocalPath } from "./staged-load.js";
 
 /** Where and for whom a {@link DuckDBClient} opens its database. */
@@ -133,6 +137,9 @@ export type DuckDBRow = Record<string, unknown>;
 
 const noop = (): void => {};
 
+/** Data job file formats DuckDB loads (normalize's output). */
+const DATA_FILE_FORMATS: ReadonlySet<string> = new Set(["jsonl", "csv"]);
+
 /**
  * A {@link DestinationClient} for DuckDB with state sync ({@link WithStateSync}), SQL access
  * ({@link WithSqlClient}), a staging dataset ({@link WithStagingDataset}) and table-chain follow-up
@@ -146,7 +153,8 @@ export class DuckDBClient
     WithSqlClient,
     WithStagingDataset,
     WithTableChainFollowupJobs,
-    WithDropTables
+    WithDropTables,
+    WithBatchLoadJobs
 {
   readonly capabilities: DestinationCapabilities = duckdbDialect.capabilities;
   /** The dlt schema this client migrates to and loads. */
@@ -405,9 +413,9 @@ export class DuckDBClient
           }),
       };
     }
-    if (job.parsed.fileFormat !== "jsonl") {
+    if (!DATA_FILE_FORMATS.has(job.parsed.fileFormat)) {
       throw terminal(
-        `DuckDB loads only \`jsonl\` files, not \`${job.parsed.fileFormat}\`; normalize with \`loaderFileFormat: "jsonl"\``,
+        `DuckDB loads \`jsonl\` and \`csv\` files, not \`${job.parsed.fileFormat}\`; normalize with \`loaderFileFormat: "jsonl"\``,
       );
     }
     if (!Object.values(table.columns).some(isCompleteColumn)) {
@@ -416,14 +424,101 @@ export class DuckDBClient
     return {
       jobId,
       run: (signal?: AbortSignal) =>
+        this.#runJob(context, signal, () => this.#insertStatements(table, dataset, [job], terminal), {
+          bulk: true,
+        }),
+    };
+  }
+
+  /**
+   * The statements loading `jsonl` or `csv` job files (all of one format) into `table` of `dataset`:
+   * one `INSERT … SELECT` per compression (`jsonl`) or per header (`csv`), each reading its files side
+   * by side. Empty files are skipped.
+   */
+  async #insertStatements(
+    table: TableSchema,
+    dataset: string,
+    files: readonly LoadJobFile[],
+    terminal: (reason: string) => DestinationError,
+  ): Promise<string[]> {
+    const groups = new Map<string, { columns: CompleteColumnSchema[] | undefined; paths: string[] }>();
+    const add = (key: string, columns: CompleteColumnSchema[] | undefined, path: string): void => {
+      const group = groups.get(key) ?? { columns, paths: [] };
+      group.paths.push(path);
+      groups.set(key, group);
+    };
+    for (const file of files) {
+      if ((await stat(file.path)).size === 0) continue;
+      if (file.parsed.fileFormat === "jsonl") {
+        add(await detectCompression(file.path), undefined, file.path);
+        continue;
+      }
+      let header: string[];
+      try {
+        header = await readCsvHeader(file.path);
+      } catch (cause) {
+        throw terminal(`the header of \`${file.fileName}\` cannot be read: ${(cause as Error).message}`);
+      }
+      if (header.length === 0) continue;
+      const problem = csvHeaderProblem(table, header);
+      if (problem !== undefined) throw terminal(`\`${file.fileName}\` cannot load: ${problem}`);
+      const columns = header.map((name) => table.columns[name] as CompleteColumnSchema);
+      add(JSON.stringify(header), columns, file.path);
+    }
+    return [...groups].map(([key, { columns, paths }]) =>
+      columns === undefined
+        ? jsonlInsertSql(dataset, table, paths, {
+            compression: key as JsonlCompression,
+            dialect: this.#dialect,
+          })
+        : csvInsertSql(dataset, table, columns, paths, { dialect: this.#dialect }),
+    );
+  }
+
+  /**
+   * One job loading several `jsonl` or `csv` files of `table`: in a load transaction the load stage
+   * hands a table's files together, and DuckDB reads them side by side in one statement (see
+   * {@link DuckDBClient.#insertStatements}). Declines (undefined) other formats.
+   */
+  async createBatchLoadJob(
+    table: TableSchema,
+    files: readonly LoadJobFile[],
+    loadId: string,
+    options: { readonly staging: boolean },
+  ): Promise<LoadJob | undefined> {
+    this.#assertOpen();
+    const first = files[0];
+    if (first === undefined || files.some((f) => !DATA_FILE_FORMATS.has(f.parsed.fileFormat))) {
+      return undefined;
+    }
+    const dataset = options.staging ? this.stagingDatasetName : this.datasetName;
+    const { jobId, context, terminal } = loadJobContext(
+      this.#destination,
+      table,
+      first,
+      loadId,
+      options.staging,
+    );
+    const subject = `The batch job of ${files.length} files of table \`${table.name}\`${options.staging ? " (staging)" : ""} in load \`${loadId}\` (${files.map((f) => `\`${f.fileName}\``).join(", ")})`;
+    const failed = (reason: string): DestinationError =>
+      new DestinationError(`[tsdlt] [${this.#destination}] ${subject} failed terminally: ${reason}.`, {
+        code: "DESTINATION_TERMINAL",
+        retryable: false,
+        destination: this.#destination,
+        loadId,
+        jobId,
+        table: table.name,
+      });
+    if (!Object.values(table.columns).some(isCompleteColumn)) {
+      throw terminal(`table \`${table.name}\` has no complete columns to load`);
+    }
+    return {
+      jobId,
+      run: (signal?: AbortSignal) =>
         this.#runJob(
-          context,
+          { ...context, subject },
           signal,
-          async () => {
-            if ((await stat(job.path)).size === 0) return [];
-            const compression = await detectCompression(job.path);
-            return [jsonlInsertSql(dataset, table, job.path, { compression, dialect: this.#dialect })];
-          },
+          () => this.#insertStatements(table, dataset, files, failed),
           { bulk: true },
         ),
     };

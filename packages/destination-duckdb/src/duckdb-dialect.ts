@@ -23,7 +23,7 @@ export const DESTINATION_TYPE = "dlt.destinations.duckdb";
  */
 export const DUCKDB_CAPABILITIES: DestinationCapabilities = defineCapabilities({
   preferredLoaderFileFormat: "jsonl",
-  supportedLoaderFileFormats: Object.freeze(["jsonl"] as const),
+  supportedLoaderFileFormats: Object.freeze(["jsonl", "csv"] as const),
   preferredStagingFileFormat: "parquet",
   supportedStagingFileFormats: Object.freeze(["parquet", "jsonl", "csv"] as const),
   maxIdentifierLength: 65536,

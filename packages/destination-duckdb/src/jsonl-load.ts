@@ -4,18 +4,21 @@
  * them: text/bigint/double/bool natively, timestamps/dates/times/decimals as strings (cast in SQL),
  * binary as base64 (`from_base64`), json as raw JSON values.
  */
-import { open } from "node:fs/promises";
-import { type CompleteColumnSchema, isCompleteColumn, type TableSchema } from "@tsdlt/core";
+import { type CompleteColumnSchema, isCompleteColumn, isGzipFile, type TableSchema } from "@tsdlt/core";
 import { escapeColumnName, qualifiedTableName, type SqlDialect } from "@tsdlt/sql";
 import { duckdbColumnType, duckdbDialect } from "./duckdb-dialect.js";
 
 /** How a job file is compressed. */
 export type JsonlCompression = "gzip" | "uncompressed";
 
-/** The type `read_json` reads a column as, and the expression that turns it into the column's type. */
+/**
+ * The type `read_json` / `read_csv` reads a column as, and the expression that turns it into the
+ * column's type. Binary arrives as base64 in `jsonl` files and as `\x` + hex in `csv` files.
+ */
 function readPlan(
   column: CompleteColumnSchema,
   table: TableSchema,
+  format: "jsonl" | "csv",
 ): { readonly readAs: string; readonly select: string } {
   const name = escapeColumnName(duckdbDialect, column.name);
   const dbType = duckdbColumnType(column, table);
@@ -24,10 +27,14 @@ function readPlan(
     case "double":
     case "bool":
     case "bigint":
-    case "json":
       return { readAs: dbType, select: name };
+    case "json":
+      // csv holds the JSON text: read it as text, and the insert parses it into the JSON column
+      return format === "csv" ? { readAs: "VARCHAR", select: name } : { readAs: dbType, select: name };
     case "binary":
-      return { readAs: "VARCHAR", select: `from_base64(${name})` };
+      return format === "csv"
+        ? { readAs: "VARCHAR", select: `unhex(substr(${name}, 3))` }
+        : { readAs: "VARCHAR", select: `from_base64(${name})` };
     case "timestamp":
       // via TIMESTAMPTZ so offsets are honoured; the session time zone is UTC, so naive values mean UTC
       return dbType === "TIMESTAMP WITH TIME ZONE"
@@ -42,13 +49,14 @@ function readPlan(
 }
 
 /**
- * The statement that loads a newline-delimited JSON file into `table` of `datasetName`. Only complete
- * columns are read; keys missing from a line load as NULL, keys not in the table are ignored.
+ * The statement that loads a newline-delimited JSON file — or several, read side by side — into
+ * `table` of `datasetName`. Only complete columns are read; keys missing from a line load as NULL,
+ * keys not in the table are ignored.
  */
 export function jsonlInsertSql(
   datasetName: string,
   table: TableSchema,
-  filePath: string,
+  filePath: string | readonly string[],
   options: {
     readonly compression?: JsonlCompression;
     /** The dialect naming the table (a catalog-qualified one). @default duckdbDialect */
@@ -56,25 +64,48 @@ export function jsonlInsertSql(
   } = {},
 ): string {
   const columns = Object.values(table.columns).filter(isCompleteColumn);
-  const plans = columns.map((column) => ({ column, ...readPlan(column, table) }));
+  const plans = columns.map((column) => ({ column, ...readPlan(column, table, "jsonl") }));
   const lit = (value: string): string => duckdbDialect.escapeLiteral(value);
   const target = plans.map((p) => escapeColumnName(duckdbDialect, p.column.name)).join(", ");
   const select = plans.map((p) => p.select).join(", ");
+  const files = typeof filePath === "string" ? lit(filePath) : `[${filePath.map(lit).join(", ")}]`;
   const struct = plans.map((p) => `${lit(p.column.name)}: '${p.readAs}'`).join(", ");
   return (
     `INSERT INTO ${qualifiedTableName(options.dialect ?? duckdbDialect, datasetName, table.name)} (${target})` +
-    ` SELECT ${select} FROM read_json(${lit(filePath)}, format = 'newline_delimited',` +
+    ` SELECT ${select} FROM read_json(${files}, format = 'newline_delimited',` +
     ` compression = '${options.compression ?? "uncompressed"}', columns = {${struct}})`
   );
 }
 
 /** Detects gzip by its magic bytes (normalize may compress job files without a `.gz` suffix). */
 export async function detectCompression(filePath: string): Promise<JsonlCompression> {
-  const handle = await open(filePath, "r");
-  try {
-    const { bytesRead, buffer } = await handle.read(Buffer.alloc(2), 0, 2, 0);
-    return bytesRead === 2 && buffer[0] === 0x1f && buffer[1] === 0x8b ? "gzip" : "uncompressed";
-  } finally {
-    await handle.close();
-  }
+  return (await isGzipFile(filePath)) ? "gzip" : "uncompressed";
+}
+
+/**
+ * The statement that loads normalize's `csv` job files with the same header — `columns`, the table's
+ * complete columns in header order — into `table` of `datasetName`, read side by side. An unquoted
+ * empty field is NULL and `""` the empty string (`allow_quoted_nulls = false`).
+ */
+export function csvInsertSql(
+  datasetName: string,
+  table: TableSchema,
+  columns: readonly CompleteColumnSchema[],
+  filePaths: readonly string[],
+  options: {
+    /** The dialect naming the table (a catalog-qualified one). @default duckdbDialect */
+    readonly dialect?: SqlDialect;
+  } = {},
+): string {
+  const plans = columns.map((column) => ({ column, ...readPlan(column, table, "csv") }));
+  const lit = (value: string): string => duckdbDialect.escapeLiteral(value);
+  const target = plans.map((p) => escapeColumnName(duckdbDialect, p.column.name)).join(", ");
+  const select = plans.map((p) => p.select).join(", ");
+  const struct = plans.map((p) => `${lit(p.column.name)}: '${p.readAs}'`).join(", ");
+  return (
+    `INSERT INTO ${qualifiedTableName(options.dialect ?? duckdbDialect, datasetName, table.name)} (${target})` +
+    ` SELECT ${select} FROM read_csv([${filePaths.map(lit).join(", ")}], header = true, auto_detect = false,` +
+    ` delim = ',', quote = '"', escape = '"', new_line = '\\n', allow_quoted_nulls = false,` +
+    ` columns = {${struct}})`
+  );
 }

@@ -272,6 +272,118 @@ describe("DuckDBClient storage and schema", () => {
   });
 });
 
+describe("DuckDBClient csv load jobs and batch jobs", () => {
+  // normalize's csv contract: header, NULL = unquoted empty, "" = empty string, json quoted, binary \x hex
+  const header =
+    "_dlt_id,id,name,score,active,created_at,seen_at,payload,meta,amount,birthday,wake,local_ts,_dlt_load_id";
+  const full = [
+    "row1",
+    "9007199254740993",
+    '"Alice ""A"", O\'Hara\\n\n"',
+    "1.25",
+    "true",
+    "2024-05-01T12:00:00.123456+02:00",
+    "2024-05-01T12:00:00",
+    '"\\x68656c6c6f"',
+    '"{""tags"":[""a"",""b""],""n"":1}"',
+    "12.345",
+    "1990-01-31",
+    "07:30:00.5",
+    "2024-05-01T12:00:00+02:00",
+    LOAD_ID,
+  ].join(",");
+  const sparse = ["row2", "2", '""', "", "", "", "", "", '"""a string"""', "", "", "", "", LOAD_ID].join(",");
+
+  it("should bulk-load every data type from a csv file, keeping NULL and the empty string apart", async () => {
+    const client = await ready();
+    await load(
+      client,
+      usersTable(),
+      await jobFile("users.csv0000001.0.csv", `${header}\n${full}\n${sparse}`),
+    );
+    const rows = await client.query(
+      'SELECT id::VARCHAR AS id_text, name, score, active, created_at::VARCHAR AS created_text, seen_at::VARCHAR AS seen_text, payload, meta, amount, birthday, wake, local_ts::VARCHAR AS local_text, _dlt_id FROM "shop_data"."users" ORDER BY _dlt_id',
+    );
+    expect(rows).toEqual([
+      {
+        id_text: "9007199254740993",
+        name: 'Alice "A", O\'Hara\\n\n',
+        score: 1.25,
+        active: true,
+        created_text: "2024-05-01 10:00:00.123456+00",
+        seen_text: "2024-05-01 12:00:00+00",
+        payload: new Uint8Array(Buffer.from("hello")),
+        meta: '{"tags":["a","b"],"n":1}',
+        amount: "12.345000000",
+        birthday: "1990-01-31",
+        wake: "07:30:00.5",
+        local_text: "2024-05-01 10:00:00",
+        _dlt_id: "row1",
+      },
+      {
+        id_text: "2",
+        name: "",
+        score: null,
+        active: null,
+        created_text: null,
+        seen_text: null,
+        payload: null,
+        meta: '"a string"',
+        amount: null,
+        birthday: null,
+        wake: null,
+        local_text: null,
+        _dlt_id: "row2",
+      },
+    ]);
+  });
+
+  it("should load a batch of files with different headers, skipping empty and header-only files", async () => {
+    const client = await ready();
+    const files = [
+      await jobFile("users.batch00001.0.csv", "_dlt_id,id,_dlt_load_id\na,1,L\nb,2,L"),
+      await jobFile("users.batch00002.0.csv", "id,name,_dlt_id,_dlt_load_id\n3,three,c,L"),
+      await jobFile("users.batch00003.0.csv", "_dlt_id,id,_dlt_load_id\nd,4,L"),
+      await jobFile("users.batch00004.0.csv", "id,name,_dlt_id,_dlt_load_id"),
+      await jobFile("users.batch00005.0.csv", ""),
+    ];
+    const job = await client.createBatchLoadJob(usersTable(), files, LOAD_ID, { staging: false });
+    await job?.run();
+    expect(
+      await client.query('SELECT id::INT AS id, name, _dlt_id FROM "shop_data"."users" ORDER BY id'),
+    ).toEqual([
+      { id: 1, name: null, _dlt_id: "a" },
+      { id: 2, name: null, _dlt_id: "b" },
+      { id: 3, name: "three", _dlt_id: "c" },
+      { id: 4, name: null, _dlt_id: "d" },
+    ]);
+    // several jsonl files (one gzip-compressed) in one job too; other formats are declined
+    const jsonl = [
+      await jobFile("users.batchjson1.0.jsonl", [{ id: 5, _dlt_load_id: "L", _dlt_id: "e" }]),
+      await jobFile("users.batchjson2.0.jsonl", [{ id: 6, _dlt_load_id: "L", _dlt_id: "f" }], true),
+    ];
+    await (await client.createBatchLoadJob(usersTable(), jsonl, LOAD_ID, { staging: false }))?.run();
+    expect(await client.query('SELECT count(*)::INT AS n FROM "shop_data"."users"')).toEqual([{ n: 6 }]);
+    const parquet = await jobFile("users.batchparq1.0.parquet", "PAR1");
+    expect(await client.createBatchLoadJob(usersTable(), [parquet], LOAD_ID, { staging: false })).toBe(
+      undefined,
+    );
+  });
+
+  it("should fail a csv job whose header names a column the table lacks, naming file and column", async () => {
+    const client = await ready();
+    const file = await jobFile("users.badheader0.0.csv", "id,nickname,_dlt_id,_dlt_load_id\n1,x,a,L");
+    await expect(load(client, usersTable(), file)).rejects.toMatchObject({
+      name: "DestinationError",
+      retryable: false,
+      message: expect.stringContaining(
+        "`users.badheader0.0.csv` cannot load: its header names column `nickname`, which table `users` does not have",
+      ),
+    });
+    expect(await client.query('SELECT count(*)::INT AS n FROM "shop_data"."users"')).toEqual([{ n: 0 }]);
+  });
+});
+
 describe("DuckDBClient jsonl load jobs", () => {
   const fullRow = {
     id: "9007199254740993",
@@ -454,7 +566,7 @@ describe("DuckDBClient jsonl load jobs", () => {
       name: "DestinationError",
       retryable: false,
       message: expect.stringMatching(
-        /Job `users\.abcdefabcd\.0\.parquet` in load .* failed terminally: DuckDB loads only `jsonl` files, not `parquet`/,
+        /Job `users\.abcdefabcd\.0\.parquet` in load .* failed terminally: DuckDB loads `jsonl` and `csv` files, not `parquet`/,
       ),
     });
   });

@@ -76,7 +76,7 @@ describe("capabilities", () => {
     expect(DUCKDB_CAPABILITIES).toEqual(
       defineCapabilities({
         preferredLoaderFileFormat: "jsonl",
-        supportedLoaderFileFormats: ["jsonl"],
+        supportedLoaderFileFormats: ["jsonl", "csv"],
         // dlt's DuckDB takes no staged files; tsdlt's reads them from a local filesystem staging
         preferredStagingFileFormat: "parquet",
         supportedStagingFileFormats: ["parquet", "jsonl", "csv"],

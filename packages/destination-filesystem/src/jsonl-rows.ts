@@ -4,21 +4,10 @@
  * normalize as bare digits; `JSON.parse` would round them, so such lines are parsed again losslessly.
  */
 import { createReadStream } from "node:fs";
-import { open } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { createGunzip } from "node:zlib";
+import { isGzipFile } from "@tsdlt/core";
 import { parse as parseLossless } from "lossless-json";
-
-/** True when the file starts with gzip's magic bytes. */
-export async function isGzipped(path: string): Promise<boolean> {
-  const handle = await open(path, "r");
-  try {
-    const { bytesRead, buffer } = await handle.read(Buffer.alloc(2), 0, 2, 0);
-    return bytesRead === 2 && buffer[0] === 0x1f && buffer[1] === 0x8b;
-  } finally {
-    await handle.close();
-  }
-}
 
 /** One row and the length of the line it came from (a cheap size estimate for buffering). */
 export interface JsonlRow {
@@ -35,7 +24,7 @@ export async function* readJsonlRows(
   exactIntegerColumns: readonly string[] = [],
 ): AsyncGenerator<JsonlRow> {
   const raw = createReadStream(path);
-  const input = (await isGzipped(path)) ? raw.pipe(createGunzip()) : raw;
+  const input = (await isGzipFile(path)) ? raw.pipe(createGunzip()) : raw;
   const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
   try {
     for await (const line of lines) {

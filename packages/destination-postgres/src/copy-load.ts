@@ -11,11 +11,10 @@
  * `bytea`), json as raw JSON. Keys missing from a line load as NULL; keys not in the table are ignored.
  */
 import { createReadStream } from "node:fs";
-import { open } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
 import { createGunzip } from "node:zlib";
-import { type CompleteColumnSchema, isCompleteColumn, type TableSchema } from "@tsdlt/core";
+import { type CompleteColumnSchema, isCompleteColumn, isGzipFile, type TableSchema } from "@tsdlt/core";
 import { escapeColumnName, qualifiedTableName, type SqlDialect } from "@tsdlt/sql";
 
 /** How one column's JSON value becomes a CSV field. */
@@ -317,20 +316,9 @@ export async function* csvRecords(
   options.onDone?.(records);
 }
 
-/** Detects gzip by its magic bytes (normalize may compress job files without a `.gz` suffix). */
-export async function isGzipped(filePath: string): Promise<boolean> {
-  const handle = await open(filePath, "r");
-  try {
-    const { bytesRead, buffer } = await handle.read(Buffer.alloc(2), 0, 2, 0);
-    return bytesRead === 2 && buffer[0] === 0x1f && buffer[1] === 0x8b;
-  } finally {
-    await handle.close();
-  }
-}
-
 /** The bytes of a job file, gunzipped when compressed. */
 export async function openJobFile(filePath: string): Promise<Readable> {
-  const gzipped = await isGzipped(filePath);
+  const gzipped = await isGzipFile(filePath);
   const file = createReadStream(filePath, { highWaterMark: 1024 * 1024 });
   if (!gzipped) return file;
   const gunzip = createGunzip();

@@ -1,5 +1,6 @@
 export type { CopyPlan, CsvRecordsOptions } from "./copy-load.js";
 export { copyPlan, csvRecords, JsonlSyntaxError, jsonLineToCsv } from "./copy-load.js";
+export { csvCopySql } from "./csv-load.js";
 export type { PostgresClientOptions, PostgresRow } from "./postgres-client.js";
 export { PostgresClient } from "./postgres-client.js";
 export type { PostgresDestination, PostgresDestinationOptions } from "./postgres-destination.js";

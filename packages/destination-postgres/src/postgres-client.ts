@@ -4,8 +4,10 @@
  *
  * Maps to: dataset → `CREATE SCHEMA`, tables → `"<dataset>"."<table>"` (identifiers lower-cased, at
  * most 63 bytes: the pipeline's naming convention shortens longer names), schema evolution → new
- * tables and new columns only (one multi-column `ALTER TABLE` per table), `jsonl` job files → one
- * `COPY ... FROM STDIN (FORMAT csv)` each, streamed from the file (`copy-load.ts`).
+ * tables and new columns only (one multi-column `ALTER TABLE` per table), job files → one
+ * `COPY ... FROM STDIN (FORMAT csv)` each, streamed from the file: `csv` job files (the default) byte
+ * for byte, with the header line as the column list (`csv-load.ts`); `jsonl` job files converted to CSV
+ * records on the fly (`copy-load.ts`).
  *
  * Staging and follow-ups: merge tables and replace tables load into the staging dataset
  * `<dataset>_staging` ({@link WithStagingDataset}); once a table chain is loaded, its follow-up job
@@ -17,7 +19,7 @@
  * (default) or `csv` file from the staging filesystem — a local folder or `s3://` — into the same
  * `COPY ... FROM STDIN` (`staged-load.ts`); Postgres itself never reads the bucket.
  *
- * Does not support: loader formats other than `jsonl` (`insert_values`, `csv`, `parquet` job files),
+ * Does not support: loader formats other than `csv` and `jsonl` (`insert_values`, `parquet` job files),
  * dropping or retyping columns, geometry columns (`x-postgres-geometry`), client encodings other than
  * UTF-8 (`client_encoding` in the credentials is ignored: `pg` speaks UTF-8 only), query parameters of
  * the connection string other than `sslmode` (`require` → TLS without certificate check, `verify-ca`
@@ -73,6 +75,7 @@ import {
 import {
   createDatasetSql,
   createTableSql,
+  csvHeaderProblem,
   datasetExistsQuery,
   dropTablesAndSchema,
   insertLoadQuery,
@@ -80,6 +83,7 @@ import {
   loadJobContext,
   parseSqlJobText,
   qualifiedTableName,
+  readCsvHeader,
   readStoredSchema,
   readStoredState,
   type SqlDialect,
@@ -99,6 +103,7 @@ import {
 import pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import { copyPlan, csvRecords, JsonlSyntaxError, openJobFile } from "./copy-load.js";
+import { csvCopySql, openCsvJobFile } from "./csv-load.js";
 import { postgresDialect } from "./postgres-dialect.js";
 import {
   classifyPostgresError,
@@ -393,16 +398,18 @@ export class PostgresClient
   }
 
   /**
-   * A job that loads one `jsonl` file into `table` with `COPY ... FROM STDIN`, or runs a `.sql`
-   * follow-up job file (one statement per line, in one transaction). Other formats fail here with a
-   * terminal {@link DestinationError}. An empty file loads nothing; `run(signal)` cancels the running
-   * statement on abort.
+   * A job that loads one `csv` or `jsonl` file into `table` with `COPY ... FROM STDIN`, or runs a
+   * `.sql` follow-up job file (one statement per line, in one transaction). A `csv` file's header names
+   * the columns it loads, each of which must be a complete column of `table` (else the job fails
+   * terminally naming it), and its bytes are sent as they are. Other formats fail here with a terminal
+   * {@link DestinationError}. An empty file (or a `csv` file holding only its header) loads nothing;
+   * `run(signal)` cancels the running statement on abort.
    */
   async createLoadJob(table: TableSchema, job: LoadJobFile, loadId: string): Promise<LoadJob> {
     return this.#createJob(table, job, loadId, this.datasetName);
   }
 
-  /** Like {@link PostgresClient.createLoadJob}, into the staging copy of `table` (`jsonl` files only). */
+  /** Like {@link PostgresClient.createLoadJob}, into the staging copy of `table` (`csv` and `jsonl` files). */
   async createStagingLoadJob(table: TableSchema, job: LoadJobFile, loadId: string): Promise<LoadJob> {
     return this.#createJob(table, job, loadId, this.stagingDatasetName);
   }
@@ -469,9 +476,28 @@ export class PostgresClient
           }),
       };
     }
+    if (job.parsed.fileFormat === "csv") {
+      return {
+        jobId,
+        run: (signal?: AbortSignal) =>
+          this.#runJob(context, signal, async (c) => {
+            let header: string[];
+            try {
+              header = await readCsvHeader(job.path);
+            } catch (cause) {
+              throw terminal(`the csv job file cannot load: ${(cause as Error).message}`);
+            }
+            if (header.length === 0) return;
+            const problem = csvHeaderProblem(table, header);
+            if (problem !== undefined) throw terminal(`the csv job file cannot load: ${problem}`);
+            const copy = c.client.query(copyFrom(csvCopySql(this.#dialect, dataset, table, header)));
+            await pipeline(await openCsvJobFile(job.path), copy, { ...(signal ? { signal } : {}) });
+          }),
+      };
+    }
     if (job.parsed.fileFormat !== "jsonl") {
       throw terminal(
-        `Postgres loads only \`jsonl\` files, not \`${job.parsed.fileFormat}\`; normalize with \`loaderFileFormat: "jsonl"\``,
+        `Postgres loads \`csv\` and \`jsonl\` job files, not \`${job.parsed.fileFormat}\`; normalize with \`loaderFileFormat: "csv"\` (the default) or \`"jsonl"\``,
       );
     }
     if (!Object.values(table.columns).some(isCompleteColumn)) {

@@ -1,6 +1,6 @@
 /**
- * The Postgres destination factory (REFERENCE §11.4): datasets as Postgres schemas, `jsonl` job files
- * bulk-loaded with `COPY ... FROM STDIN`. Credentials are a connection string or fields, given to
+ * The Postgres destination factory (REFERENCE §11.4): datasets as Postgres schemas, `csv` (default)
+ * and `jsonl` job files bulk-loaded with `COPY ... FROM STDIN`. Credentials are a connection string or fields, given to
  * {@link postgres} or resolved from config (`DESTINATION__POSTGRES__CREDENTIALS`,
  * `[destination.postgres.credentials]` in secrets.toml, ...) when the pipeline needs them. No I/O
  * happens until `createClient`, and no connection is opened until the client's first operation; see

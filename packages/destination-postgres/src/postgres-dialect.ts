@@ -1,7 +1,8 @@
 /**
- * Postgres' capabilities, type mapping and SQL dialect (REFERENCE §11.4). tsdlt bulk-loads the `jsonl`
- * job files normalize writes with `COPY ... FROM STDIN` (see `copy-load.ts`), so `jsonl` is the
- * preferred (and for now only) loader format; dlt's `insert_values` and `csv` job files are not read.
+ * Postgres' capabilities, type mapping and SQL dialect (REFERENCE §11.4). tsdlt bulk-loads the job
+ * files normalize writes with `COPY ... FROM STDIN`: `csv` (preferred; the file's bytes go to `COPY`
+ * as they are, see `csv-load.ts`) or `jsonl` (converted to CSV records on the fly, see
+ * `copy-load.ts`). dlt's `insert_values` job files are not read.
  */
 import {
   type CompleteColumnSchema,
@@ -20,13 +21,14 @@ export const DESTINATION_TYPE = "dlt.destinations.postgres";
 /**
  * What Postgres can do: dlt's Postgres capabilities (identifiers up to 63 bytes, so the pipeline's
  * naming convention shortens longer names; multi-column `ALTER TABLE`; DDL in transactions; all merge
- * strategies; `staging-optimized` replace by moving the staging table), with `jsonl` as the loader
- * format. Deeply frozen. Unlike dlt, Postgres loads from a filesystem staging destination, streaming
+ * strategies; `staging-optimized` replace by moving the staging table), with `csv` as the preferred
+ * loader format and `jsonl` also loaded (packages normalized by older versions, or
+ * `loaderFileFormat: "jsonl"`). Deeply frozen. Unlike dlt, Postgres loads from a filesystem staging destination, streaming
  * the staged files into `COPY`: `jsonl` by default (exact for every type), `csv` on request.
  */
 export const POSTGRES_CAPABILITIES: DestinationCapabilities = defineCapabilities({
-  preferredLoaderFileFormat: "jsonl",
-  supportedLoaderFileFormats: Object.freeze(["jsonl"] as const),
+  preferredLoaderFileFormat: "csv",
+  supportedLoaderFileFormats: Object.freeze(["csv", "jsonl"] as const),
   preferredStagingFileFormat: "jsonl",
   supportedStagingFileFormats: Object.freeze(["jsonl", "csv"] as const),
   maxIdentifierLength: 63,

@@ -4,8 +4,8 @@
  * STDIN` from Node: local staged files are read from disk, `s3://` files through the staging
  * destination (an S3 `GetObject` stream). Memory stays bounded by the stream buffers.
  *
- * - `jsonl` (the default staging format): the same line → CSV record conversion as local job files
- *   (`copy-load.ts`), so every type loads exactly.
+ * - `jsonl` (the default staging format): the same line → CSV record conversion as local `jsonl` job
+ *   files (`copy-load.ts`), so every type loads exactly.
  * - `csv` (dlt's csv conventions, `loaderFileFormat: "csv"`): sent to `COPY (FORMAT csv, HEADER)`
  *   as it is, with `FORCE_NULL` on nullable columns as dlt does, so an empty text value loads as NULL.
  *   The staged files must keep the filesystem's default csv options (comma, header row). Tables with

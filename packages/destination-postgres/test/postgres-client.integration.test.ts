@@ -453,11 +453,11 @@ describe.skipIf(!POSTGRES_URL)(postgresTitle("PostgresClient against a server"),
       expect(await rows(`SELECT count(*)::int AS n FROM "${dataset}".users`)).toEqual([{ n: 0 }]);
     });
 
-    it("should refuse job formats other than jsonl", async () => {
+    it("should refuse job formats other than csv and jsonl", async () => {
       const client = await ready();
       await expect(
         client.createLoadJob(usersTable(), await jobFile("users.parq000000.0.parquet", "x"), LOAD_ID),
-      ).rejects.toThrow(/Postgres loads only `jsonl` files, not `parquet`/);
+      ).rejects.toThrow(/Postgres loads `csv` and `jsonl` job files, not `parquet`/);
     });
 
     it("should cancel the running statement of an aborted job (retryable)", async () => {
@@ -470,6 +470,276 @@ describe.skipIf(!POSTGRES_URL)(postgresTitle("PostgresClient against a server"),
       await expect(job.run(controller.signal)).rejects.toMatchObject({ retryable: true });
       expect(Date.now() - started).toBeLessThan(10_000);
       await expect(job.run(AbortSignal.abort())).rejects.toMatchObject({ retryable: true });
+    });
+  });
+
+  describe("COPY of csv job files (issue 12)", () => {
+    /**
+     * A csv job file written by hand, as tsdlt's csv contract says: `lines` are its lines, header
+     * first, each ended by `\n` (the last one too, unless `lastEol` is false).
+     */
+    async function csvFile(fileName: string, lines: readonly string[], lastEol = true): Promise<LoadJobFile> {
+      const path = join(dir, fileName);
+      const text = lines.map((line) => `${line}\n`).join("");
+      await writeFile(path, lastEol ? text : text.slice(0, -1));
+      return { path, fileName, parsed: parseJobFileName(fileName) };
+    }
+
+    /** A field as the contract writes a text value: quoted when empty or when it would be misread. */
+    function textField(value: string | null): string {
+      if (value === null) return "";
+      return value === "" || /[,"\n\r]|^[\\ \t]|[ \t]$/.test(value)
+        ? `"${value.replaceAll('"', '""')}"`
+        : value;
+    }
+
+    const USERS_HEADER = "id,name,_dlt_load_id,_dlt_id";
+    const userLine = (id: number | string, name: string | null, dltId = `r${id}`) =>
+      `${id},${textField(name)},${LOAD_ID},${dltId}`;
+
+    it("should load every data type exactly, NULL and the empty string apart", async () => {
+      const client = await ready(shopSchema(typesTable()));
+      const file = await csvFile("all_types.types00000.0.csv", [
+        "big,small,txt,dbl,flag,ts,naive,day,clock,dec,wei,bin,doc,_dlt_load_id,_dlt_id",
+        `9007199254740993,-32768,"a, ""quoted""\nline\\ ✓ 🚀",-1.5e-7,true,2024-05-01T10:00:00.123456Z,2024-05-01T10:00:00,2024-02-29,23:59:59.999999,12345678901234567890123456789.123456789,115792089237316195423570985008687907853269984665640564039457584007913129639935,"\\x0001feff","{""a"":[1,2.5,{""b"":null}],""s"":""x\\""y""}",${LOAD_ID},t1`,
+        `-9223372036854775808,,"",NaN,false,,,,,,,,"""just a string""",${LOAD_ID},t2`,
+        `9223372036854775807,,,-Infinity,,,,,,,,,"[]",${LOAD_ID},t3`,
+        `1,,"\\.",1e+21,,2024-05-01T10:00:00+00:00,,,,0.5,0,"\\x","{}",${LOAD_ID},t4`,
+        `2,,"\\N",0,,,,,,,,,"""""",${LOAD_ID},t5`,
+        `3,,"  two leading spaces",,,,,,,,,,,${LOAD_ID},t6`,
+        `4,,"a tab after\t",,,,,,,,,,,${LOAD_ID},t7`,
+        `5,,"crlf\r\ninside",,,,,,,,,,,${LOAD_ID},t8`,
+        `6,,inner\\back slash and NULL,,,,,,,,,,,${LOAD_ID},t9`,
+      ]);
+      await load(client, typesTable(), file);
+      const text = await rows(
+        `SELECT big::text, small, txt, dbl::text, flag, ts::text, naive::text, day::text, clock::text, dec::text, wei::text, encode(bin, 'hex') AS bin, doc::text FROM "${dataset}".all_types ORDER BY _dlt_id`,
+      );
+      const empty = {
+        small: null,
+        dbl: null,
+        flag: null,
+        ts: null,
+        naive: null,
+        day: null,
+        clock: null,
+        dec: null,
+        wei: null,
+        bin: null,
+        doc: null,
+      };
+      expect(text).toEqual([
+        {
+          big: "9007199254740993",
+          small: -32768,
+          txt: 'a, "quoted"\nline\\ ✓ 🚀',
+          dbl: "-1.5e-07",
+          flag: true,
+          ts: "2024-05-01 10:00:00.123456+00",
+          naive: "2024-05-01 10:00:00",
+          day: "2024-02-29",
+          clock: "23:59:59.999999",
+          dec: "12345678901234567890123456789.123456789",
+          wei: `115792089237316195423570985008687907853269984665640564039457584007913129639935.${"0".repeat(78)}`,
+          bin: "0001feff",
+          doc: '{"a": [1, 2.5, {"b": null}], "s": "x\\"y"}',
+        },
+        { ...empty, big: "-9223372036854775808", txt: "", dbl: "NaN", flag: false, doc: '"just a string"' },
+        { ...empty, big: "9223372036854775807", txt: null, dbl: "-Infinity", doc: "[]" },
+        {
+          ...empty,
+          big: "1",
+          txt: "\\.",
+          dbl: "1e+21",
+          ts: "2024-05-01 10:00:00+00",
+          dec: "0.500000000",
+          wei: `0.${"0".repeat(78)}`,
+          bin: "",
+          doc: "{}",
+        },
+        { ...empty, big: "2", txt: "\\N", dbl: "0", doc: '""' },
+        { ...empty, big: "3", txt: "  two leading spaces" },
+        { ...empty, big: "4", txt: "a tab after\t" },
+        { ...empty, big: "5", txt: "crlf\r\ninside" },
+        { ...empty, big: "6", txt: "inner\\back slash and NULL" },
+      ]);
+      // the same values the jsonl path loads, read through the SQL client
+      const [first] = await client.query(
+        `SELECT big, bin, doc, ts, naive, day, dec FROM ${client.qualifiedTableName("all_types")} WHERE _dlt_id = $1`,
+        ["t1"],
+      );
+      expect(first).toEqual({
+        big: 9007199254740993n,
+        bin: new Uint8Array([0, 1, 254, 255]),
+        doc: '{"a": [1, 2.5, {"b": null}], "s": "x\\"y"}',
+        ts: new Date("2024-05-01T10:00:00.123Z"),
+        naive: new Date("2024-05-01T10:00:00.000Z"),
+        day: "2024-02-29",
+        dec: "12345678901234567890123456789.123456789",
+      });
+    });
+
+    it("should load the columns its header names, in the header's order, quoted names included", async () => {
+      const odd: TableSchema = {
+        ...usersTable(),
+        columns: { ...usersTable().columns, 'odd, "name"': { name: 'odd, "name"', data_type: "text" } },
+      };
+      const client = await ready(shopSchema(odd));
+      await load(
+        client,
+        odd,
+        await csvFile("users.order0000.0.csv", [
+          `_dlt_id,"odd, ""name""",_dlt_load_id,id`,
+          `r1,"x, y",${LOAD_ID},1`,
+          `r2,,${LOAD_ID},2`,
+        ]),
+      );
+      expect(
+        await rows(
+          `SELECT id, name, "odd, ""name""" AS odd, _dlt_load_id FROM "${dataset}".users ORDER BY id`,
+        ),
+      ).toEqual([
+        { id: "1", name: null, odd: "x, y", _dlt_load_id: LOAD_ID },
+        { id: "2", name: null, odd: null, _dlt_load_id: LOAD_ID },
+      ]);
+    });
+
+    it("should load no rows from empty and header-only files, inside a load transaction and outside", async () => {
+      const client = await ready();
+      await load(client, usersTable(), await csvFile("users.empty00000.0.csv", [], false));
+      await load(client, usersTable(), await csvFile("users.hdronly000.0.csv", [USERS_HEADER]));
+      await load(client, usersTable(), await csvFile("users.hdrnoeol00.0.csv", [USERS_HEADER], false));
+      expect(await rows(`SELECT count(*)::int AS n FROM "${dataset}".users`)).toEqual([{ n: 0 }]);
+      await client.runInLoadTransaction(LOAD_ID, async () => {
+        await load(client, usersTable(), await csvFile("users.empty00001.0.csv", [], false));
+        await load(client, usersTable(), await csvFile("users.hdronly001.0.csv", [USERS_HEADER]));
+        await load(
+          client,
+          usersTable(),
+          await csvFile("users.rows000000.0.csv", [USERS_HEADER, userLine(1, "a"), userLine(2, "")]),
+        );
+        await client.completeLoad(LOAD_ID);
+      });
+      expect(await rows(`SELECT id, name FROM "${dataset}".users ORDER BY id`)).toEqual([
+        { id: "1", name: "a" },
+        { id: "2", name: "" },
+      ]);
+    });
+
+    it("should refuse a header naming a column the table does not have (complete), loading nothing", async () => {
+      const withPending: TableSchema = {
+        ...usersTable(),
+        columns: { ...usersTable().columns, pending: { name: "pending" } },
+      };
+      const client = await ready(shopSchema(usersTable()));
+      const unknown = await csvFile("users.unknown000.0.csv", [
+        "id,name,email,_dlt_load_id,_dlt_id",
+        `1,a,a@example.com,${LOAD_ID},r1`,
+      ]);
+      const error = await load(client, usersTable(), unknown).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(DestinationError);
+      expect(error).toMatchObject({
+        code: "DESTINATION_TERMINAL",
+        retryable: false,
+        table: "users",
+        path: unknown.path,
+        message: `[tsdlt] [postgres] Job \`users.unknown000.0.csv\` in load \`${LOAD_ID}\` failed terminally: the csv job file cannot load: its header names column \`email\`, which table \`users\` does not have.`,
+      });
+      // a column without a data type is not in the database either
+      await expect(
+        load(
+          client,
+          withPending,
+          await csvFile("users.pending000.0.csv", [`${USERS_HEADER},pending`, `${userLine(1, "a")},x`]),
+        ),
+      ).rejects.toThrow(/its header names column `pending`, which has no data type in table `users` yet/);
+      await expect(
+        load(client, usersTable(), await csvFile("users.twice00000.0.csv", [`${USERS_HEADER},id`])),
+      ).rejects.toThrow(/its header names column `id` twice/);
+      await expect(
+        load(client, usersTable(), await csvFile("users.broken0000.0.csv", ['id,"name', userLine(1, "a")])),
+      ).rejects.toMatchObject({
+        retryable: false,
+        message: expect.stringMatching(
+          /Job `users\.broken0000\.0\.csv` in load `[\d.]+` failed terminally: the csv job file cannot load: the header line is not a CSV record: /,
+        ),
+      });
+      // inside a load transaction the package fails and nothing of it commits
+      await expect(
+        client.runInLoadTransaction(LOAD_ID, async () => {
+          await load(
+            client,
+            usersTable(),
+            await csvFile("users.good00000.0.csv", [USERS_HEADER, userLine(1, "a")]),
+          );
+          await load(client, usersTable(), unknown);
+          await client.completeLoad(LOAD_ID);
+        }),
+      ).rejects.toThrow(/its header names column `email`/);
+      expect(await rows(`SELECT count(*)::int AS n FROM "${dataset}".users`)).toEqual([{ n: 0 }]);
+      expect(await client.isLoadCompleted(LOAD_ID)).toBe(false);
+    });
+
+    it("should fail terminally naming the table, the job file and the value Postgres rejects, half-writing nothing", async () => {
+      const client = await ready();
+      const rejected = await csvFile("users.reject0000.0.csv", [
+        USERS_HEADER,
+        userLine(1, "a"),
+        userLine("two", "b"),
+      ]);
+      const error = await load(client, usersTable(), rejected).catch((e: unknown) => e);
+      expect(error).toMatchObject({
+        code: "DESTINATION_TERMINAL",
+        retryable: false,
+        table: "users",
+        path: rejected.path,
+        message: expect.stringMatching(
+          /^\[tsdlt\] \[postgres\] Job `users\.reject0000\.0\.csv` in load `[\d.]+` failed terminally: invalid input syntax for type bigint: "two" \(SQLSTATE 22P02\); COPY users, line 3, column id: "two"\. Retrying will not help: fix the file or the schema of table `users`\.$/,
+        ),
+      });
+      expect(await rows(`SELECT count(*)::int AS n FROM "${dataset}".users`)).toEqual([{ n: 0 }]);
+      // in a load transaction: the rows of the package's other jobs are rolled back with it
+      await expect(
+        client.runInLoadTransaction(LOAD_ID, async () => {
+          await load(
+            client,
+            usersTable(),
+            await csvFile("users.good00000.0.csv", [USERS_HEADER, userLine(5, "e")]),
+          );
+          await load(client, usersTable(), rejected);
+          await client.completeLoad(LOAD_ID);
+        }),
+      ).rejects.toThrow(/Job `users\.reject0000\.0\.csv` .* COPY users, line 3, column id: "two"/);
+      expect(await rows(`SELECT count(*)::int AS n FROM "${dataset}".users`)).toEqual([{ n: 0 }]);
+      expect(await rows(`SELECT count(*)::int AS n FROM "${dataset}"._dlt_loads`)).toEqual([{ n: 0 }]);
+      // a row that is not CSV of the header's width
+      await expect(
+        load(client, usersTable(), await csvFile("users.short0000.0.csv", [USERS_HEADER, "7,g"])),
+      ).rejects.toThrow(/missing data for column "_dlt_load_id" \(SQLSTATE 22P04\); COPY users, line 2/);
+    });
+
+    it("should stream a large file into one COPY, gzipped too, and into the staging dataset", async () => {
+      const client = await ready(shopSchema(usersTable("merge")));
+      const n = 100_000;
+      const lines = [
+        USERS_HEADER,
+        ...Array.from({ length: n }, (_, i) => userLine(i, `user ${i}, ${"x".repeat(i % 50)}`)),
+      ];
+      await load(client, usersTable("merge"), await csvFile("users.large00000.0.csv", lines));
+      expect(await rows(`SELECT count(*)::int AS n, sum(id)::text AS s FROM "${dataset}".users`)).toEqual([
+        { n, s: String((n * (n - 1)) / 2) },
+      ]);
+      await client.initializeStagingDataset({ tables: ["users"], truncateTables: ["users"] });
+      const gzipped = await jobFile(
+        "users.gzip000000.0.csv",
+        [USERS_HEADER, userLine(1, "staged a"), userLine(2, null)].join("\n"),
+        true,
+      );
+      await (await client.createStagingLoadJob(usersTable("merge"), gzipped, LOAD_ID)).run();
+      expect(await rows(`SELECT id, name FROM "${dataset}_staging".users ORDER BY id`)).toEqual([
+        { id: "1", name: "staged a" },
+        { id: "2", name: null },
+      ]);
     });
   });
 

@@ -58,12 +58,14 @@ describe("postgresColumnType", () => {
 });
 
 describe("POSTGRES_CAPABILITIES", () => {
-  it("should follow dlt's Postgres capabilities, with jsonl as the loader format", () => {
+  it("should follow dlt's Postgres capabilities, preferring csv job files and loading jsonl too", () => {
     expect(DESTINATION_NAME).toBe("postgres");
     expect(DESTINATION_TYPE).toBe("dlt.destinations.postgres");
     expect(POSTGRES_CAPABILITIES).toMatchObject({
-      preferredLoaderFileFormat: "jsonl",
-      supportedLoaderFileFormats: ["jsonl"],
+      preferredLoaderFileFormat: "csv",
+      supportedLoaderFileFormats: ["csv", "jsonl"],
+      preferredStagingFileFormat: "jsonl",
+      supportedStagingFileFormats: ["jsonl", "csv"],
       maxIdentifierLength: 63,
       maxColumnIdentifierLength: 63,
       hasCaseSensitiveIdentifiers: true,

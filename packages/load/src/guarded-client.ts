@@ -9,6 +9,7 @@ import {
   type LoadJob,
   type LoadJobFile,
   type SchemaUpdateResult,
+  supportsBatchLoadJobs,
   supportsDropTables,
   supportsStagingDataset,
   supportsTableChainFollowupJobs,
@@ -81,6 +82,21 @@ export class GuardedClient implements AsyncDisposable {
   async createLoadJob(table: TableSchema, job: LoadJobFile, loadId: string): Promise<LoadJob> {
     await this.initializeStorage();
     return this.#client.createLoadJob(table, job, loadId);
+  }
+
+  /**
+   * One job loading several files of `table` (see `WithBatchLoadJobs`), or undefined when the client
+   * has no batch jobs or declines these files.
+   */
+  async createBatchLoadJob(
+    table: TableSchema,
+    files: readonly LoadJobFile[],
+    loadId: string,
+    options: { readonly staging: boolean },
+  ): Promise<LoadJob | undefined> {
+    await this.initializeStorage();
+    if (!supportsBatchLoadJobs(this.#client)) return undefined;
+    return this.#client.createBatchLoadJob(table, files, loadId, options);
   }
 
   /** Prepares the staging dataset; rejects when the client has none. */

@@ -22,7 +22,7 @@
  * transaction all of it runs inside the transaction: a failed load leaves the old tables and rows in
  * place, and the next run drops and loads again.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import type { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
@@ -52,6 +52,7 @@ import {
   type StagedFile,
   silentLogger,
   stagedFileFormat,
+  supportsBatchLoadJobs,
   supportsLoadTransaction,
   supportsStagedFiles,
   type TableChain,
@@ -101,7 +102,7 @@ export interface LoadOptions {
 /** The file format of follow-up jobs. */
 const FOLLOWUP_FORMAT = "sql";
 
-function isFollowup(job: PackageJob): boolean {
+function isFollowup(job: { readonly parsed: { readonly fileFormat: string } }): boolean {
   return job.parsed.fileFormat === FOLLOWUP_FORMAT;
 }
 
@@ -445,11 +446,91 @@ export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
 
   const workers = tx ? 1 : Math.max(1, options.workers ?? destination.capabilities.maxParallelLoadJobs ?? 20);
   const stagingWorkers = Math.max(1, options.workers ?? staging?.capabilities.maxParallelLoadJobs ?? 20);
+  /**
+   * Runs the files of one table together as one batch job (see `WithBatchLoadJobs`): they move to
+   * `started_jobs`, then all complete or all fail. Returns false, having moved nothing, when the
+   * client declines them (the caller runs them one by one).
+   */
+  const runBatch = async (batch: readonly QueuedJob[]): Promise<QueuedJob[] | undefined> => {
+    const first = parseJobFileName((batch[0] as QueuedJob).fileName);
+    const table = schema.getTable(first.tableName);
+    if (table === undefined) return [...batch];
+    for (const { fileName, state } of batch) {
+      if (state === "new_jobs") pkg.moveJob(fileName, "new_jobs", "started_jobs");
+    }
+    const files = batch.map(({ fileName }) => ({
+      path: pkg.jobPath("started_jobs", fileName),
+      fileName,
+      parsed: parseJobFileName(fileName),
+    }));
+    try {
+      const job = await client.createBatchLoadJob(withResolvedDisposition(schema, table), files, pkg.loadId, {
+        staging: chainOf(first.tableName)?.route === "staged",
+      });
+      if (job === undefined) return files.map(({ fileName }) => ({ fileName, state: "started_jobs" }));
+      await job.run(options.context.signal);
+    } catch (cause) {
+      const error = toTsdltError(cause);
+      // the transaction rolls back; the whole package is retried
+      if (error.retryable) throw error;
+      for (const { fileName } of files) {
+        pkg.moveJob(fileName, "started_jobs", "failed_jobs");
+        pkg.writeJobException(fileName, error.message);
+        failedJobs.push({
+          jobId: jobIdOf(fileName),
+          fileName,
+          table: first.tableName,
+          message: error.message,
+        });
+      }
+      logger.error(
+        `[${destination.name}] the batch job of ${files.length} files of table \`${first.tableName}\` failed terminally: ${error.message}`,
+      );
+      options.collector?.update("Jobs", {
+        inc: files.length,
+        label: "Failed",
+        message: "WARNING: Some of the jobs failed!",
+      });
+      throw new TransactionAborted();
+    }
+    for (const { fileName } of files) {
+      pkg.moveJob(fileName, "started_jobs", "completed_jobs");
+      completedJobs.push(jobIdOf(fileName));
+    }
+    options.collector?.update("Jobs", { inc: files.length });
+    return undefined;
+  };
+
   const runAll = async (
     jobs: readonly PackageJob[],
     phase: "staging" | "destination" = "destination",
   ): Promise<void> => {
-    const queue = jobs.map((j) => ({ fileName: j.fileName, state: j.state as "new_jobs" | "started_jobs" }));
+    let queue: QueuedJob[] = jobs.map((j) => ({
+      fileName: j.fileName,
+      state: j.state as "new_jobs" | "started_jobs",
+    }));
+    if (tx !== undefined && phase === "destination" && supportsBatchLoadJobs(client.client)) {
+      const { batches, rest } = planBatches(
+        queue,
+        (job) => {
+          const parsed = parseJobFileName(job.fileName);
+          if (
+            isFollowup({ parsed }) ||
+            isReference({ parsed }) ||
+            chainOf(parsed.tableName)?.route === "skip"
+          ) {
+            return undefined;
+          }
+          return `${parsed.tableName}\u0000${parsed.fileFormat}\u0000${parsed.compressed}`;
+        },
+        (job) => statSync(pkg.jobPath(job.state, job.fileName)).size,
+      );
+      for (const batch of batches) {
+        const declined = await runBatch(batch);
+        if (declined !== undefined) rest.push(...declined);
+      }
+      queue = rest;
+    }
     const n = phase === "staging" ? stagingWorkers : workers;
     await Promise.all(
       Array.from({ length: Math.min(n, queue.length) }, async () => {
@@ -652,6 +733,53 @@ async function createFollowupJobs(
 
 /** Thrown inside a load transaction after a job failed terminally, to roll it back. */
 class TransactionAborted extends Error {}
+
+/** A job file waiting to run. */
+interface QueuedJob {
+  readonly fileName: string;
+  readonly state: "new_jobs" | "started_jobs";
+}
+
+/** Total size of the files in one batch job: bounds the work (and a retry) of one statement. */
+const BATCH_MAX_BYTES = 2 ** 30;
+
+/**
+ * Splits `queue` into batches of jobs with the same `keyOf` (at most {@link BATCH_MAX_BYTES} of files
+ * each, in queue order) and the jobs to run one by one: those without a key, and batches of one.
+ */
+function planBatches(
+  queue: readonly QueuedJob[],
+  keyOf: (job: QueuedJob) => string | undefined,
+  sizeOf: (job: QueuedJob) => number,
+): { batches: QueuedJob[][]; rest: QueuedJob[] } {
+  const rest: QueuedJob[] = [];
+  const open = new Map<string, { jobs: QueuedJob[]; bytes: number }>();
+  const batches: QueuedJob[][] = [];
+  for (const job of queue) {
+    const key = keyOf(job);
+    if (key === undefined) {
+      rest.push(job);
+      continue;
+    }
+    const bytes = sizeOf(job);
+    let batch = open.get(key);
+    if (batch !== undefined && batch.bytes + bytes > BATCH_MAX_BYTES && batch.jobs.length > 0) {
+      batches.push(batch.jobs);
+      batch = undefined;
+    }
+    if (batch === undefined) {
+      batch = { jobs: [], bytes: 0 };
+      open.set(key, batch);
+    }
+    batch.jobs.push(job);
+    batch.bytes += bytes;
+  }
+  for (const batch of open.values()) batches.push(batch.jobs);
+  return {
+    batches: batches.filter((b) => b.length > 1),
+    rest: [...rest, ...batches.filter((b) => b.length === 1).flat()],
+  };
+}
 
 /**
  * Moves every job of an uncommitted package back to `new_jobs` (their rows were rolled back), with

@@ -1,7 +1,7 @@
 /**
  * The normalize stage for one package: reads an extracted package (typed JSONL job files), runs the
- * relational normalizer over every item, and commits a normalized package (jsonl job files, the
- * evolved schema, the schema update and the package state) to the load storage with one rename.
+ * relational normalizer over every item, and commits a normalized package (`jsonl` or `csv` job
+ * files, the evolved schema, the schema update and the package state) to the load storage with one rename.
  *
  * Crash safety: output is built in the load storage's temporary folder and committed atomically;
  * the extracted package is deleted only after the commit. If a previous run crashed between the two,
@@ -28,6 +28,7 @@ import {
   writeFileAtomicSync,
 } from "@tsdlt/core";
 import { normalizeJobFile } from "./job-file.js";
+import type { NormalizedFileFormat } from "./job-writer.js";
 import {
   contractsAllowWorkers,
   defaultNormalizeWorkers,
@@ -47,7 +48,11 @@ export interface NormalizeOptions {
    * maxColumnIdentifierLength)`), nesting cap (`maxTableNesting`) and file formats.
    */
   readonly capabilities: DestinationCapabilities;
-  /** Format of the job files. Only `jsonl` is implemented. @default capabilities.preferredLoaderFileFormat */
+  /**
+   * Format of the job files: `jsonl` or `csv` (one header line, then one record per row; see
+   * `docs/custom-destination.md`). It must be one of `capabilities.supportedLoaderFileFormats`.
+   * @default capabilities.preferredLoaderFileFormat
+   */
   readonly fileFormat?: LoaderFileFormat;
   /** Start a new job file after this many rows of a table. @default no rotation */
   readonly fileMaxItems?: number;
@@ -114,7 +119,7 @@ export async function normalizePackage(options: NormalizeOptions): Promise<Norma
   const { extracted, loadStorage, capabilities } = options;
   const logger = options.logger ?? silentLogger;
   const loadId = extracted.loadId;
-  checkOptions(options);
+  const fileFormat = checkOptions(options);
 
   for (const state of ["normalized", "loaded"] as const) {
     const existing = loadStorage.getPackage(state, loadId);
@@ -174,6 +179,7 @@ export async function normalizePackage(options: NormalizeOptions): Promise<Norma
         output,
         jobs,
         workers,
+        fileFormat,
         fileMaxItems: options.fileMaxItems,
         fileMaxBytes: options.fileMaxBytes ?? DEFAULT_NORMALIZE_FILE_MAX_BYTES,
         maxTableNesting: capabilities.maxTableNesting,
@@ -187,7 +193,7 @@ export async function normalizePackage(options: NormalizeOptions): Promise<Norma
         schema = Schema.fromDict(extracted.readSchemaDoc());
       }
     }
-    touched ??= await normalizeOnOneThread(schema, naming, loadId, output, jobs, options);
+    touched ??= await normalizeOnOneThread(schema, naming, loadId, output, jobs, fileFormat, options);
     rowCounts = Object.fromEntries(touched.map((t) => [t.name, t.rows]));
     finishTables(schema, touched, loadId, logger);
     schemaUpdate = buildSchemaUpdate(schema, touched, seenBefore);
@@ -230,6 +236,7 @@ async function normalizeOnOneThread(
   loadId: string,
   output: LoadPackage,
   jobs: readonly PackageJob[],
+  fileFormat: NormalizedFileFormat,
   options: NormalizeOptions,
 ): Promise<TableSummary[]> {
   const normalizer = new RelationalNormalizer({
@@ -237,6 +244,7 @@ async function normalizeOnOneThread(
     naming,
     loadId,
     output,
+    fileFormat,
     fileMaxItems: options.fileMaxItems,
     fileMaxBytes: options.fileMaxBytes ?? DEFAULT_NORMALIZE_FILE_MAX_BYTES,
     maxTableNesting: options.capabilities.maxTableNesting,
@@ -263,13 +271,15 @@ async function normalizeOnOneThread(
   return normalizer.touchedTables();
 }
 
-function checkOptions(options: NormalizeOptions): void {
+/** Checks the options; returns the format of the job files. */
+function checkOptions(options: NormalizeOptions): NormalizedFileFormat {
   const { capabilities, fileMaxItems } = options;
   const loadId = options.extracted.loadId;
   const format = options.fileFormat ?? capabilities.preferredLoaderFileFormat;
-  if (format !== "jsonl") {
+  if (format !== "jsonl" && format !== "csv") {
+    const origin = options.fileFormat === undefined ? " (the destination's `preferredLoaderFileFormat`)" : "";
     throw new NormalizeError(
-      `Loader file format \`${format}\` is not implemented by normalize yet; only \`jsonl\` is. Pass \`fileFormat: "jsonl"\` (the destination must support it).`,
+      `Loader file format \`${format}\`${origin} is not implemented by normalize; it writes \`jsonl\` and \`csv\` job files. Pass \`fileFormat: "jsonl"\` or \`fileFormat: "csv"\` (the destination must support it).`,
       { code: "NOT_IMPLEMENTED", loadId },
     );
   }
@@ -285,6 +295,7 @@ function checkOptions(options: NormalizeOptions): void {
       loadId,
     });
   }
+  return format;
 }
 
 /** The schema's naming convention (`normalizers.names`) limited to the destination's identifier length. */

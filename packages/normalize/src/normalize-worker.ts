@@ -10,6 +10,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { LoadPackage, namingConvention, Schema } from "@tsdlt/core";
 import { normalizeJobFile } from "./job-file.js";
+import type { NormalizedFileFormat } from "./job-writer.js";
 import { type NormalizerFileReport, RelationalNormalizer } from "./relational-normalizer.js";
 
 /** What a worker gets at start (`workerData`). @internal */
@@ -19,6 +20,7 @@ export interface NormalizeWorkerSetup {
   readonly outputPath: string;
   /** Maximum identifier length of the naming convention. */
   readonly maxIdentifierLength: number;
+  readonly fileFormat: NormalizedFileFormat;
   readonly fileMaxItems: number | undefined;
   readonly fileMaxBytes: number | undefined;
   readonly maxTableNesting: number | undefined;
@@ -68,6 +70,7 @@ if (port !== null) {
         naming,
         loadId: setup.loadId,
         output,
+        fileFormat: setup.fileFormat,
         fileMaxItems: setup.fileMaxItems,
         fileMaxBytes: setup.fileMaxBytes,
         maxTableNesting: setup.maxTableNesting,

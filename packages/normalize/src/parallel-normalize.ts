@@ -35,6 +35,7 @@ import {
   type PackageJob,
   type Schema,
 } from "@tsdlt/core";
+import type { NormalizedFileFormat } from "./job-writer.js";
 import type { FromNormalizeWorker, NormalizeWorkerSetup, ToNormalizeWorker } from "./normalize-worker.js";
 import type { NormalizerFileReport } from "./relational-normalizer.js";
 import { RelationalNormalizer } from "./relational-normalizer.js";
@@ -60,6 +61,7 @@ export interface ParallelNormalizeOptions {
   /** The extracted job files, in the order a single thread would normalize them. */
   readonly jobs: readonly PackageJob[];
   readonly workers: number;
+  readonly fileFormat: NormalizedFileFormat;
   readonly fileMaxItems: number | undefined;
   readonly fileMaxBytes: number | undefined;
   readonly maxTableNesting: number | undefined;
@@ -247,6 +249,7 @@ export async function normalizeInWorkers(
     loadId: options.loadId,
     outputPath: output.path,
     maxIdentifierLength: options.maxIdentifierLength,
+    fileFormat: options.fileFormat,
     fileMaxItems: options.fileMaxItems,
     fileMaxBytes: options.fileMaxBytes,
     maxTableNesting: options.maxTableNesting,

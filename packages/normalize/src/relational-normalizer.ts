@@ -1,13 +1,19 @@
 /**
  * The relational normalizer (REFERENCE §2): flattens items into rows of a root table and nested
  * tables, infers and coerces column types, evolves the schema in place and hands every row, already
- * rendered as a JSON line, to a per-table {@link JobWriter}.
+ * rendered as a JSON line or a CSV record, to a per-table {@link JobWriter}.
  *
  * Hot-path design: a row is built in one shared buffer of (slot, value) pairs — no object per row.
  * Keys are resolved through a per-table trie of {@link KeyNode}s that caches the normalized column
  * name for every source key path, so normalizing a key costs one `Map` lookup. A {@link Slot} (one
  * per table column name) carries the column's encoding info and a row stamp that dedupes names
  * (`createdAt` and `created_at` share one column; the later value wins, the first position stays).
+ *
+ * A value is encoded once into the text of its field (a JSON fragment, or a CSV field) and the slot
+ * that receives it (a variant column's slot when the value does not fit). A JSON line is assembled
+ * while encoding; a CSV record after the row's new columns were committed, because it depends on the
+ * header of the open file: fields usually come in header order and are appended with the commas of
+ * the columns in between, and each slot caches its position in the open file's header.
  *
  * Schema contracts (REFERENCE §3.5) are checked when a row brings schema changes: the new columns of
  * a row are collected first and committed to the schema only after the table's contract allowed
@@ -44,7 +50,8 @@ import {
   type TsdltErrorCode,
 } from "@tsdlt/core";
 import { type ColumnInfo, columnInfo, encodeAs } from "./coercion.js";
-import { JobWriter, type WrittenJobFile } from "./job-writer.js";
+import { commas, csvFromJson, csvText } from "./csv-text.js";
+import { JobWriter, type NormalizedFileFormat, type WrittenJobFile } from "./job-writer.js";
 import { jsonOf, sortedJson } from "./json-text.js";
 import { RandomIdPool } from "./random-ids.js";
 import { RowFilters, type TableRowFilter } from "./row-filters.js";
@@ -145,6 +152,9 @@ class Slot {
   invalidKey: string | undefined;
   /** True when the table's row `filters` remove this field (resolved on first use). */
   rowFiltered: boolean | undefined;
+  /** `csv`: the column's position in the header of the file with this generation (see `JobWriter`). */
+  csvGeneration = -1;
+  csvPosition = -1;
 
   constructor(name: string, column: ColumnSchema | undefined) {
     this.name = name;
@@ -278,6 +288,8 @@ export interface RelationalNormalizerOptions {
   readonly output: LoadPackage;
   readonly fileMaxItems: number | undefined;
   readonly fileMaxBytes?: number | undefined;
+  /** Format of the job files. @default "jsonl" */
+  readonly fileFormat?: NormalizedFileFormat;
   /** Destination cap on the nesting budget. */
   readonly maxTableNesting: number | undefined;
 }
@@ -302,6 +314,9 @@ export class RelationalNormalizer {
   private readonly output: LoadPackage;
   private readonly fileMaxItems: number | undefined;
   private readonly fileMaxBytes: number | undefined;
+  private readonly fileFormat: NormalizedFileFormat;
+  /** The job files are `csv` (else `jsonl`). */
+  private readonly csv: boolean;
   private readonly maxTableNesting: number | undefined;
   private readonly inference: TypeInference;
   private readonly tables = new Map<string, TableState>();
@@ -319,6 +334,14 @@ export class RelationalNormalizer {
   private rowValues: unknown[] = [];
   private rowLength = 0;
   private stamp = 0;
+  /** The slot that receives the field last encoded (the column's, or a variant's). */
+  private target: Slot = new Slot("", undefined);
+  /** `csv`: the encoded fields of the row, in row order: target slots and field texts. */
+  private readonly csvSlots: Slot[] = [];
+  private readonly csvTexts: string[] = [];
+  private csvLength = 0;
+  /** `csv`: the row's fields (indexes) in header order, when they came out of order. */
+  private readonly csvOrder: number[] = [];
   private readonly stack: unknown[] = [];
   /** When set, rows evolve the schema but are not written (materializing an empty table). */
   private skipWrite = false;
@@ -355,6 +378,8 @@ export class RelationalNormalizer {
     this.output = options.output;
     this.fileMaxItems = options.fileMaxItems;
     this.fileMaxBytes = options.fileMaxBytes;
+    this.fileFormat = options.fileFormat ?? "jsonl";
+    this.csv = this.fileFormat === "csv";
     this.maxTableNesting = options.maxTableNesting;
     this.inference = new TypeInference(this.schema);
     const n = (s: string): string => this.naming.normalizeIdentifier(s);
@@ -883,16 +908,22 @@ export class RelationalNormalizer {
     }
     if (this.dropRow) return false;
     if (this.skipWrite) return true;
-    this.writerOf(table).write(line);
+    const writer = this.writerOf(table);
+    writer.write(this.csv ? this.csvRecord(table, writer) : line);
     table.rows++;
     return true;
   }
 
-  /** Renders the row buffer as a JSON line; new columns go to `pending`. */
+  /**
+   * Encodes the row buffer: returns the JSON line, or (`csv`) keeps the fields for
+   * {@link csvRecord} and returns "". New columns go to `pending`.
+   */
   private encodeRow(table: TableState): string {
     this.dropRow = false;
+    const csv = this.csv;
     let line = "{";
     let first = true;
+    let fields = 0;
     const slots = this.rowSlots;
     const values = this.rowValues;
     for (let i = 0; i < this.rowLength; i++) {
@@ -903,12 +934,109 @@ export class RelationalNormalizer {
         continue;
       }
       if (v === DROPPED) continue;
-      const field = this.encodeField(table, slot, v, first);
-      if (field.length === 0) continue;
-      line += field;
-      first = false;
+      const text = this.encodeField(table, slot, v);
+      if (text.length === 0) continue;
+      if (csv) {
+        this.csvSlots[fields] = this.target;
+        this.csvTexts[fields] = text;
+        fields++;
+      } else {
+        line += first ? this.target.key : this.target.sepKey;
+        line += text;
+        first = false;
+      }
     }
-    return `${line}}`;
+    this.csvLength = fields;
+    return csv ? "" : `${line}}`;
+  }
+
+  /**
+   * The encoded row as a record of the open `csv` file, whose header is fixed: when the row has a
+   * column the header lacks, the writer starts a new file (whose header has every complete column of
+   * the table, the row's new ones committed by now).
+   */
+  private csvRecord(table: TableState, writer: JobWriter): string {
+    writer.ensureOpen();
+    const record = this.csvFields(writer);
+    if (record !== undefined) return record;
+    writer.rotate();
+    const retried = this.csvFields(writer);
+    if (retried !== undefined) return retried;
+    throw this.error(
+      "NORMALIZE_FAILED",
+      `A row of table \`${table.name}\` has a column that is not among the table's complete columns, so it has no place in the header of the csv job file. This is a bug in tsdlt's normalizer; normalize with \`fileFormat: "jsonl"\` to go on.`,
+      table.name,
+      undefined,
+    );
+  }
+
+  /**
+   * Joins the fields kept by {@link encodeRow} in the header order of the open file, with empty fields
+   * (NULL) for the columns the row does not have; undefined when a field's column is not in the header.
+   */
+  private csvFields(writer: JobWriter): string | undefined {
+    const generation = writer.generation;
+    const slots = this.csvSlots;
+    const texts = this.csvTexts;
+    const count = this.csvLength;
+    let record = "";
+    let last = -1;
+    for (let i = 0; i < count; i++) {
+      const slot = slots[i] as Slot;
+      let position = slot.csvPosition;
+      if (slot.csvGeneration !== generation) {
+        position = writer.positionOf(slot.name);
+        slot.csvGeneration = generation;
+        slot.csvPosition = position;
+      }
+      if (position < 0) return undefined;
+      if (position <= last) return this.csvFieldsByPosition(writer);
+      record += commas(last < 0 ? position : position - last);
+      record += texts[i] as string;
+      last = position;
+    }
+    return record + commas(writer.columnCount - 1 - Math.max(last, 0));
+  }
+
+  /**
+   * {@link csvFields} for fields out of header order: a column that became complete after the
+   * table's first rows is at the end of the header but in the middle of a row (`closed_at` that was
+   * null at first). The fields are insertion-sorted by position (a few steps for a few late
+   * columns); of two fields of one column the later wins, as in JSON.
+   */
+  private csvFieldsByPosition(writer: JobWriter): string | undefined {
+    const generation = writer.generation;
+    const slots = this.csvSlots;
+    const count = this.csvLength;
+    const order = this.csvOrder;
+    for (let i = 0; i < count; i++) {
+      const slot = slots[i] as Slot;
+      if (slot.csvGeneration !== generation) {
+        slot.csvPosition = writer.positionOf(slot.name);
+        slot.csvGeneration = generation;
+      }
+      const position = slot.csvPosition;
+      if (position < 0) return undefined;
+      let j = i;
+      while (j > 0 && (slots[order[j - 1] as number] as Slot).csvPosition > position) {
+        order[j] = order[j - 1] as number;
+        j--;
+      }
+      order[j] = i;
+    }
+    const texts = this.csvTexts;
+    let record = "";
+    let last = -1;
+    for (let k = 0; k < count; k++) {
+      const i = order[k] as number;
+      const position = (slots[i] as Slot).csvPosition;
+      // the same column again: the later field (next in the stable order) wins
+      if (k + 1 < count && (slots[order[k + 1] as number] as Slot).csvPosition === position) continue;
+      record += commas(last < 0 ? position : position - last);
+      record += texts[i] as string;
+      last = position;
+    }
+    return record + commas(writer.columnCount - 1 - Math.max(last, 0));
   }
 
   /**
@@ -1009,14 +1137,29 @@ export class RelationalNormalizer {
     table.writer ??= new JobWriter({
       pkg: this.output,
       tableName: table.name,
+      fileFormat: this.fileFormat,
+      columns: this.csv ? () => this.completeColumnNames(table) : undefined,
+      // a worker's files are reported: the main thread removes the ones left without rows
+      dropEmptyOnRotate: this.log === undefined,
       fileMaxItems: this.fileMaxItems,
       fileMaxBytes: this.fileMaxBytes,
     });
     return table.writer;
   }
 
-  /** The field `"<name>":<value>` (with a leading `,` unless `first`), or "" when dropped. */
-  private encodeField(table: TableState, slot: Slot, raw: unknown, first: boolean): string {
+  /** The table's complete columns (with a data type), in schema order: a `csv` file's header. */
+  private completeColumnNames(table: TableState): string[] {
+    const names: string[] = [];
+    const columns = this.schema.tables[table.name]?.columns ?? {};
+    for (const name in columns) if (columns[name]?.data_type !== undefined) names.push(name);
+    return names;
+  }
+
+  /**
+   * The text of the field of value `raw` for column `slot`: a JSON fragment (`jsonl`) or a CSV field,
+   * "" when a contract filter dropped it. Sets {@link target} to the slot that receives it.
+   */
+  private encodeField(table: TableState, slot: Slot, raw: unknown): string {
     let v = raw;
     let from: DataType;
     switch (typeof raw) {
@@ -1027,10 +1170,14 @@ export class RelationalNormalizer {
         } else {
           const col = slot.col;
           if (col !== undefined) {
-            if (col.type === "text") return (first ? slot.key : slot.sepKey) + jsonString(raw);
+            if (col.type === "text") {
+              this.target = slot;
+              return this.csv ? csvText(raw) : jsonString(raw);
+            }
             // fast path: already the canonical UTC form a timestamp column writes
             if (col.type === "timestamp" && col.timezone && !this.noCoercion && isCanonicalUtc(raw)) {
-              return `${first ? slot.key : slot.sepKey}"${raw}"`;
+              this.target = slot;
+              return this.csv ? raw : `"${raw}"`;
             }
           }
           from = "text";
@@ -1041,39 +1188,45 @@ export class RelationalNormalizer {
         const col = slot.col;
         if (col !== undefined) {
           if (col.type === "bigint" && Number.isSafeInteger(raw)) {
-            return (first ? slot.key : slot.sepKey) + String(raw);
+            this.target = slot;
+            return String(raw);
           }
           // (an integer in a double column is a coercion: `relational_no_coercion` makes it a variant)
           if (col.type === "double" && Number.isFinite(raw) && !(this.noCoercion && Number.isInteger(raw))) {
-            return (first ? slot.key : slot.sepKey) + String(raw);
+            this.target = slot;
+            return String(raw);
           }
         }
         from = Number.isInteger(raw) ? "bigint" : "double";
         break;
       }
       case "boolean":
-        if (slot.col?.type === "bool") return (first ? slot.key : slot.sepKey) + (raw ? "true" : "false");
+        if (slot.col?.type === "bool") {
+          this.target = slot;
+          return raw ? "true" : "false";
+        }
         from = "bool";
         break;
       default:
         from = valueType(raw);
     }
     const col = slot.col;
-    if (col === undefined) return this.encodeNewColumn(table, slot, from, v, first);
-    if (this.noCoercion && from !== col.type) return this.encodeVariant(table, slot, from, v, first);
+    if (col === undefined) return this.encodeNewColumn(table, slot, from, v);
+    if (this.noCoercion && from !== col.type) return this.encodeVariant(table, slot, from, v);
     const fragment = encodeAs(col, from, v);
     if (fragment === undefined) {
       if (from === "bigint" && col.type === "bigint") throw this.outOfInt64(table, slot, v);
-      return this.encodeVariant(table, slot, from, v, first);
+      return this.encodeVariant(table, slot, from, v);
     }
-    return (first ? slot.key : slot.sepKey) + fragment;
+    this.target = slot;
+    return this.csv ? csvFromJson(col.type, fragment) : fragment;
   }
 
   /**
    * A value that does not fit its column goes to the variant column `<col>__v_<type>`. Returns ""
    * when a contract filter drops the value (or the row: `dropRow`).
    */
-  private encodeVariant(table: TableState, slot: Slot, from: DataType, v: unknown, first: boolean): string {
+  private encodeVariant(table: TableState, slot: Slot, from: DataType, v: unknown): string {
     let variant = slot.variants?.get(from);
     if (variant === undefined) {
       let name = this.naming.makePath(slot.name, `v_${from}`);
@@ -1091,13 +1244,14 @@ export class RelationalNormalizer {
       return "";
     }
     const col = variant.col;
-    if (col === undefined) return this.encodeNewColumn(table, variant, from, v, first, slot);
+    if (col === undefined) return this.encodeNewColumn(table, variant, from, v, slot);
     const fragment = this.noCoercion && from !== col.type ? undefined : encodeAs(col, from, v);
     if (fragment === undefined) {
       if (from === "bigint" && col.type === "bigint") throw this.outOfInt64(table, variant, v);
       throw this.cannotCoerce(table, variant, from, col.type, v);
     }
-    return (first ? variant.key : variant.sepKey) + fragment;
+    this.target = variant;
+    return this.csv ? csvFromJson(col.type, fragment) : fragment;
   }
 
   /**
@@ -1109,7 +1263,6 @@ export class RelationalNormalizer {
     slot: Slot,
     from: DataType,
     v: unknown,
-    first: boolean,
     base: Slot | undefined = undefined,
   ): string {
     if (slot.invalidKey !== undefined) throw this.invalidKey(table, slot.invalidKey);
@@ -1120,10 +1273,11 @@ export class RelationalNormalizer {
     if (fragment === undefined) {
       if (from === "bigint" && type === "bigint") throw this.outOfInt64(table, slot, v);
       if (isVariant) throw this.cannotCoerce(table, slot, from, type, v);
-      return this.encodeVariant(table, slot, from, v, first);
+      return this.encodeVariant(table, slot, from, v);
     }
     this.addPending(slot, column, isVariant, from, base);
-    return (first ? slot.key : slot.sepKey) + fragment;
+    this.target = slot;
+    return this.csv ? csvFromJson(type, fragment) : fragment;
   }
 
   private newColumn(slot: Slot, type: DataType, isVariant: boolean): CompleteColumnSchema {

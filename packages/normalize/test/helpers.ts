@@ -15,6 +15,7 @@ import {
   Schema,
   toTypedJson,
 } from "@tsdlt/core";
+import { parse as parseCsv } from "csv-parse/sync";
 import { type NormalizeOptions, type NormalizeResult, normalizePackage } from "../src/index.js";
 
 export interface Fixture {
@@ -97,6 +98,72 @@ export function rawLines(pkg: LoadPackage, table: string): string[] {
 /** Parsed rows of all job files of `table`. */
 export function rows(pkg: LoadPackage, table: string): Record<string, unknown>[] {
   return rawLines(pkg, table).map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** A `csv` job file: its header and records (an unquoted empty field is `null`, a quoted one ""). */
+export interface CsvFile {
+  readonly header: string[];
+  readonly records: (string | null)[][];
+}
+
+/** Parses a `csv` job file with a real CSV parser (records must have the header's width). */
+export function readCsv(path: string): CsvFile {
+  const text = readFileSync(path, "utf8");
+  const lines = parseCsv(text, {
+    cast: (value, context) => (context.quoting || value !== "" ? value : null),
+  }) as (string | null)[][];
+  const [header = [], ...records] = lines;
+  return { header: header.map(String), records };
+}
+
+/**
+ * A `csv` field as the value the `jsonl` job file holds for a column of `type` (what `JSON.parse`
+ * gives for its line), so rows of both formats compare equal.
+ */
+export function csvValue(type: string | undefined, text: string): unknown {
+  switch (type) {
+    case "bigint":
+      return Number(text);
+    case "double":
+      return text === "NaN" || text === "Infinity" || text === "-Infinity" ? text : Number(text);
+    case "bool":
+      if (text !== "true" && text !== "false") throw new Error(`bad bool field ${text}`);
+      return text === "true";
+    case "json":
+      return JSON.parse(text);
+    case "binary":
+      if (!text.startsWith("\\x")) throw new Error(`bad binary field ${text}`);
+      return Buffer.from(text.slice(2), "hex").toString("base64");
+    default:
+      return text;
+  }
+}
+
+/**
+ * Rows of all job files of `table` as `jsonl` rows parse (null fields left out): `jsonl` files as
+ * they are, `csv` files converted by the column types of `schema`.
+ */
+export function tableRows(pkg: LoadPackage, table: string, schema: Schema): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  const columns = schema.tables[table]?.columns ?? {};
+  for (const file of jobFiles(pkg, table)) {
+    if (!file.endsWith(".csv")) {
+      for (const line of readFileSync(file, "utf8").split("\n")) {
+        if (line.length > 0) out.push(JSON.parse(line) as Record<string, unknown>);
+      }
+      continue;
+    }
+    const { header, records } = readCsv(file);
+    for (const record of records) {
+      const row: Record<string, unknown> = {};
+      header.forEach((name, i) => {
+        const text = record[i];
+        if (text !== null && text !== undefined) row[name] = csvValue(columns[name]?.data_type, text);
+      });
+      out.push(row);
+    }
+  }
+  return out;
 }
 
 /** Column names of a table of the schema, in order. */

@@ -7,7 +7,7 @@
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
@@ -24,7 +24,7 @@ import {
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type NormalizeResult, normalizePackage } from "../src/index.js";
 import { fastDigest128 } from "../src/shake128.js";
-import { createFixture, type Fixture, rows } from "./helpers.js";
+import { createFixture, type Fixture, readCsv, rows, tableRows } from "./helpers.js";
 
 const PACKAGE_DIR = join(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -42,6 +42,12 @@ function ensureBuiltWorker(): void {
 const capabilities: DestinationCapabilities = defineCapabilities({
   preferredLoaderFileFormat: "jsonl",
   supportedLoaderFileFormats: ["jsonl"],
+});
+
+/** A destination that prefers `csv` job files. */
+const csvCapabilities: DestinationCapabilities = defineCapabilities({
+  preferredLoaderFileFormat: "csv",
+  supportedLoaderFileFormats: ["csv", "jsonl"],
 });
 
 /** A job file of an extracted package: its root table and its lines (batches of items or raw text). */
@@ -79,11 +85,15 @@ const IDS = new Set(["_dlt_id", "_dlt_parent_id", "_dlt_root_id"]);
 /** Rows of every table of a package, without random ids, sorted. */
 function content(result: NormalizeResult, keepIds = false): Record<string, string[]> {
   const out: Record<string, string[]> = {};
+  // csv fields come in the order of their file's header, which differs between files
+  const csv = result.package.listJobs("new_jobs").some((job) => job.parsed.fileFormat === "csv");
   for (const table of Object.keys(result.rowCounts).sort()) {
-    out[table] = rows(result.package, table)
-      .map((row) =>
-        JSON.stringify(Object.fromEntries(Object.entries(row).filter(([k]) => keepIds || !IDS.has(k)))),
-      )
+    out[table] = tableRows(result.package, table, result.schema)
+      .map((row) => {
+        const fields = Object.entries(row).filter(([k]) => keepIds || !IDS.has(k));
+        if (csv) fields.sort(([p], [q]) => (p < q ? -1 : 1));
+        return JSON.stringify(Object.fromEntries(fields));
+      })
       .sort();
   }
   return out;
@@ -112,6 +122,7 @@ async function both(
   files: readonly FileSpec[],
   schema: () => Schema = () => new Schema("shop"),
   workers = 3,
+  format: "jsonl" | "csv" = "jsonl",
 ): Promise<[Outcome, Outcome]> {
   const loadId = "1700000000.123456";
   const run = async (fixture: Fixture, n: number): Promise<Outcome> => {
@@ -119,7 +130,7 @@ async function both(
       const result = await normalizePackage({
         extracted: extracted(fixture, files, schema(), loadId),
         loadStorage: fixture.loadStorage,
-        capabilities,
+        capabilities: format === "csv" ? csvCapabilities : capabilities,
         workers: n,
         parallelMinBytes: 0,
         logger: {
@@ -408,6 +419,157 @@ describe("normalizePackage in worker threads: random data", () => {
     }
     // random types conflict often: after a few rounds the package may go to one thread
     expectSame(a, b, false, true);
+  });
+});
+
+/**
+ * Checks the csv job files of a package: every file that is not empty starts with a header of
+ * distinct complete columns and holds records of the header's width, and every file has rows
+ * unless it is the table's only file. Returns the files' ids (the `id` column) per file.
+ */
+function expectValidCsvFiles(result: NormalizeResult): string[][] {
+  const jobs = result.package.listJobs("new_jobs");
+  const ids: string[][] = [];
+  for (const job of jobs) {
+    expect(job.parsed.fileFormat).toBe("csv");
+    if (statSync(job.path).size === 0) continue;
+    const { header, records } = readCsv(job.path);
+    const columns = result.schema.tables[job.parsed.tableName]?.columns ?? {};
+    const complete = Object.keys(columns).filter((name) => columns[name]?.data_type !== undefined);
+    // a worker lists the columns in the order its own schema has them
+    expect(new Set(header).size).toBe(header.length);
+    for (const name of header) expect(complete).toContain(name);
+    for (const record of records) expect(record).toHaveLength(header.length);
+    const sameTable = jobs.filter((j) => j.parsed.tableName === job.parsed.tableName);
+    if (sameTable.length > 1) expect(records.length).toBeGreaterThan(0);
+    const at = header.indexOf("id");
+    ids.push(records.map((r) => String(r[at])));
+  }
+  return ids;
+}
+
+describe("normalizePackage in worker threads: csv job files", () => {
+  it("should produce the rows and schema of one thread", async () => {
+    const files = Array.from({ length: 7 }, (_, f) => ({ table: "issues", lines: lines(f * 300, 300, 100) }));
+    const [a, b] = await both(files, undefined, 3, "csv");
+    const result = expectSame(a, b);
+    expect(result.rowCounts.issues).toBe(2100);
+    if ("result" in b) {
+      expect(b.result.package.listJobs("new_jobs").length).toBeGreaterThan(3);
+      expectValidCsvFiles(b.result);
+    }
+    if ("result" in a) expectValidCsvFiles(a.result);
+  });
+
+  it("should start over from a conflicting file with the same rows, rotating on new columns", async () => {
+    const files: FileSpec[] = [
+      { table: "t", lines: [[{ id: 0, v: 1, w: "a" }]] },
+      { table: "t", lines: [[{ id: 1, v: 1.5, w: 2 }]] },
+      { table: "t", lines: [[{ id: 2, v: "x", w: true, z: { q: 1 } }]] },
+      { table: "t", lines: [[{ id: 3, z: "flat", v: null }]] },
+      { table: "t", lines: [[{ id: 4, v: 2.5, w: "b", z: { q: "s" } }]] },
+    ];
+    const [a, b] = await both(files, undefined, 4, "csv");
+    expectSame(a, b);
+    expect(debug.some((m) => m.includes("conflicts with the schema merged so far"))).toBe(true);
+    if ("result" in b) expectValidCsvFiles(b.result);
+  });
+
+  it.each(["jsonl", "csv"] as const)(
+    "should cut a %s job file back to the rows of merged files when a later file conflicts",
+    async (format) => {
+      // worker 0 gets files 0 and 2 and appends the rows of both to one job file of `t`; file 2 makes
+      // `t__items.q` text while file 1 (worker 1) made it bigint: file 2 starts a new round, and the
+      // job file of `t` is cut back to the rows of file 0 (its header kept)
+      const item = (id: number, q?: unknown): Record<string, unknown> => ({
+        id,
+        name: `n${id}`,
+        items: [{ a: id, ...(q === undefined ? {} : { q }) }],
+      });
+      const files: FileSpec[] = [
+        { table: "t", lines: [[item(0), item(1), item(2)]] },
+        { table: "t", lines: [[item(10, 5), item(11, 6)]] },
+        { table: "t", lines: [[item(20, "x"), item(21, "y")]] },
+        { table: "t", lines: [[item(30), item(31, 7)]] },
+      ];
+      const [a, b] = await both(files, undefined, 2, format);
+      const result = expectSame(a, b);
+      expect(debug.some((m) => m.includes("file 2 of load") && m.includes("conflicts"))).toBe(true);
+      expect(Object.keys(result.schema.tables.t__items?.columns ?? {})).toContain("q__v_text");
+      if (!("result" in b)) return;
+      const files0 = b.result.package
+        .listJobs("new_jobs")
+        .filter((j) => j.parsed.tableName === "t")
+        .map((j) =>
+          format === "csv"
+            ? readCsv(j.path).records.map((r) => r[0])
+            : readFileSync(j.path, "utf8")
+                .split("\n")
+                .filter((l) => l.length > 0)
+                .map((l) => String((JSON.parse(l) as { id: number }).id)),
+        );
+      // the cut file holds exactly the rows of file 0
+      expect(files0).toContainEqual(["0", "1", "2"]);
+      if (format === "csv") {
+        const ids = expectValidCsvFiles(b.result);
+        expect(ids).toContainEqual(["0", "1", "2"]);
+      }
+    },
+  );
+
+  it("should keep one job file per table for empty files, as one thread does", async () => {
+    const schema = (): Schema => {
+      const s = new Schema("shop");
+      s.updateTable({
+        name: "t",
+        columns: {},
+        write_disposition: "replace",
+        "x-normalizer": { "seen-data": true },
+      });
+      s.updateTable({
+        name: "e",
+        columns: { id: { name: "id", data_type: "bigint" } },
+        write_disposition: "append",
+      });
+      return s;
+    };
+    const files: FileSpec[] = [
+      { table: "e", lines: [] },
+      { table: "e", lines: [] },
+      { table: "t", lines: [] },
+      { table: "t", lines: [[{ id: 1 }]] },
+      { table: "t", lines: [] },
+    ];
+    const [a, b] = await both(files, schema, 3, "csv");
+    expectSame(a, b);
+    if (!("result" in a) || !("result" in b)) return;
+    const jobsOf = (r: NormalizeResult, table: string) =>
+      r.package.listJobs("new_jobs").filter((j) => j.parsed.tableName === table);
+    for (const r of [a.result, b.result]) {
+      // `e`: one header-only file; `t`: one file with the row (the empty files are gone)
+      const [e, ...moreE] = jobsOf(r, "e");
+      expect(moreE).toEqual([]);
+      expect(readFileSync(e?.path ?? "", "utf8")).toBe("id,_dlt_load_id,_dlt_id\n");
+      const [t, ...moreT] = jobsOf(r, "t");
+      expect(moreT).toEqual([]);
+      expect(readCsv(t?.path ?? "").records).toHaveLength(1);
+    }
+  });
+
+  it.each([1, 2, 3, 4, 5, 6])("should match one thread on random data (seed %i)", async (seed) => {
+    const random = prng(seed);
+    const files = Array.from({ length: 8 }, () => ({
+      table: random() < 0.8 ? "t" : "u",
+      lines: [Array.from({ length: 1 + Math.floor(random() * 6) }, () => randomItem(random))],
+    }));
+    const [a, b] = await both(files, undefined, 3, "csv");
+    if ("error" in a) {
+      expect("error" in b).toBe(true);
+      expect((b as { error: Error }).error.message).toBe((a.error as Error).message);
+      return;
+    }
+    expectSame(a, b, false, true);
+    if ("result" in b) expectValidCsvFiles(b.result);
   });
 });
 

@@ -4,7 +4,7 @@
  * a lock whose owner died on this host (killed, crashed) is taken over at once; a lock from another
  * host is taken over when it was not refreshed for {@link LOCK_STALE_MS}.
  */
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { TsdltError } from "@tsdlt/core";
 import lockfile from "proper-lockfile";
@@ -53,8 +53,20 @@ function isAlive(pid: number): boolean {
 /** True when the lock's owner is a process of this host that no longer runs. */
 function ownerIsDead(workingDir: string): boolean {
   const owner = readOwner(workingDir);
-  return owner !== undefined && owner.host === hostname() && owner.pid !== process.pid && !isAlive(owner.pid);
+  if (owner === undefined) {
+    // A holder writes its owner file right after taking the lock and removes it right before
+    // releasing: a lock without one for seconds belongs to a process killed in between.
+    try {
+      return Date.now() - statSync(lockDir(workingDir)).mtimeMs > ORPHANED_LOCK_MS;
+    } catch {
+      return false;
+    }
+  }
+  return owner.host === hostname() && owner.pid !== process.pid && !isAlive(owner.pid);
 }
+
+/** Age after which a lock without an owner file is taken to be left by a killed process. */
+const ORPHANED_LOCK_MS = 5000;
 
 /** Options of {@link lockWorkingDir}. */
 export interface LockOptions {

@@ -15,6 +15,7 @@ import {
   fromTypedJson,
   jobIdOf,
   jsonNormalizerModule,
+  type LoaderFileFormat,
   type LoadPackage,
   type Logger,
   type NamingConvention,
@@ -143,8 +144,11 @@ export interface RunOptions {
   /** Schema contract for the data of this run; overrides the resources' and sources' contracts. */
   readonly schemaContract?: SchemaContract;
   /**
-   * Loader file format. Normalize writes `jsonl`; with a `staging` destination this picks the format
-   * of the staged files (`parquet`, `jsonl` or `csv`, as the destination supports). @default the destination's preferred (staging) format
+   * Loader file format. Without `staging`, the format of the job files normalize writes, one of the
+   * destination's `supportedLoaderFileFormats` (Postgres: `csv` or `jsonl`); with a `staging`
+   * destination, the format of the staged files (`parquet`, `jsonl` or `csv`, as both support), while
+   * normalize writes `jsonl`. Holds for one run.
+   * @default the destination's preferred (staging) format
    */
   readonly loaderFileFormat?: "jsonl" | "parquet" | "csv";
   /** Refresh for this run only (overrides the pipeline's `refresh`). */
@@ -691,6 +695,8 @@ export class Pipeline {
         storage: this.#normalizeStorage,
         logger: this.#logger,
         bufferMaxItems: this.#settings.extractDataWriter.bufferMaxItems,
+        maxParallelItems: this.#settings.extract.maxParallelItems,
+        nextItemMode: this.#settings.extract.nextItemMode,
         collector,
         ...(this.#settings.extractDataWriter.fileMaxBytes !== undefined
           ? { fileMaxBytes: this.#settings.extractDataWriter.fileMaxBytes }
@@ -736,14 +742,52 @@ export class Pipeline {
     }
   }
 
-  /** Normalizes every extracted package, oldest first. */
-  async normalize(): Promise<NormalizeInfo> {
+  /**
+   * Normalizes every extracted package, oldest first, into job files of the format
+   * `loaderFileFormat` picks (see {@link RunOptions.loaderFileFormat}; dlt's
+   * `normalize(loader_file_format=...)`).
+   */
+  async normalize(options: Pick<RunOptions, "loaderFileFormat"> = {}): Promise<NormalizeInfo> {
+    checkOptions(options, ["loaderFileFormat"], "normalize");
+    if (options.loaderFileFormat !== undefined) this.#loaderFileFormat = options.loaderFileFormat;
     return this.#step("normalize", () => this.#normalize());
+  }
+
+  /**
+   * The format normalize writes the job files for `destination` in (issue 12). With a staging
+   * destination: `jsonl`, which the staging step converts into the staged format. Otherwise the run's
+   * `loaderFileFormat` when the destination loads such job files, else its preferred format. A
+   * destination that writes files itself (the filesystem: it can stage for others) converts `jsonl`
+   * job files into the format of its own `fileFormat` option, so it gets `jsonl`.
+   *
+   * @throws TsdltError (`INVALID_ARGUMENT`) when the destination does not load `loaderFileFormat` job files
+   */
+  #normalizeFileFormat(destination: Destination): LoaderFileFormat {
+    if (this.#stagingRef !== undefined) return "jsonl";
+    const requested = this.#loaderFileFormat;
+    const capabilities = destination.capabilities;
+    if (requested === undefined) return capabilities.preferredLoaderFileFormat;
+    const writesFiles = typeof destination.asStagingDestination === "function";
+    if (writesFiles ? requested === "jsonl" : capabilities.supportedLoaderFileFormats.includes(requested)) {
+      return requested;
+    }
+    const list = (formats: readonly string[]): string => formats.map((f) => `\`${f}\``).join(", ");
+    const fix = writesFiles
+      ? `It converts the \`jsonl\` job files normalize writes into the files it stores: pick their format with its \`fileFormat\` option (\`fileFormat: "${requested}"\`), and remove \`loaderFileFormat\`.`
+      : `Use one of those as \`loaderFileFormat\`, or remove the option to use its preferred \`${capabilities.preferredLoaderFileFormat}\`.` +
+        (capabilities.supportedStagingFileFormats.includes(requested)
+          ? ` To load staged \`${requested}\` files instead, add \`staging: "filesystem"\`.`
+          : "");
+    throw new TsdltError(
+      `\`loaderFileFormat: "${requested}"\` is not supported by destination \`${destination.name}\`: it loads ${list(writesFiles ? ["jsonl"] : capabilities.supportedLoaderFileFormats)} job files. ${fix}`,
+      { code: "INVALID_ARGUMENT", pipelineName: this.pipelineName, destination: destination.name },
+    );
   }
 
   async #normalize(): Promise<NormalizeInfo> {
     const startedAt = new Date();
     const destination = await this.#resolveDestination();
+    const fileFormat = this.#normalizeFileFormat(destination);
     const rowCounts: Record<string, number> = {};
     const packages: LoadPackageInfo[] = [];
     const collector = this.#collector;
@@ -764,8 +808,12 @@ export class Pipeline {
           extracted,
           loadStorage: this.#loadStorage,
           capabilities: destination.capabilities,
+          fileFormat,
           logger: this.#logger,
           collector,
+          ...(this.#settings.normalize.workers !== undefined
+            ? { workers: this.#settings.normalize.workers }
+            : {}),
           ...(this.#settings.normalizeDataWriter.fileMaxBytes !== undefined
             ? { fileMaxBytes: this.#settings.normalizeDataWriter.fileMaxBytes }
             : {}),
@@ -876,15 +924,8 @@ export class Pipeline {
     | undefined
   > {
     const format = this.#loaderFileFormat;
-    if (this.#stagingRef === undefined) {
-      if (format !== undefined && format !== "jsonl") {
-        throw new TsdltError(
-          `\`loaderFileFormat: "${format}"\` needs a staging destination: destination \`${destination.name}\` loads \`jsonl\` job files. Add \`staging: "filesystem"\` or remove the option.`,
-          { code: "INVALID_ARGUMENT", pipelineName: this.pipelineName, destination: destination.name },
-        );
-      }
-      return undefined;
-    }
+    // without staging, `loaderFileFormat` picked the job files' format (`#normalizeFileFormat`)
+    if (this.#stagingRef === undefined) return undefined;
     const staging = prepareStagingDestination(
       destination,
       await resolveDestination(this.#stagingRef),
@@ -917,7 +958,8 @@ export class Pipeline {
       this.#activeTrace = trace;
       const loadInfos: LoadInfo[] = [];
       try {
-        await this.#resolveDestination();
+        // a `loaderFileFormat` the destination cannot take fails before anything is extracted
+        this.#normalizeFileFormat(await this.#resolveDestination());
         await this.syncDestination();
         if (this.hasPendingData) {
           await this.normalize();

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -28,5 +28,19 @@ describe("lockWorkingDir", () => {
     expect(existsSync(`${workingDir}.lock-owner.json`)).toBe(false);
     const again = await lockWorkingDir(workingDir, "long_run", { staleMs: 400 });
     await again();
+  });
+
+  // regression (found by the crash test under load): a process killed between taking the lock and
+  // writing its owner file left a lock nobody could take for a minute
+  it("should take over a lock left without an owner file by a killed process", async () => {
+    const workingDir = join(root, "killed");
+    mkdirSync(workingDir);
+    mkdirSync(`${workingDir}.lock`); // what the killed process left
+    await expect(lockWorkingDir(workingDir, "killed")).rejects.toThrow(/being run by another process/);
+    const old = new Date(Date.now() - 10_000);
+    utimesSync(`${workingDir}.lock`, old, old);
+    const release = await lockWorkingDir(workingDir, "killed");
+    expect(existsSync(`${workingDir}.lock-owner.json`)).toBe(true);
+    await release();
   });
 });

@@ -115,13 +115,17 @@ export async function dump(pipeline) {
  */
 const SCENARIOS = `
 import { dlt, dump, drop, result, silent } from "./helpers.mjs";
-const [kind, suffix] = process.argv.slice(2);
+const [kind, suffix, format] = process.argv.slice(2);
 const out = {};
+const formats = new Set();
 async function scenario(name, runs) {
   // a dataset of its own per scenario (on DuckDB, one named like the file works too: names get the catalog)
   const pipeline = dlt.pipeline({ pipelineName: name + "_" + suffix, destination: kind, datasetName: name + "_data_" + suffix, logger: silent });
   if (kind === "postgres") await drop(pipeline);
-  for (const [data, options] of runs) await pipeline.run(data, options);
+  for (const [data, options] of runs) {
+    const info = await pipeline.run(data, format ? { ...options, loaderFileFormat: format } : options);
+    for (const pkg of info.loadPackages) for (const job of pkg.jobs) formats.add(job.fileName.split(".").at(-1));
+  }
   out[name] = await dump(pipeline);
   if (kind === "postgres") await drop(pipeline);
 }
@@ -180,7 +184,7 @@ await scenario("all_types", [
     amount: { data_type: "decimal" }, day: { data_type: "date" }, doc: { data_type: "json" }, nan: { data_type: "double" },
   } }],
 ]);
-result(out);
+result({ tables: out, formats: [...formats].sort() });
 `;
 
 let root: string;
@@ -230,17 +234,27 @@ result(await dump(dlt.pipeline({ pipelineName, destination: kind, datasetName, l
     );
   }
 
-  it("should run every write disposition and strategy, and load every data type, with the same rows as DuckDB", async () => {
-    const onPostgres = await runScript(
-      project("pg"),
-      "scenarios.mjs",
-      SCENARIOS,
-      ["postgres", suffix],
-      POSTGRES_ENV,
+  interface Scenarios {
+    readonly tables: Record<string, Dump>;
+    /** The extensions of the job files loaded. */
+    readonly formats: string[];
+  }
+  let onDuckdb: Scenarios | undefined;
+
+  /**
+   * {@link SCENARIOS} on Postgres with `loaderFileFormat: format` (default: none), checked to leave the
+   * rows DuckDB gets and the intended ones.
+   */
+  async function scenariosOnPostgres(format?: "csv" | "jsonl"): Promise<Scenarios> {
+    const args = ["postgres", suffix, ...(format ? [format] : [])];
+    const result = resultOf<Scenarios>(
+      await runScript(project("pg"), "scenarios.mjs", SCENARIOS, args, POSTGRES_ENV),
     );
-    const onDuckdb = await runScript(project("duck"), "scenarios.mjs", SCENARIOS, ["duckdb", suffix], {});
-    const pg = resultOf<Record<string, Dump>>(onPostgres);
-    const duck = resultOf<Record<string, Dump>>(onDuckdb);
+    onDuckdb ??= resultOf<Scenarios>(
+      await runScript(project("duck"), "scenarios.mjs", SCENARIOS, ["duckdb", suffix], {}),
+    );
+    const pg = result.tables;
+    const duck = onDuckdb.tables;
     expect(Object.keys(pg)).toEqual(Object.keys(duck));
     for (const name of Object.keys(duck)) expect({ [name]: pg[name] }).toEqual({ [name]: duck[name] });
 
@@ -275,7 +289,16 @@ result(await dump(dlt.pipeline({ pipelineName, destination: kind, datasetName, l
       text: 'a, "b"\nc ✓',
       empty: "",
     });
-  }, 120_000);
+    return result;
+  }
+
+  it('should run every write disposition and strategy, and load every data type, with the same rows as DuckDB, from jsonl job files (`loaderFileFormat: "jsonl"`)', async () => {
+    expect((await scenariosOnPostgres("jsonl")).formats).toEqual(["jsonl", "sql"]);
+  }, 180_000);
+
+  it("should run every write disposition and strategy, and load every data type, with the same rows as DuckDB, from csv job files (the default)", async () => {
+    expect((await scenariosOnPostgres()).formats).toEqual(["csv", "sql"]);
+  }, 180_000);
 
   it('should run the quick start with `destination: "postgres"` and credentials from env, leaving the rows DuckDB gets', async () => {
     const source = readFileSync(join(REPO, "apps/examples/dist/quick-start.js"), "utf8");
@@ -534,6 +557,31 @@ result({ loaded: info.loadPackages.map((p) => p.state), rows, pending: pipeline.
         await dropPostgresDatasets(cwd, pipelineName);
       }
     }
+
+    it("should refuse a `loaderFileFormat` Postgres does not load, before extracting, naming the formats it loads", async () => {
+      const code = `import { dlt, result, silent } from "./helpers.mjs";
+const [name] = process.argv.slice(2);
+const pipeline = dlt.pipeline({ pipelineName: name, destination: "postgres", datasetName: name, logger: silent });
+let failure;
+try {
+  await pipeline.run([{ id: 1 }], { tableName: "users", loaderFileFormat: "parquet" });
+} catch (error) {
+  failure = { step: error.step, code: error.cause?.code, message: error.cause?.message };
+}
+result({ failure, pending: pipeline.listPendingPackages() });`;
+      const out = resultOf<{ failure: unknown; pending: unknown }>(
+        await runScript(project("pg"), "format.mjs", code, [`bad_format_${suffix}`], POSTGRES_ENV),
+      );
+      expect(out).toEqual({
+        failure: {
+          step: "run",
+          code: "INVALID_ARGUMENT",
+          message:
+            '`loaderFileFormat: "parquet"` is not supported by destination `postgres`: it loads `csv`, `jsonl` job files. Use one of those as `loaderFileFormat`, or remove the option to use its preferred `csv`.',
+        },
+        pending: { extracted: [], normalized: [] },
+      });
+    });
 
     it("should fail fast on wrong credentials naming host, port, database and user, keep the package, and load it on a re-run", async () => {
       const secret = "Wr0ng-Passw0rd";

@@ -167,20 +167,25 @@ const rows = [
   { id: 1, title: 'a, "quoted"\\nline ✓', score: 1.5, flag: true, at: new Date("2024-05-01T10:00:00.123Z"), doc: { a: [1] }, big: 9007199254740993n, tags: ["x", "y"] },
   { id: 2, title: null, score: null, flag: false, at: null, doc: null, big: -1n, tags: [] },
 ];
-await p.run(rows, { tableName: "items", writeDisposition: "merge", primaryKey: "id", loaderFileFormat: "csv", columns: { doc: { data_type: "json" } } });
-await p.run([{ id: 2, title: "two", score: 2, flag: true, big: 2n, tags: ["z"] }], { tableName: "items", writeDisposition: "merge", primaryKey: "id", loaderFileFormat: "csv" });
+const infos = [
+  await p.run(rows, { tableName: "items", writeDisposition: "merge", primaryKey: "id", loaderFileFormat: "csv", columns: { doc: { data_type: "json" } } }),
+  await p.run([{ id: 2, title: "two", score: 2, flag: true, big: 2n, tags: ["z"] }], { tableName: "items", writeDisposition: "merge", primaryKey: "id", loaderFileFormat: "csv" }),
+];
+const formats = [...new Set(infos.flatMap((i) => i.loadPackages.flatMap((pk) => pk.jobs.map((j) => j.fileName.split(".").at(-1)))))].sort();
 const items = await p.query("SELECT id::int, title, score, flag, at::text AS at, doc::text AS doc, big::text AS big FROM " + dataset + ".items ORDER BY id");
 const tags = await p.query("SELECT t.value FROM " + dataset + ".items__tags t ORDER BY t.value");
-result({ items, tags: tags.map((r) => r.value) });`;
+result({ items, tags: tags.map((r) => r.value), formats });`;
     const env = {
       ...POSTGRES_ENV,
       DESTINATION__FILESYSTEM__BUCKET_URL: bucket,
       DESTINATION__FILESYSTEM__KEEP_STAGED_FILES: "false",
     };
     try {
-      const out = resultOf<{ items: Record<string, unknown>[]; tags: string[] }>(
+      const out = resultOf<{ items: Record<string, unknown>[]; tags: string[]; formats: string[] }>(
         await runScript(cwd, "csv.mjs", code, [dataset], env),
       );
+      // Postgres prefers csv job files, but with staging normalize writes jsonl (staged as csv) (issue 12)
+      expect(out.formats).toEqual(["jsonl", "reference", "sql"]);
       expect(out.items).toEqual([
         {
           id: 1,

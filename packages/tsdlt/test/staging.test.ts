@@ -356,7 +356,7 @@ describe("staging: filesystem with DuckDB", () => {
       logger: silentLogger,
     });
     await expect(direct.run(issues, { tableName: "issues", loaderFileFormat: "parquet" })).rejects.toThrow(
-      /`loaderFileFormat: "parquet"` needs a staging destination/,
+      /`loaderFileFormat: "parquet"` is not supported by destination `duckdb`: .* To load staged `parquet` files instead, add `staging: "filesystem"`/,
     );
     const duckAsStaging = dlt.pipeline({
       pipelineName: "duck_staging",

@@ -87,8 +87,11 @@ export interface ExtractConfig {
 
 /** `[normalize]` settings. */
 export interface NormalizeConfig {
-  /** @default 1 */
-  readonly workers: number;
+  /**
+   * Worker threads normalizing a package's job files side by side (`1`: on the calling thread).
+   * @default the machine's cores, at most 4 (dlt: 1 process)
+   */
+  readonly workers?: number | undefined;
   readonly startMethod?: string | undefined;
 }
 
@@ -193,7 +196,7 @@ export const extractConfigSpec: z.ZodType<ExtractConfig> = z.object({
 
 /** Spec of {@link NormalizeConfig} (section `normalize`). */
 export const normalizeConfigSpec: z.ZodType<NormalizeConfig> = z.object({
-  workers: positiveInt.default(1),
+  workers: positiveInt.optional(),
   startMethod: z.string().optional(),
 });
 

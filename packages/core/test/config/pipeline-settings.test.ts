@@ -23,7 +23,8 @@ describe("resolvePipelineSettings", () => {
       deleteCompletedJobs: false,
       truncateStagingDataset: false,
     });
-    expect(settings.normalize).toEqual({ workers: 1 });
+    // tsdlt: no `workers` means the cores, at most 4 (dlt: one process)
+    expect(settings.normalize).toEqual({});
     expect(settings.extract).toEqual({ workers: 5, maxParallelItems: 20, nextItemMode: "round_robin" });
     expect(settings.normalizeDataWriter).toEqual({ bufferMaxItems: 5000, disableCompression: false });
     expect(settings.destination?.replaceStrategy).toBe("truncate-and-insert");
