@@ -214,6 +214,24 @@ export interface StoredStateRow {
   readonly loadId: string;
 }
 
+/**
+ * The {@link StoredStateRow} of a `_dlt_pipeline_state` row as a destination reads it back (column
+ * names as stored; values as the driver or file returns them: numbers or strings, `Date` or text).
+ */
+export function storedStateRowOf(row: Readonly<Record<string, unknown>>): StoredStateRow {
+  const createdAt = row.created_at instanceof Date ? row.created_at : new Date(String(row.created_at));
+  return {
+    version: Number(row.version),
+    engineVersion: Number(row.engine_version),
+    pipelineName: String(row.pipeline_name),
+    state: String(row.state),
+    createdAt: Number.isNaN(createdAt.getTime()) ? new Date(0) : createdAt,
+    versionHash:
+      row.version_hash === null || row.version_hash === undefined ? undefined : String(row.version_hash),
+    loadId: String(row._dlt_load_id),
+  };
+}
+
 /** Optional ability: the destination can give back schemas and pipeline state (restore on a new machine). */
 export interface WithStateSync {
   /** The newest stored schema named `schemaName` (default: the client's schema name). */

@@ -43,6 +43,7 @@ export {
   resolveReplaceStrategy,
   STAGING_DATASET_NAME_LAYOUT,
   stagingDatasetName,
+  storedStateRowOf,
   supportsBatchLoadJobs,
   supportsDropTables,
   supportsLoadTransaction,

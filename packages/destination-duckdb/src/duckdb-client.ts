@@ -74,7 +74,6 @@ import {
 import {
   createDatasetSql,
   createTableSql,
-  csvHeaderProblem,
   datasetExistsQuery,
   dropTablesAndSchema,
   insertLoadQuery,
@@ -82,7 +81,7 @@ import {
   loadJobContext,
   parseSqlJobText,
   qualifiedTableName,
-  readCsvHeader,
+  readCsvJobHeader,
   readStoredSchema,
   readStoredState,
   type SqlDialect,
@@ -455,13 +454,11 @@ export class DuckDBClient
       }
       let header: string[];
       try {
-        header = await readCsvHeader(file.path);
+        header = await readCsvJobHeader(file.path, table);
       } catch (cause) {
-        throw terminal(`the header of \`${file.fileName}\` cannot be read: ${(cause as Error).message}`);
+        throw terminal(`\`${file.fileName}\` cannot load: ${(cause as Error).message}`);
       }
       if (header.length === 0) continue;
-      const problem = csvHeaderProblem(table, header);
-      if (problem !== undefined) throw terminal(`\`${file.fileName}\` cannot load: ${problem}`);
       const columns = header.map((name) => table.columns[name] as CompleteColumnSchema);
       add(JSON.stringify(header), columns, file.path);
     }
@@ -487,40 +484,26 @@ export class DuckDBClient
     options: { readonly staging: boolean },
   ): Promise<LoadJob | undefined> {
     this.#assertOpen();
-    const first = files[0];
-    if (first === undefined || files.some((f) => !DATA_FILE_FORMATS.has(f.parsed.fileFormat))) {
+    if (files.length === 0 || files.some((f) => !DATA_FILE_FORMATS.has(f.parsed.fileFormat))) {
       return undefined;
     }
     const dataset = options.staging ? this.stagingDatasetName : this.datasetName;
     const { jobId, context, terminal } = loadJobContext(
       this.#destination,
       table,
-      first,
+      files,
       loadId,
       options.staging,
     );
-    const subject = `The batch job of ${files.length} files of table \`${table.name}\`${options.staging ? " (staging)" : ""} in load \`${loadId}\` (${files.map((f) => `\`${f.fileName}\``).join(", ")})`;
-    const failed = (reason: string): DestinationError =>
-      new DestinationError(`[tsdlt] [${this.#destination}] ${subject} failed terminally: ${reason}.`, {
-        code: "DESTINATION_TERMINAL",
-        retryable: false,
-        destination: this.#destination,
-        loadId,
-        jobId,
-        table: table.name,
-      });
     if (!Object.values(table.columns).some(isCompleteColumn)) {
       throw terminal(`table \`${table.name}\` has no complete columns to load`);
     }
     return {
       jobId,
       run: (signal?: AbortSignal) =>
-        this.#runJob(
-          { ...context, subject },
-          signal,
-          () => this.#insertStatements(table, dataset, files, failed),
-          { bulk: true },
-        ),
+        this.#runJob(context, signal, () => this.#insertStatements(table, dataset, files, terminal), {
+          bulk: true,
+        }),
     };
   }
 

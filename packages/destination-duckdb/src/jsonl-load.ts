@@ -49,6 +49,31 @@ function readPlan(
 }
 
 /**
+ * `INSERT INTO <table> (<columns>) SELECT <conversions> FROM <reader>`, with `reader(columns)` given
+ * the `{'<name>': '<type>'}` struct of the types the file's columns are read as.
+ */
+function insertSelectSql(
+  datasetName: string,
+  table: TableSchema,
+  columns: readonly CompleteColumnSchema[],
+  format: "jsonl" | "csv",
+  dialect: SqlDialect,
+  reader: (columns: string) => string,
+): string {
+  const plans = columns.map((column) => ({ column, ...readPlan(column, table, format) }));
+  const target = plans.map((p) => escapeColumnName(duckdbDialect, p.column.name)).join(", ");
+  const select = plans.map((p) => p.select).join(", ");
+  const struct = plans.map((p) => `${lit(p.column.name)}: '${p.readAs}'`).join(", ");
+  return `INSERT INTO ${qualifiedTableName(dialect, datasetName, table.name)} (${target}) SELECT ${select} FROM ${reader(`{${struct}}`)}`;
+}
+
+/** A DuckDB string literal. */
+const lit = (value: string): string => duckdbDialect.escapeLiteral(value);
+
+/** `[<path literals>]`. */
+const fileList = (paths: readonly string[]): string => `[${paths.map(lit).join(", ")}]`;
+
+/**
  * The statement that loads a newline-delimited JSON file — or several, read side by side — into
  * `table` of `datasetName`. Only complete columns are read; keys missing from a line load as NULL,
  * keys not in the table are ignored.
@@ -63,17 +88,16 @@ export function jsonlInsertSql(
     readonly dialect?: SqlDialect;
   } = {},
 ): string {
-  const columns = Object.values(table.columns).filter(isCompleteColumn);
-  const plans = columns.map((column) => ({ column, ...readPlan(column, table, "jsonl") }));
-  const lit = (value: string): string => duckdbDialect.escapeLiteral(value);
-  const target = plans.map((p) => escapeColumnName(duckdbDialect, p.column.name)).join(", ");
-  const select = plans.map((p) => p.select).join(", ");
-  const files = typeof filePath === "string" ? lit(filePath) : `[${filePath.map(lit).join(", ")}]`;
-  const struct = plans.map((p) => `${lit(p.column.name)}: '${p.readAs}'`).join(", ");
-  return (
-    `INSERT INTO ${qualifiedTableName(options.dialect ?? duckdbDialect, datasetName, table.name)} (${target})` +
-    ` SELECT ${select} FROM read_json(${files}, format = 'newline_delimited',` +
-    ` compression = '${options.compression ?? "uncompressed"}', columns = {${struct}})`
+  const files = typeof filePath === "string" ? lit(filePath) : fileList(filePath);
+  const compression = options.compression ?? "uncompressed";
+  return insertSelectSql(
+    datasetName,
+    table,
+    Object.values(table.columns).filter(isCompleteColumn),
+    "jsonl",
+    options.dialect ?? duckdbDialect,
+    (columns) =>
+      `read_json(${files}, format = 'newline_delimited', compression = '${compression}', columns = ${columns})`,
   );
 }
 
@@ -97,15 +121,14 @@ export function csvInsertSql(
     readonly dialect?: SqlDialect;
   } = {},
 ): string {
-  const plans = columns.map((column) => ({ column, ...readPlan(column, table, "csv") }));
-  const lit = (value: string): string => duckdbDialect.escapeLiteral(value);
-  const target = plans.map((p) => escapeColumnName(duckdbDialect, p.column.name)).join(", ");
-  const select = plans.map((p) => p.select).join(", ");
-  const struct = plans.map((p) => `${lit(p.column.name)}: '${p.readAs}'`).join(", ");
-  return (
-    `INSERT INTO ${qualifiedTableName(options.dialect ?? duckdbDialect, datasetName, table.name)} (${target})` +
-    ` SELECT ${select} FROM read_csv([${filePaths.map(lit).join(", ")}], header = true, auto_detect = false,` +
-    ` delim = ',', quote = '"', escape = '"', new_line = '\\n', allow_quoted_nulls = false,` +
-    ` columns = {${struct}})`
+  return insertSelectSql(
+    datasetName,
+    table,
+    columns,
+    "csv",
+    options.dialect ?? duckdbDialect,
+    (struct) =>
+      `read_csv(${fileList(filePaths)}, header = true, auto_detect = false, delim = ',', quote = '"',` +
+      ` escape = '"', new_line = '\\n', allow_quoted_nulls = false, columns = ${struct})`,
   );
 }

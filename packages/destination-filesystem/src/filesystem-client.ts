@@ -55,6 +55,7 @@ import {
   type SchemaUpdateResult,
   type StoredStateRow,
   silentLogger,
+  storedStateRowOf,
   type TableSchema,
   TsdltError,
   VERSION_TABLE_NAME,
@@ -491,16 +492,11 @@ export class FilesystemClient implements DestinationClient, WithStateSync, WithS
     const text = await this.store.readText(newest.path);
     if (text === undefined) return undefined;
     const row = parseSystemRow(text, newest.path);
-    const createdAt = new Date(String(row.created_at));
-    return {
-      version: Number(row.version),
-      engineVersion: Number(row.engine_version),
-      pipelineName: String(row.pipeline_name ?? pipelineName),
-      state: String(row.state),
-      createdAt: Number.isNaN(createdAt.getTime()) ? new Date(0) : createdAt,
-      versionHash: typeof row.version_hash === "string" ? row.version_hash : undefined,
-      loadId: String(row._dlt_load_id ?? row.dlt_load_id ?? newest.loadId),
-    };
+    return storedStateRowOf({
+      ...row,
+      pipeline_name: row.pipeline_name ?? pipelineName,
+      _dlt_load_id: row._dlt_load_id ?? row.dlt_load_id ?? newest.loadId,
+    });
   }
 
   /** Load ids that have a `_dlt_loads` file (any schema). */

@@ -38,16 +38,42 @@ function kindOf(column: CompleteColumnSchema): FieldKind {
 }
 
 /**
+ * `COPY <table> (<columns>) FROM STDIN` in CSV, the statement every load path streams into: NULL is
+ * an unquoted empty field; `header` skips the file's first line; `forceNull` columns read `""` as
+ * NULL too (dlt's csv files).
+ */
+export function copyFromStdinSql(
+  dialect: SqlDialect,
+  datasetName: string,
+  table: TableSchema,
+  columns: readonly string[],
+  options: { readonly header?: boolean; readonly forceNull?: readonly string[] } = {},
+): string {
+  const names = (list: readonly string[]): string => list.map((c) => escapeColumnName(dialect, c)).join(", ");
+  const header = options.header === true ? ", HEADER true" : "";
+  const forceNull =
+    options.forceNull !== undefined && options.forceNull.length > 0
+      ? `, FORCE_NULL (${names(options.forceNull)})`
+      : "";
+  return (
+    `COPY ${qualifiedTableName(dialect, datasetName, table.name)} (${names(columns)}) FROM STDIN` +
+    ` WITH (FORMAT csv${header}, NULL ''${forceNull}, ENCODING 'UTF8')`
+  );
+}
+
+/**
  * The `COPY` statement and column plan that load a `jsonl` job file into `table` of `datasetName`
  * (only complete columns, in table order).
  */
 export function copyPlan(dialect: SqlDialect, datasetName: string, table: TableSchema): CopyPlan {
   const columns = Object.values(table.columns).filter(isCompleteColumn);
-  const list = columns.map((c) => escapeColumnName(dialect, c.name)).join(", ");
   return {
-    sql:
-      `COPY ${qualifiedTableName(dialect, datasetName, table.name)} (${list}) FROM STDIN` +
-      ` WITH (FORMAT csv, NULL '', ENCODING 'UTF8')`,
+    sql: copyFromStdinSql(
+      dialect,
+      datasetName,
+      table,
+      columns.map((c) => c.name),
+    ),
     columns,
     index: new Map(columns.map((c, i) => [c.name, i])),
     kinds: columns.map(kindOf),

@@ -8,13 +8,12 @@
  * as an empty unquoted field and the empty string as `""`, binary as quoted `\x<hex>` (`bytea`'s hex
  * input), JSON as quoted JSON text. A 0-byte file, or one holding only its header, loads no rows.
  */
-import type { Readable } from "node:stream";
 import type { TableSchema } from "@tsdlt/core";
-import { escapeColumnName, qualifiedTableName, type SqlDialect } from "@tsdlt/sql";
-import { openJobFile } from "./copy-load.js";
+import type { SqlDialect } from "@tsdlt/sql";
+import { copyFromStdinSql } from "./copy-load.js";
 
 /**
- * The `COPY` statement that loads a `csv` job file whose header names `columns` (see `readCsvHeader`
+ * The `COPY` statement that loads a `csv` job file whose header names `columns` (see `readCsvJobHeader`
  * in `@tsdlt/sql`) into `table` of `datasetName`.
  */
 export function csvCopySql(
@@ -23,14 +22,5 @@ export function csvCopySql(
   table: TableSchema,
   columns: readonly string[],
 ): string {
-  const list = columns.map((name) => escapeColumnName(dialect, name)).join(", ");
-  return (
-    `COPY ${qualifiedTableName(dialect, datasetName, table.name)} (${list}) FROM STDIN` +
-    ` WITH (FORMAT csv, HEADER true, NULL '', ENCODING 'UTF8')`
-  );
-}
-
-/** The bytes of a `csv` job file, as they are (gunzipped when compressed), in 1 MiB pieces. */
-export function openCsvJobFile(filePath: string): Promise<Readable> {
-  return openJobFile(filePath);
+  return copyFromStdinSql(dialect, datasetName, table, columns, { header: true });
 }

@@ -75,7 +75,6 @@ import {
 import {
   createDatasetSql,
   createTableSql,
-  csvHeaderProblem,
   datasetExistsQuery,
   dropTablesAndSchema,
   insertLoadQuery,
@@ -83,7 +82,7 @@ import {
   loadJobContext,
   parseSqlJobText,
   qualifiedTableName,
-  readCsvHeader,
+  readCsvJobHeader,
   readStoredSchema,
   readStoredState,
   type SqlDialect,
@@ -103,7 +102,7 @@ import {
 import pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import { copyPlan, csvRecords, JsonlSyntaxError, openJobFile } from "./copy-load.js";
-import { csvCopySql, openCsvJobFile } from "./csv-load.js";
+import { csvCopySql } from "./csv-load.js";
 import { postgresDialect } from "./postgres-dialect.js";
 import {
   classifyPostgresError,
@@ -483,15 +482,13 @@ export class PostgresClient
           this.#runJob(context, signal, async (c) => {
             let header: string[];
             try {
-              header = await readCsvHeader(job.path);
+              header = await readCsvJobHeader(job.path, table);
             } catch (cause) {
               throw terminal(`the csv job file cannot load: ${(cause as Error).message}`);
             }
             if (header.length === 0) return;
-            const problem = csvHeaderProblem(table, header);
-            if (problem !== undefined) throw terminal(`the csv job file cannot load: ${problem}`);
             const copy = c.client.query(copyFrom(csvCopySql(this.#dialect, dataset, table, header)));
-            await pipeline(await openCsvJobFile(job.path), copy, { ...(signal ? { signal } : {}) });
+            await pipeline(await openJobFile(job.path), copy, { ...(signal ? { signal } : {}) });
           }),
       };
     }

@@ -14,8 +14,8 @@
 import type { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { isCompleteColumn, type StagedFile, type TableSchema } from "@tsdlt/core";
-import { escapeColumnName, qualifiedTableName, type SqlDialect } from "@tsdlt/sql";
-import { openJobFile } from "./copy-load.js";
+import type { SqlDialect } from "@tsdlt/sql";
+import { copyFromStdinSql, openJobFile } from "./copy-load.js";
 
 /** The staged file formats Postgres loads. */
 export const POSTGRES_STAGING_FILE_FORMATS = ["jsonl", "csv"] as const;
@@ -37,12 +37,12 @@ export function stagedLoadProblem(table: TableSchema, staged: StagedFile): strin
 /** The `COPY` statement for a staged csv file (header row, dlt's NULL handling). */
 export function stagedCsvCopySql(dialect: SqlDialect, datasetName: string, table: TableSchema): string {
   const columns = Object.values(table.columns).filter(isCompleteColumn);
-  const list = columns.map((c) => escapeColumnName(dialect, c.name)).join(", ");
-  const nullable = columns.filter((c) => c.nullable !== false).map((c) => escapeColumnName(dialect, c.name));
-  const forceNull = nullable.length > 0 ? `, FORCE_NULL (${nullable.join(", ")})` : "";
-  return (
-    `COPY ${qualifiedTableName(dialect, datasetName, table.name)} (${list}) FROM STDIN` +
-    ` WITH (FORMAT csv, HEADER true, DELIMITER ',', NULL ''${forceNull}, ENCODING 'UTF8')`
+  return copyFromStdinSql(
+    dialect,
+    datasetName,
+    table,
+    columns.map((c) => c.name),
+    { header: true, forceNull: columns.filter((c) => c.nullable !== false).map((c) => c.name) },
   );
 }
 

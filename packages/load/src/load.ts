@@ -102,7 +102,7 @@ export interface LoadOptions {
 /** The file format of follow-up jobs. */
 const FOLLOWUP_FORMAT = "sql";
 
-function isFollowup(job: { readonly parsed: { readonly fileFormat: string } }): boolean {
+function isFollowup(job: PackageJob): boolean {
   return job.parsed.fileFormat === FOLLOWUP_FORMAT;
 }
 
@@ -334,6 +334,24 @@ export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
     return root === undefined ? undefined : plan.chains.get(root);
   };
 
+  /** Moves a started job to `completed_jobs` and counts it. */
+  const completeJob = (fileName: string): void => {
+    pkg.moveJob(fileName, "started_jobs", "completed_jobs");
+    completedJobs.push(jobIdOf(fileName));
+    options.collector?.update("Jobs", { inc: 1 });
+  };
+  /** Moves a started job to `failed_jobs`, keeps its exception and counts it. */
+  const failJob = (fileName: string, table: string, message: string): void => {
+    pkg.moveJob(fileName, "started_jobs", "failed_jobs");
+    pkg.writeJobException(fileName, message);
+    failedJobs.push({ jobId: jobIdOf(fileName), fileName, table, message });
+    options.collector?.update("Jobs", {
+      inc: 1,
+      label: "Failed",
+      message: "WARNING: Some of the jobs failed!",
+    });
+  };
+
   const runJob = async (
     fileName: string,
     state: "new_jobs" | "started_jobs",
@@ -392,9 +410,7 @@ export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
           if (!known)
             writeFileAtomicSync(pkg.jobPath("new_jobs", reference), formatReferenceJob([job.remoteUrl]));
         }
-        pkg.moveJob(current, "started_jobs", "completed_jobs");
-        completedJobs.push(jobId);
-        options.collector?.update("Jobs", { inc: 1 });
+        completeJob(current);
         return;
       } catch (cause) {
         const error = toTsdltError(cause);
@@ -428,15 +444,8 @@ export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
           );
           return;
         }
-        pkg.moveJob(current, "started_jobs", "failed_jobs");
-        pkg.writeJobException(current, error.message);
-        failedJobs.push({ jobId, fileName: current, table: parsed.tableName, message: error.message });
+        failJob(current, parsed.tableName, error.message);
         logger.error(`[${targetName}] job ${jobId} failed terminally: ${error.message}`);
-        options.collector?.update("Jobs", {
-          inc: 1,
-          label: "Failed",
-          message: "WARNING: Some of the jobs failed!",
-        });
         // a failed statement poisons the transaction: stop, roll back, abort the package
         if (tx && phase === "destination") throw new TransactionAborted();
         return;
@@ -448,24 +457,24 @@ export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
   const stagingWorkers = Math.max(1, options.workers ?? staging?.capabilities.maxParallelLoadJobs ?? 20);
   /**
    * Runs the files of one table together as one batch job (see `WithBatchLoadJobs`): they move to
-   * `started_jobs`, then all complete or all fail. Returns false, having moved nothing, when the
-   * client declines them (the caller runs them one by one).
+   * `started_jobs`, then all complete or all fail. Returns the jobs (now started) to run one by one
+   * when the client declines them, else undefined.
    */
-  const runBatch = async (batch: readonly QueuedJob[]): Promise<QueuedJob[] | undefined> => {
-    const first = parseJobFileName((batch[0] as QueuedJob).fileName);
-    const table = schema.getTable(first.tableName);
-    if (table === undefined) return [...batch];
+  const runBatch = async (batch: readonly PackageJob[]): Promise<QueuedJob[] | undefined> => {
+    const tableName = (batch[0] as PackageJob).parsed.tableName;
+    const table = schema.getTable(tableName);
+    if (table === undefined) return batch.map(queued);
     for (const { fileName, state } of batch) {
       if (state === "new_jobs") pkg.moveJob(fileName, "new_jobs", "started_jobs");
     }
-    const files = batch.map(({ fileName }) => ({
+    const files = batch.map(({ fileName, parsed }) => ({
       path: pkg.jobPath("started_jobs", fileName),
       fileName,
-      parsed: parseJobFileName(fileName),
+      parsed,
     }));
     try {
       const job = await client.createBatchLoadJob(withResolvedDisposition(schema, table), files, pkg.loadId, {
-        staging: chainOf(first.tableName)?.route === "staged",
+        staging: chainOf(tableName)?.route === "staged",
       });
       if (job === undefined) return files.map(({ fileName }) => ({ fileName, state: "started_jobs" }));
       await job.run(options.context.signal);
@@ -473,31 +482,13 @@ export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
       const error = toTsdltError(cause);
       // the transaction rolls back; the whole package is retried
       if (error.retryable) throw error;
-      for (const { fileName } of files) {
-        pkg.moveJob(fileName, "started_jobs", "failed_jobs");
-        pkg.writeJobException(fileName, error.message);
-        failedJobs.push({
-          jobId: jobIdOf(fileName),
-          fileName,
-          table: first.tableName,
-          message: error.message,
-        });
-      }
+      for (const { fileName } of files) failJob(fileName, tableName, error.message);
       logger.error(
-        `[${destination.name}] the batch job of ${files.length} files of table \`${first.tableName}\` failed terminally: ${error.message}`,
+        `[${destination.name}] the batch job of ${files.length} files of table \`${tableName}\` failed terminally: ${error.message}`,
       );
-      options.collector?.update("Jobs", {
-        inc: files.length,
-        label: "Failed",
-        message: "WARNING: Some of the jobs failed!",
-      });
       throw new TransactionAborted();
     }
-    for (const { fileName } of files) {
-      pkg.moveJob(fileName, "started_jobs", "completed_jobs");
-      completedJobs.push(jobIdOf(fileName));
-    }
-    options.collector?.update("Jobs", { inc: files.length });
+    for (const { fileName } of files) completeJob(fileName);
     return undefined;
   };
 
@@ -505,31 +496,18 @@ export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
     jobs: readonly PackageJob[],
     phase: "staging" | "destination" = "destination",
   ): Promise<void> => {
-    let queue: QueuedJob[] = jobs.map((j) => ({
-      fileName: j.fileName,
-      state: j.state as "new_jobs" | "started_jobs",
-    }));
+    let queue: QueuedJob[] = jobs.map(queued);
     if (tx !== undefined && phase === "destination" && supportsBatchLoadJobs(client.client)) {
-      const { batches, rest } = planBatches(
-        queue,
-        (job) => {
-          const parsed = parseJobFileName(job.fileName);
-          if (
-            isFollowup({ parsed }) ||
-            isReference({ parsed }) ||
-            chainOf(parsed.tableName)?.route === "skip"
-          ) {
-            return undefined;
-          }
-          return `${parsed.tableName}\u0000${parsed.fileFormat}\u0000${parsed.compressed}`;
-        },
-        (job) => statSync(pkg.jobPath(job.state, job.fileName)).size,
+      const { batches, rest } = planBatches(jobs, (job) =>
+        isFollowup(job) || isReference(job) || chainOf(job.parsed.tableName)?.route === "skip"
+          ? undefined
+          : `${job.parsed.tableName}\u0000${job.parsed.fileFormat}\u0000${job.parsed.compressed}`,
       );
+      queue = rest.map(queued);
       for (const batch of batches) {
         const declined = await runBatch(batch);
-        if (declined !== undefined) rest.push(...declined);
+        if (declined !== undefined) queue.push(...declined);
       }
-      queue = rest;
     }
     const n = phase === "staging" ? stagingWorkers : workers;
     await Promise.all(
@@ -740,30 +718,34 @@ interface QueuedJob {
   readonly state: "new_jobs" | "started_jobs";
 }
 
+/** A pending job of the package as it waits in the queue. */
+function queued(job: PackageJob): QueuedJob {
+  return { fileName: job.fileName, state: job.state as QueuedJob["state"] };
+}
+
 /** Total size of the files in one batch job: bounds the work (and a retry) of one statement. */
 const BATCH_MAX_BYTES = 2 ** 30;
 
 /**
- * Splits `queue` into batches of jobs with the same `keyOf` (at most {@link BATCH_MAX_BYTES} of files
- * each, in queue order) and the jobs to run one by one: those without a key, and batches of one.
+ * Splits `jobs` into batches of jobs with the same `keyOf` (at most {@link BATCH_MAX_BYTES} of files
+ * each, in order) and the jobs to run one by one: those without a key, and batches of one.
  */
 function planBatches(
-  queue: readonly QueuedJob[],
-  keyOf: (job: QueuedJob) => string | undefined,
-  sizeOf: (job: QueuedJob) => number,
-): { batches: QueuedJob[][]; rest: QueuedJob[] } {
-  const rest: QueuedJob[] = [];
-  const open = new Map<string, { jobs: QueuedJob[]; bytes: number }>();
-  const batches: QueuedJob[][] = [];
-  for (const job of queue) {
+  jobs: readonly PackageJob[],
+  keyOf: (job: PackageJob) => string | undefined,
+): { batches: PackageJob[][]; rest: PackageJob[] } {
+  const rest: PackageJob[] = [];
+  const open = new Map<string, { jobs: PackageJob[]; bytes: number }>();
+  const batches: PackageJob[][] = [];
+  for (const job of jobs) {
     const key = keyOf(job);
     if (key === undefined) {
       rest.push(job);
       continue;
     }
-    const bytes = sizeOf(job);
+    const bytes = statSync(job.path).size;
     let batch = open.get(key);
-    if (batch !== undefined && batch.bytes + bytes > BATCH_MAX_BYTES && batch.jobs.length > 0) {
+    if (batch !== undefined && batch.bytes + bytes > BATCH_MAX_BYTES) {
       batches.push(batch.jobs);
       batch = undefined;
     }

@@ -45,9 +45,6 @@ export interface WrittenJobFile {
   readonly bytes: number;
 }
 
-/** Numbers the opened files of all writers, so a cached header position names its file. */
-let fileGenerations = 0;
-
 /**
  * Writes the rows of one table as `<table>.<file_id>.0.<format>` files in a package's `new_jobs/`.
  * Rows are UTF-8 encoded straight into one reused buffer, which is written out when full: no
@@ -90,7 +87,7 @@ export class JobWriter {
 
   /** Appends one row (a JSON object or a CSV record, without the trailing newline). */
   write(line: string): void {
-    if (this.fd === undefined) this.open();
+    this.ensureOpen();
     this.append(line);
     this.rowsInFile++;
     if (this.rowsInFile >= this.fileMaxItems || this.bytesInFile >= this.fileMaxBytes) this.closeFile();
@@ -179,7 +176,8 @@ export class JobWriter {
     this.current = { fileName, path };
     this.rowsInFile = 0;
     this.bytesInFile = 0;
-    this.fileGeneration = ++fileGenerations;
+    // a slot's cached header position belongs to one table, so one writer: its own count suffices
+    this.fileGeneration++;
     const columns = this.columns;
     if (columns !== undefined) {
       const names = columns();

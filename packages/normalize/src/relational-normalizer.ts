@@ -973,42 +973,17 @@ export class RelationalNormalizer {
   /**
    * Joins the fields kept by {@link encodeRow} in the header order of the open file, with empty fields
    * (NULL) for the columns the row does not have; undefined when a field's column is not in the header.
+   * Fields usually come in header order. Otherwise (a column that became complete after the table's
+   * first rows is at the end of the header but in the middle of a row, like `closed_at` that was null
+   * at first) they are insertion-sorted by position, and of two fields of one column the later wins,
+   * as in JSON.
    */
   private csvFields(writer: JobWriter): string | undefined {
     const generation = writer.generation;
     const slots = this.csvSlots;
-    const texts = this.csvTexts;
-    const count = this.csvLength;
-    let record = "";
-    let last = -1;
-    for (let i = 0; i < count; i++) {
-      const slot = slots[i] as Slot;
-      let position = slot.csvPosition;
-      if (slot.csvGeneration !== generation) {
-        position = writer.positionOf(slot.name);
-        slot.csvGeneration = generation;
-        slot.csvPosition = position;
-      }
-      if (position < 0) return undefined;
-      if (position <= last) return this.csvFieldsByPosition(writer);
-      record += commas(last < 0 ? position : position - last);
-      record += texts[i] as string;
-      last = position;
-    }
-    return record + commas(writer.columnCount - 1 - Math.max(last, 0));
-  }
-
-  /**
-   * {@link csvFields} for fields out of header order: a column that became complete after the
-   * table's first rows is at the end of the header but in the middle of a row (`closed_at` that was
-   * null at first). The fields are insertion-sorted by position (a few steps for a few late
-   * columns); of two fields of one column the later wins, as in JSON.
-   */
-  private csvFieldsByPosition(writer: JobWriter): string | undefined {
-    const generation = writer.generation;
-    const slots = this.csvSlots;
     const count = this.csvLength;
     const order = this.csvOrder;
+    let inOrder = true;
     for (let i = 0; i < count; i++) {
       const slot = slots[i] as Slot;
       if (slot.csvGeneration !== generation) {
@@ -1023,15 +998,19 @@ export class RelationalNormalizer {
         j--;
       }
       order[j] = i;
+      if (j < i || (i > 0 && (slots[order[i - 1] as number] as Slot).csvPosition === position))
+        inOrder = false;
     }
     const texts = this.csvTexts;
     let record = "";
     let last = -1;
     for (let k = 0; k < count; k++) {
-      const i = order[k] as number;
+      const i = inOrder ? k : (order[k] as number);
       const position = (slots[i] as Slot).csvPosition;
       // the same column again: the later field (next in the stable order) wins
-      if (k + 1 < count && (slots[order[k + 1] as number] as Slot).csvPosition === position) continue;
+      if (!inOrder && k + 1 < count && (slots[order[k + 1] as number] as Slot).csvPosition === position) {
+        continue;
+      }
       record += commas(last < 0 ? position : position - last);
       record += texts[i] as string;
       last = position;

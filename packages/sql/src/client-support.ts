@@ -36,22 +36,32 @@ export interface LoadJobContext {
   terminal(reason: string): DestinationError;
 }
 
-/** The context of a job loading `job` into `table` (or its staging copy) for load `loadId`. */
+/**
+ * The context of a job loading `job` into `table` (or its staging copy) for load `loadId`; for
+ * several files, of the batch job loading them together (`WithBatchLoadJobs`), named by its first.
+ */
 export function loadJobContext(
   destination: string,
   table: TableSchema,
-  job: LoadJobFile,
+  job: LoadJobFile | readonly LoadJobFile[],
   loadId: string,
   staging: boolean,
 ): LoadJobContext {
-  const jobId = `${job.parsed.tableName}.${job.parsed.fileId}.${job.parsed.fileFormat}`;
+  const files: readonly LoadJobFile[] = Array.isArray(job) ? job : [job as LoadJobFile];
+  const first = files[0] as LoadJobFile;
+  const jobId = `${first.parsed.tableName}.${first.parsed.fileId}.${first.parsed.fileFormat}`;
+  const where = `${staging ? " (staging)" : ""} in load \`${loadId}\``;
+  const path = files.length === 1 ? first.path : undefined;
   const context: SqlErrorContext = {
     destination,
-    subject: `Job \`${job.fileName}\`${staging ? " (staging)" : ""} in load \`${loadId}\``,
+    subject:
+      files.length === 1
+        ? `Job \`${first.fileName}\`${where}`
+        : `The batch job of ${files.length} files of table \`${table.name}\`${where} (${files.map((f) => `\`${f.fileName}\``).join(", ")})`,
     loadId,
     jobId,
     table: table.name,
-    path: job.path,
+    path,
     consequence: {
       terminal: `Retrying will not help: fix the file or the schema of table \`${table.name}\`.`,
       retryable: "Running the job again may succeed.",
@@ -68,7 +78,7 @@ export function loadJobContext(
         loadId,
         jobId,
         table: table.name,
-        path: job.path,
+        path,
       }),
   };
 }

@@ -73,3 +73,16 @@ export function csvHeaderProblem(table: TableSchema, header: readonly string[]):
   }
   return undefined;
 }
+
+/**
+ * The header of the csv job file at `path`, checked against `table` (see {@link csvHeaderProblem}):
+ * the columns the file loads, in file order; an empty list for an empty file.
+ *
+ * @throws Error naming why the file cannot load into `table` (unreadable header, or a column at fault)
+ */
+export async function readCsvJobHeader(path: string, table: TableSchema): Promise<string[]> {
+  const header = await readCsvHeader(path);
+  const problem = header.length === 0 ? undefined : csvHeaderProblem(table, header);
+  if (problem !== undefined) throw new Error(problem);
+  return header;
+}

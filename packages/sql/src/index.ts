@@ -1,6 +1,6 @@
 export type { LoadJobContext, SqlErrorContext } from "./client-support.js";
 export { loadJobContext, redactParams } from "./client-support.js";
-export { csvHeaderProblem, MAX_CSV_HEADER_BYTES, readCsvHeader } from "./csv-job.js";
+export { csvHeaderProblem, MAX_CSV_HEADER_BYTES, readCsvHeader, readCsvJobHeader } from "./csv-job.js";
 export type { SchemaUpdatePlan, StorageColumns } from "./ddl.js";
 export {
   alterTableAddColumnsSql,

@@ -9,6 +9,7 @@ import {
   PIPELINE_STATE_TABLE_NAME,
   type Schema,
   type StoredStateRow,
+  storedStateRowOf,
   VERSION_TABLE_NAME,
 } from "@tsdlt/core";
 import {
@@ -84,16 +85,7 @@ export async function readStoredState(
   if (!tables.has(PIPELINE_STATE_TABLE_NAME) || !tables.has(LOADS_TABLE_NAME)) return undefined;
   const [row] = await run.rows(storedStateQuery(dialect, datasetName, pipelineName));
   if (row === undefined) return undefined;
-  return {
-    version: Number(row.version),
-    engineVersion: Number(row.engine_version),
-    pipelineName: String(row.pipeline_name),
-    state: String(row.state),
-    createdAt: row.created_at instanceof Date ? row.created_at : new Date(String(row.created_at)),
-    versionHash:
-      row.version_hash === null || row.version_hash === undefined ? undefined : String(row.version_hash),
-    loadId: String(row._dlt_load_id),
-  };
+  return storedStateRowOf(row);
 }
 
 /**

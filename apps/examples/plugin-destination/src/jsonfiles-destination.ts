@@ -41,6 +41,7 @@ import {
   Schema,
   type SchemaUpdateResult,
   type StoredStateRow,
+  storedStateRowOf,
   type TableSchema,
   TsdltError,
   VERSION_TABLE_NAME,
@@ -309,15 +310,7 @@ export class JsonFilesClient implements DestinationClient, WithStateSync {
       .sort((a, b) => compareLoadIds(String(a._dlt_load_id), String(b._dlt_load_id)))
       .at(-1);
     if (row === undefined) return undefined;
-    return {
-      version: Number(row.version),
-      engineVersion: Number(row.engine_version),
-      pipelineName: String(row.pipeline_name),
-      state: String(row.state),
-      createdAt: new Date(String(row.created_at)),
-      versionHash: typeof row.version_hash === "string" ? row.version_hash : undefined,
-      loadId: String(row._dlt_load_id),
-    };
+    return storedStateRowOf(row);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -24,6 +24,7 @@ import {
   type LoadJobFile,
   type SchemaUpdateResult,
   type StoredStateRow,
+  storedStateRowOf,
   type WithDropTables,
   type WithStateSync,
 } from "../destination.js";
@@ -406,16 +407,7 @@ export class DummyClient implements DestinationClient, WithStateSync, WithDropTa
       .sort((a, b) => compareLoadIds(String(a._dlt_load_id), String(b._dlt_load_id)))
       .at(-1);
     if (row === undefined) return undefined;
-    return {
-      version: Number(row.version),
-      engineVersion: Number(row.engine_version),
-      pipelineName: String(row.pipeline_name),
-      state: String(row.state),
-      createdAt: new Date(String(row.created_at)),
-      versionHash:
-        row.version_hash === null || row.version_hash === undefined ? undefined : String(row.version_hash),
-      loadId: String(row._dlt_load_id),
-    };
+    return storedStateRowOf(row);
   }
 
   /** Copies of the rows of `table` in this client's dataset. */
