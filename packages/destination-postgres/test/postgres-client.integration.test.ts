@@ -950,6 +950,64 @@ describe.skipIf(!POSTGRES_URL)(postgresTitle("PostgresClient against a server"),
       });
       expect(await rows(`SELECT count(*)::int AS n FROM "${dataset}".users`)).toEqual([{ n: 1 }]);
     });
+
+    const uniqueConstraints = (table: string, inDataset = dataset) =>
+      rows(
+        `SELECT conname, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE contype = 'u' AND conrelid = '"${inDataset}"."${table}"'::regclass ORDER BY conname`,
+      );
+
+    it("should add the UNIQUE constraints of tables it created after their rows, with the names CREATE TABLE gives", async () => {
+      const client = await openClient();
+      let inside: unknown;
+      await client.runInLoadTransaction(LOAD_ID, async () => {
+        await client.initializeStorage();
+        const update = await client.updateStoredSchema();
+        expect(update.statements.at(-1)).toBe(`ALTER TABLE "${dataset}"."users"\nADD UNIQUE ("_dlt_id")`);
+        await load(
+          client,
+          usersTable(),
+          await jobFile("users.txn000000.0.jsonl", [user(1, "a"), user(2, "b")]),
+        );
+        inside = await client.query(
+          `SELECT count(*)::int AS n FROM pg_constraint WHERE contype = 'u' AND conrelid = '"${dataset}"."users"'::regclass`,
+        );
+        await client.completeLoad(LOAD_ID);
+      });
+      expect(inside).toEqual([{ n: 0 }]);
+      expect(await uniqueConstraints("users")).toEqual([
+        { conname: "users__dlt_id_key", def: "UNIQUE (_dlt_id)" },
+      ]);
+      // the same constraint as a migration outside a load transaction creates (column UNIQUE)
+      const plain = `${dataset}_plain`;
+      context = { ...context, datasetName: plain };
+      try {
+        await ready();
+        expect(await uniqueConstraints("users", plain)).toEqual([
+          { conname: "users__dlt_id_key", def: "UNIQUE (_dlt_id)" },
+        ]);
+      } finally {
+        await dropDataset(admin, plain);
+      }
+    });
+
+    it("should roll back the created table and name it when its deferred UNIQUE constraint fails", async () => {
+      const client = await openClient();
+      const error = await client
+        .runInLoadTransaction(LOAD_ID, async () => {
+          await client.initializeStorage();
+          await client.updateStoredSchema();
+          const twice = [user(1, "a"), { ...user(2, "b"), _dlt_id: "r1" }];
+          await load(client, usersTable(), await jobFile("users.txn000000.0.jsonl", twice));
+          await client.completeLoad(LOAD_ID);
+        })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(DestinationError);
+      expect(error).toMatchObject({ retryable: false, table: "users", loadId: LOAD_ID });
+      expect((error as Error).message).toMatch(/UNIQUE constraints of table `users`.*r1/);
+      expect(await rows(`SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = '${dataset}'`)).toEqual([
+        { n: 0 },
+      ]);
+    });
   });
 
   describe("state sync", () => {

@@ -280,7 +280,9 @@ export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
     const root = schema.rootTable(table)?.name;
     return root === undefined || (plan.chains.get(root)?.fresh ?? true);
   };
-  const inTransaction = tx !== undefined && refresh.drop.length + refresh.truncate.length > 0;
+  const inTransaction =
+    tx !== undefined &&
+    (tx.migrateInLoadTransaction === true || refresh.drop.length + refresh.truncate.length > 0);
   /** Drops (refresh), migrates the dataset and the staging dataset, then empties tables. */
   const prepareStorage = async (): Promise<SchemaUpdateResult> => {
     if (refreshNow && refresh.drop.length > 0 && !(await client.dropTables(refresh.drop))) {
@@ -305,7 +307,8 @@ export async function loadPackage(options: LoadOptions): Promise<LoadResult> {
     if (truncate.length > 0) await client.truncateTables(truncate);
     return update;
   };
-  // with a refresh, the drop joins the load transaction: the old tables stay until the new rows commit
+  // with a refresh, the drop joins the load transaction (the old tables stay until the new rows
+  // commit), and so does the whole migration when the client asks for it
   let schemaUpdate: SchemaUpdateResult = inTransaction
     ? { tables: {}, statements: [] }
     : await prepareStorage();

@@ -59,32 +59,59 @@ export function truncateTableSql(dialect: SqlDialect, datasetName: string, table
 
 /**
  * A column definition `<escaped name> <db type>[ UNIQUE][ NOT NULL]`. `UNIQUE` only when the dialect
- * creates indexes; with `forAlter` and a dialect that cannot add constrained columns, no constraints.
+ * creates indexes and `withoutUnique` is not set; with `forAlter` and a dialect that cannot add
+ * constrained columns, no constraints.
  */
 export function columnDefinitionSql(
   dialect: SqlDialect,
   column: CompleteColumnSchema,
   table: TableSchema,
-  options: { readonly forAlter?: boolean } = {},
+  options: { readonly forAlter?: boolean; readonly withoutUnique?: boolean } = {},
 ): string {
   const parts = [escapeColumnName(dialect, column.name), dialect.toDbType(column, table)];
   const constraints = !options.forAlter || dialect.supportsAddColumnConstraints;
-  if (constraints && dialect.createIndexes && column.unique === true) parts.push("UNIQUE");
+  if (constraints && dialect.createIndexes && !options.withoutUnique && column.unique === true) {
+    parts.push("UNIQUE");
+  }
   if (constraints && column.nullable === false) parts.push("NOT NULL");
   return parts.join(" ");
 }
 
-/** `CREATE TABLE [IF NOT EXISTS] <qualified> (\n<column defs joined by ",\n">)`. */
+/**
+ * `CREATE TABLE [IF NOT EXISTS] <qualified> (\n<column defs joined by ",\n">)`; with `withoutUnique`
+ * the columns' `UNIQUE` constraints are left for {@link addUniqueConstraintsSql}.
+ */
 export function createTableSql(
   dialect: SqlDialect,
   datasetName: string,
   table: TableSchema,
   columns: readonly CompleteColumnSchema[],
-  options: { readonly ifNotExists?: boolean } = {},
+  options: { readonly ifNotExists?: boolean; readonly withoutUnique?: boolean } = {},
 ): string {
   const ifNotExists = options.ifNotExists && dialect.capabilities.supportsCreateTableIfNotExists;
-  const defs = columns.map((column) => columnDefinitionSql(dialect, column, table)).join(",\n");
+  const withoutUnique = options.withoutUnique === true;
+  const defs = columns
+    .map((column) => columnDefinitionSql(dialect, column, table, { withoutUnique }))
+    .join(",\n");
   return `CREATE TABLE ${ifNotExists ? "IF NOT EXISTS " : ""}${qualifiedTableName(dialect, datasetName, table.name)} (\n${defs})`;
+}
+
+/**
+ * `ALTER TABLE <qualified> ADD UNIQUE (<column>)[, ADD UNIQUE (...)]`: the `UNIQUE` constraints that
+ * `createTableSql` with `withoutUnique` left out, one per `unique` column, as a column's `UNIQUE` in
+ * `CREATE TABLE` declares them (Postgres names both `<table>_<column>_key`). Undefined when the
+ * dialect creates no indexes or no column is `unique`.
+ */
+export function addUniqueConstraintsSql(
+  dialect: SqlDialect,
+  datasetName: string,
+  table: TableSchema,
+  columns: readonly CompleteColumnSchema[],
+): string | undefined {
+  const unique = dialect.createIndexes ? columns.filter((c) => c.unique === true) : [];
+  if (unique.length === 0) return undefined;
+  const adds = unique.map((c) => `ADD UNIQUE (${escapeColumnName(dialect, c.name)})`);
+  return `ALTER TABLE ${qualifiedTableName(dialect, datasetName, table.name)}\n${adds.join(",\n")}`;
 }
 
 /**
@@ -126,6 +153,11 @@ export interface SchemaUpdatePlan {
   readonly newTables: string[];
   /** Things the caller should log (constraints on columns added to existing tables). */
   readonly warnings: string[];
+  /**
+   * With `deferUnique`: the `UNIQUE` constraints of the created tables, to run after their rows are
+   * loaded (building an index once is faster than maintaining it row by row).
+   */
+  readonly deferred: { readonly table: string; readonly sql: string }[];
 }
 
 /**
@@ -135,13 +167,16 @@ export interface SchemaUpdatePlan {
  * destination's identifiers are. Tables without complete columns are skipped.
  *
  * @param onlyTables restrict the plan to these tables (in schema order); default all schema tables.
+ * @param deferUnique create data tables without their `UNIQUE` constraints and plan those in
+ *   {@link SchemaUpdatePlan.deferred} (only where the caller runs both in one transaction, so that no
+ *   one sees a table without them).
  */
 export function schemaUpdateSql(
   dialect: SqlDialect,
   datasetName: string,
   schema: Schema,
   storage: StorageColumns,
-  options: { readonly onlyTables?: readonly string[] } = {},
+  options: { readonly onlyTables?: readonly string[]; readonly deferUnique?: boolean } = {},
 ): SchemaUpdatePlan {
   const key = (name: string): string =>
     dialect.capabilities.hasCaseSensitiveIdentifiers ? name : name.toLowerCase();
@@ -150,7 +185,7 @@ export function schemaUpdateSql(
     stored.set(key(tableName), new Set(columns.map(key)));
   }
   const only = options.onlyTables ? new Set(options.onlyTables) : undefined;
-  const plan: SchemaUpdatePlan = { statements: [], tables: {}, newTables: [], warnings: [] };
+  const plan: SchemaUpdatePlan = { statements: [], tables: {}, newTables: [], warnings: [], deferred: [] };
 
   for (const table of Object.values(schema.tables)) {
     if (only && !only.has(table.name)) continue;
@@ -158,9 +193,13 @@ export function schemaUpdateSql(
     if (columns.length === 0) continue;
     const existing = stored.get(key(dialect.casefoldIdentifier(table.name)));
     if (existing === undefined) {
+      const system = isDltName(table.name);
+      const defer = options.deferUnique === true && !system;
       plan.statements.push(
-        createTableSql(dialect, datasetName, table, columns, { ifNotExists: isDltName(table.name) }),
+        createTableSql(dialect, datasetName, table, columns, { ifNotExists: system, withoutUnique: defer }),
       );
+      const unique = defer ? addUniqueConstraintsSql(dialect, datasetName, table, columns) : undefined;
+      if (unique !== undefined) plan.deferred.push({ table: table.name, sql: unique });
       plan.tables[table.name] = columns.map((c) => c.name);
       plan.newTables.push(table.name);
       continue;

@@ -3,6 +3,7 @@ export { loadJobContext, redactParams } from "./client-support.js";
 export { csvHeaderProblem, MAX_CSV_HEADER_BYTES, readCsvHeader, readCsvJobHeader } from "./csv-job.js";
 export type { SchemaUpdatePlan, StorageColumns } from "./ddl.js";
 export {
+  addUniqueConstraintsSql,
   alterTableAddColumnsSql,
   columnDefinitionSql,
   createDatasetSql,

@@ -259,7 +259,34 @@ describe("schemaUpdateSql", () => {
       tables: {},
       newTables: [],
       warnings: [],
+      deferred: [],
     });
+  });
+
+  it("should leave UNIQUE of new data tables for after the load with deferUnique", () => {
+    const schema = shopSchema();
+    schema.updateTable({ ...pipelineStateTable() });
+    schema.updateTable({
+      name: "users",
+      columns: { email: { name: "email", data_type: "text", unique: true } },
+    });
+    const plan = schemaUpdateSql(pg, "ds", schema, {}, { deferUnique: true });
+    const users = plan.statements.find((sql) => sql.startsWith('CREATE TABLE "ds"."users"'));
+    expect(users).toBeDefined();
+    expect(users).not.toContain("UNIQUE");
+    expect(users).toContain('"id" bigint NOT NULL');
+    expect(plan.deferred).toEqual([
+      { table: "users", sql: 'ALTER TABLE "ds"."users"\nADD UNIQUE ("_dlt_id"),\nADD UNIQUE ("email")' },
+    ]);
+    // system tables keep their definition; without the option nothing is deferred
+    expect(plan.statements.find((sql) => sql.includes("_dlt_pipeline_state"))).toMatch(
+      /CREATE TABLE IF NOT EXISTS/,
+    );
+    const plain = schemaUpdateSql(pg, "ds", schema, {});
+    expect(plain.deferred).toEqual([]);
+    expect(plain.statements.find((sql) => sql.startsWith('CREATE TABLE "ds"."users"'))).toContain(
+      '"_dlt_id" varchar UNIQUE NOT NULL',
+    );
   });
 });
 

@@ -413,22 +413,24 @@ result({ rows, state: pipeline.state.sources });`;
     }
   }, 60_000);
 
+  /** Script lines defining `destination`: Postgres whose `completeLoad` fails when `phase` is "fail". */
+  const FAILING_COMPLETE_LOAD = `const real = await dlt.resolveDestination("postgres");
+const destination = { ...real, async createClient(schema, context) {
+  const client = await real.createClient(schema, context);
+  return new Proxy(client, { get(target, prop) {
+    if (prop === "completeLoad" && phase === "fail") return async () => { throw new dlt.DestinationError("completeLoad failed (injected)", { code: "DESTINATION_TERMINAL", retryable: false }); };
+    const value = Reflect.get(target, prop, target);
+    return typeof value === "function" ? value.bind(target) : value;
+  } });
+} };`;
+
   it("should drop refreshed tables in the load transaction, keep them when the load fails, and attach() from Postgres", async () => {
     const cwd = project("pg");
     const pipelineName = `refresh_${suffix}`;
     // `phase`: first | fail (refresh whose completeLoad fails) | finish (run the pending package) | attach
     const code = `import { dlt, result, silent } from "./helpers.mjs";
 const [name, phase] = process.argv.slice(2);
-const real = await dlt.resolveDestination("postgres");
-const failing = phase === "fail";
-const destination = { ...real, async createClient(schema, context) {
-  const client = await real.createClient(schema, context);
-  return new Proxy(client, { get(target, prop) {
-    if (prop === "completeLoad" && failing) return async () => { throw new dlt.DestinationError("completeLoad failed (injected)", { code: "DESTINATION_TERMINAL", retryable: false }); };
-    const value = Reflect.get(target, prop, target);
-    return typeof value === "function" ? value.bind(target) : value;
-  } });
-} };
+${FAILING_COMPLETE_LOAD}
 const src = (n) => dlt.source(function* mysrc() {
   yield dlt.resource(function* a(cursor = dlt.sources.incremental("id")) { for (let i = 0; i < n; i++) yield { id: i, kids: [{ k: i }] }; }, { name: "a" });
   yield dlt.resource(function* b() { dlt.current.sourceState().src_key = "v"; yield { id: 1 }; }, { name: "b" });
@@ -480,6 +482,54 @@ result({ error, counts, versions, schemaVersion: p.defaultSchema.version, state:
       expect(attached.error).toBeUndefined();
       expect(attached.state).toEqual(finished.state);
       expect(attached.schemaVersion).toBe(finished.schemaVersion);
+    } finally {
+      await dropPostgresDatasets(cwd, pipelineName);
+    }
+  }, 90_000);
+
+  it("should create a package's new tables in its load transaction: none after a failed load, indexed after the re-run (issue 12)", async () => {
+    const cwd = project("pg");
+    const pipelineName = `newtables_${suffix}`;
+    // `phase`: fail (completeLoad fails) | finish (run the pending package)
+    const code = `import { dlt, result, silent } from "./helpers.mjs";
+const [name, phase] = process.argv.slice(2);
+${FAILING_COMPLETE_LOAD}
+const p = dlt.pipeline({ pipelineName: name, destination, datasetName: name, logger: silent });
+let error;
+try {
+  if (phase === "fail") await p.run([{ id: 1, tags: [{ t: "x" }, { t: "y" }] }, { id: 2, tags: [] }], { tableName: "items" });
+  else await p.run();
+} catch (e) { error = e.message; }
+const tables = (await p.query("SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1", [name])).map((r) => r.table_name);
+const unique = (await p.query("SELECT conrelid::regclass::text AS t, conname FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = $1 AND contype = 'u' ORDER BY 1, 2", [name])).map((r) => r.t.split(".").pop() + ":" + r.conname);
+const rows = tables.includes("items") ? Number((await p.query("SELECT count(*) AS n FROM " + JSON.stringify(name) + ".items__tags"))[0].n) : null;
+result({ error, tables, unique, rows, pending: p.listPendingPackages().normalized.length });`;
+    type Out = { error?: string; tables: string[]; unique: string[]; rows: number | null; pending: number };
+    const phase = async (name: string): Promise<Out> =>
+      resultOf<Out>(await runScript(cwd, "newtables.mjs", code, [pipelineName, name], POSTGRES_ENV));
+    try {
+      const failed = await phase("fail");
+      expect(failed.error).toContain("completeLoad failed (injected)");
+      // the migration rolled back with the rows: no empty tables are left behind
+      expect(failed.tables.filter((t) => !t.startsWith("_dlt"))).toEqual([]);
+      expect(failed.pending).toBe(1);
+      const finished = await phase("finish");
+      expect(finished.error).toBeUndefined();
+      expect(finished.tables).toEqual([
+        "_dlt_loads",
+        "_dlt_pipeline_state",
+        "_dlt_version",
+        "items",
+        "items__tags",
+      ]);
+      expect(finished.rows).toBe(2);
+      // the UNIQUE constraints dlt's create_indexes gives, added after the COPY
+      expect(finished.unique).toEqual([
+        "_dlt_pipeline_state:_dlt_pipeline_state__dlt_id_key",
+        "items:items__dlt_id_key",
+        "items__tags:items__tags__dlt_id_key",
+      ]);
+      expect(finished.pending).toBe(0);
     } finally {
       await dropPostgresDatasets(cwd, pipelineName);
     }
