@@ -433,7 +433,7 @@ describe("normalizePackage", () => {
     expect(existsSync(extracted.path)).toBe(true);
   });
 
-  it("should refuse formats other than jsonl", async () => {
+  it("should refuse formats it does not write (only jsonl and csv)", async () => {
     const extracted = extractPackage(fixture, [{ table: "users", batches: [[{ id: 1 }]] }]);
     const error = await normalizePackage({
       extracted,
