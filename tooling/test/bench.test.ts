@@ -126,6 +126,40 @@ describe("pnpm bench (tooling/bench/run.mjs)", () => {
     expect(byName.get("duckdb-10m")?.rows).toBe(20_000);
   });
 
+  it("with --repeat, runs the cases round after round and prints one line per case: the median run, the highest peak", async () => {
+    const env = { ...process.env, TSDLT_BENCH_DLT_PYTHON: "" };
+    const { stdout, stderr } = await run(
+      process.execPath,
+      [RUNNER, "--case", "duckdb-limit-1m,dlt-python-1m", "--rows", "2000", "--repeat", "3"],
+      { cwd: REPO, env },
+    );
+    const lines = parseLines(stdout);
+    expect(lines.map((l) => l.name)).toEqual(["duckdb-limit-1m", "dlt-python-1m"]);
+    const [limit, python] = lines as [BenchLine, BenchLine];
+    const seconds = limit.secondsAll as number[];
+    const peaks = limit.peakRssMbAll as number[];
+    expect(limit.runs).toBe(3);
+    expect(seconds).toHaveLength(3);
+    expect(limit.seconds).toBe([...seconds].sort((a, b) => a - b)[1]);
+    expect(limit.peakRssMb).toBe(Math.max(...peaks));
+    // a case that cannot run says why, once
+    expect(python).toMatchObject({ runs: 3, skipped: expect.any(String) });
+    // round after round: the ceiling runs between the runs of the other case
+    expect(stderr.match(/\[bench\] [\w-]+:.*\(run \d of 3\)/g)?.map((l) => l.replace(/:.*\(/, " ("))).toEqual(
+      [
+        "[bench] duckdb-limit-1m (run 1 of 3)",
+        "[bench] dlt-python-1m (run 1 of 3)",
+        "[bench] duckdb-limit-1m (run 2 of 3)",
+        "[bench] dlt-python-1m (run 2 of 3)",
+        "[bench] duckdb-limit-1m (run 3 of 3)",
+        "[bench] dlt-python-1m (run 3 of 3)",
+      ],
+    );
+    await expect(run(process.execPath, [RUNNER, "--repeat", "0"], { cwd: REPO })).rejects.toMatchObject({
+      code: 2,
+    });
+  }, 60_000);
+
   it("runs only the case asked for, and rejects unknown cases and bad row counts", async () => {
     const { stdout } = await run(process.execPath, [RUNNER, "--case", "postgres-1m", "--rows", "10"], {
       cwd: REPO,
