@@ -12,6 +12,7 @@ export {
   DESTINATION_TYPE,
   POSTGRES_CAPABILITIES,
   postgresColumnType,
+  postgresDdlType,
   postgresDialect,
 } from "./postgres-dialect.js";
 export type {

@@ -134,6 +134,19 @@ export function postgresColumnType(column: CompleteColumnSchema, table: TableSch
   }
 }
 
+/**
+ * The type of a column in Postgres DDL: {@link postgresColumnType}, with `COLLATE "C"` for the row
+ * key (`_dlt_id`). The row key is an id whose order means nothing, and its `UNIQUE` index (dlt's
+ * `create_indexes`) then compares bytes instead of the database's locale: building the index of 2M
+ * ids took 0.7 s instead of 1.9 s under `C.UTF-8` (more under `en_US.UTF-8`), and every index insert
+ * of a later `COPY` is cheaper too. Equality is the same under every deterministic collation, and
+ * `"C"` wins over the default collation when `_dlt_id` meets another text column.
+ */
+export function postgresDdlType(column: CompleteColumnSchema, table: TableSchema): string {
+  const type = postgresColumnType(column, table);
+  return column.row_key === true && column.data_type === "text" ? `${type} COLLATE "C"` : type;
+}
+
 /** Options of {@link createPostgresDialect}. */
 export interface PostgresDialectOptions {
   /** Emit `UNIQUE` for columns with the `unique` hint (dlt's `create_indexes`). @default true */
@@ -154,7 +167,7 @@ export function createPostgresDialect(options: PostgresDialectOptions = {}): Sql
     supportsAddColumnConstraints: true,
     escapeLiteral: escapePostgresLiteral,
     casefoldIdentifier: (identifier: string) => identifier.toLowerCase(),
-    toDbType: postgresColumnType,
+    toDbType: postgresDdlType,
     loadOrderExpression: "ctid",
     stagingOptimizedReplace: moveStagingTableSql,
   });

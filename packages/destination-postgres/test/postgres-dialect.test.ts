@@ -101,7 +101,7 @@ describe("postgresDialect DDL", () => {
     const table = usersTable();
     const columns = Object.values(table.columns) as CompleteColumnSchema[];
     expect(createTableSql(postgresDialect, "Shop", table, columns)).toBe(
-      'CREATE TABLE "shop"."users" (\n"id" bigint NOT NULL,\n"name" varchar,\n"_dlt_load_id" varchar NOT NULL,\n"_dlt_id" varchar UNIQUE NOT NULL)',
+      'CREATE TABLE "shop"."users" (\n"id" bigint NOT NULL,\n"name" varchar,\n"_dlt_load_id" varchar NOT NULL,\n"_dlt_id" varchar COLLATE "C" UNIQUE NOT NULL)',
     );
     const noIndexes = createPostgresDialect({ createIndexes: false });
     expect(createTableSql(noIndexes, "shop", table, columns)).not.toContain("UNIQUE");
