@@ -1245,6 +1245,8 @@ export async function run(data: unknown, options: PipelineOptions & RunOptions =
     writeDisposition,
     columns,
     primaryKey,
+    mergeKey,
+    schemaContract,
     loaderFileFormat,
     raiseOnFailedJobs,
     ...pipelineOptions
@@ -1254,6 +1256,8 @@ export async function run(data: unknown, options: PipelineOptions & RunOptions =
     writeDisposition,
     columns,
     primaryKey,
+    mergeKey,
+    schemaContract,
     loaderFileFormat,
     raiseOnFailedJobs,
   }) as RunOptions;

@@ -124,6 +124,43 @@ describe("dlt.run() and dlt.attach()", () => {
     expect(info.datasetName).toBe("one_call_dataset");
   });
 
+  it("should take the run's hints in the same call: merge keys and a schema contract", async () => {
+    const options = {
+      pipelineName: "one_call_hints",
+      pipelinesDir: root,
+      destination: dlt.destinations.duckdb({ credentials: join(root, "one_call_hints.duckdb") }),
+      datasetName: "h",
+      tableName: "events",
+      writeDisposition: "merge" as const,
+      primaryKey: "id",
+      mergeKey: "day",
+    };
+    await dlt.run(
+      [
+        { id: 1, day: "mon", v: "a" },
+        { id: 2, day: "tue", v: "b" },
+      ],
+      options,
+    );
+    // the merge key replaces every stored row of "mon"; the primary key keeps one row per id
+    await dlt.run([{ id: 3, day: "mon", v: "c" }], options);
+    const p = dlt.attachSync({
+      pipelineName: "one_call_hints",
+      pipelinesDir: root,
+      destination: options.destination,
+    });
+    expect(await p.query("SELECT id, day, v FROM h.events ORDER BY id")).toEqual([
+      { id: 2n, day: "tue", v: "b" },
+      { id: 3n, day: "mon", v: "c" },
+    ]);
+    expect(p.defaultSchema.getTable("events")?.columns.day?.merge_key).toBe(true);
+    const frozen = await dlt
+      .run([{ id: 4, day: "wed", v: "d", extra: 1 }], { ...options, schemaContract: "freeze" })
+      .catch((e: unknown) => e);
+    expect(frozen).toBeInstanceOf(Error);
+    expect((frozen as Error).message).toMatch(/extra/);
+  });
+
   it("should attach to an existing working folder and keep its dataset and destination", async () => {
     const credentials = join(root, "attached.duckdb");
     const p = dlt.pipeline({
