@@ -591,6 +591,12 @@ export class DuckDBClient
   // WithLoadTransaction
 
   /**
+   * The load stage migrates inside the load transaction: tables a package creates commit with its
+   * rows, so a failed load leaves no empty new tables behind (as on Postgres).
+   */
+  readonly migrateInLoadTransaction = true;
+
+  /**
    * Runs `fn` — the jobs, follow-up jobs and `completeLoad` of one package — in one DuckDB transaction
    * on a dedicated connection: the package's rows and its `_dlt_loads` row commit together or not at all.
    * Jobs called while `fn` runs execute one at a time on that connection.

@@ -335,6 +335,20 @@ describe("refresh and failed loads", () => {
     expect(await versions(p)).toEqual([p.defaultSchema.version]);
   });
 
+  it("should create a package's new tables in its load transaction: none after a failed load, all after the re-run", async () => {
+    const failing = { on: true };
+    const p = newPipeline("new_tables", { destination: flakyDuckdb("new_tables", failing) });
+    await expect(p.run(mysrc(3, 2))).rejects.toThrow(/completeLoad failed \(injected\)/);
+    // the CREATE TABLEs rolled back with the rows: no empty tables are left behind
+    expect(await counts(p, TABLES)).toEqual({ a: undefined, a__kids: undefined, b: undefined });
+    expect(p.listPendingPackages().normalized).toHaveLength(1);
+    failing.on = false;
+    const info = await p.run();
+    expect(info.loadPackages.map((pkg) => pkg.state)).toEqual(["loaded"]);
+    expect(await counts(p, TABLES)).toEqual({ a: 3, a__kids: 3, b: 2 });
+    expect(await versions(p)).toEqual([p.defaultSchema.version]);
+  });
+
   it("should not drop again when a load without transaction resumes after the drop", async () => {
     const failing = { on: false };
     const p = newPipeline("resumed", { destination: flakyDuckdb("resumed", failing) });
