@@ -53,7 +53,6 @@ import {
   type LoadJob,
   type LoadJobFile,
   type Logger,
-  loadsTable,
   REFERENCE_FILE_FORMAT,
   type Schema,
   type SchemaUpdateResult,
@@ -63,7 +62,6 @@ import {
   type TableChain,
   type TableSchema,
   VERSION_TABLE_NAME,
-  versionTable,
   type WithBatchLoadJobs,
   type WithDropTables,
   type WithSqlClient,
@@ -94,6 +92,7 @@ import {
   stagingDialect,
   storageColumnsQuery,
   storedTableNames,
+  systemTableOf,
   tableChainFollowupSql,
   toSqlJobText,
   toStorageColumns,
@@ -266,7 +265,10 @@ export class DuckDBClient
     await this.#exclusive(`Initializing dataset \`${this.datasetName}\``, async (c) => {
       await this.#transaction(c, async () => {
         await c.run(createDatasetSql(this.#dialect, this.datasetName, { ifNotExists: true }));
-        for (const table of [this.#systemTable(VERSION_TABLE_NAME), this.#systemTable(LOADS_TABLE_NAME)]) {
+        for (const table of [
+          systemTableOf(this.schema, VERSION_TABLE_NAME),
+          systemTableOf(this.schema, LOADS_TABLE_NAME),
+        ]) {
           const columns = Object.values(table.columns).filter(isCompleteColumn);
           await c.run(createTableSql(this.#dialect, this.datasetName, table, columns, { ifNotExists: true }));
         }
@@ -525,7 +527,7 @@ export class DuckDBClient
         onlyTables: options.tables,
       });
       // like dlt, the staging dataset also carries `_dlt_version` (never written to)
-      const version = this.#systemTable(VERSION_TABLE_NAME);
+      const version = systemTableOf(this.schema, VERSION_TABLE_NAME);
       const statements = [
         createDatasetSql(this.#dialect, dataset, { ifNotExists: true }),
         createTableSql(
@@ -897,10 +899,6 @@ export class DuckDBClient
     const held = this.#transactionMemory;
     this.#transactionMemory = undefined;
     if (held !== undefined) await (await held)();
-  }
-
-  #systemTable(name: typeof VERSION_TABLE_NAME | typeof LOADS_TABLE_NAME): TableSchema {
-    return this.schema.getTable(name) ?? (name === VERSION_TABLE_NAME ? versionTable() : loadsTable());
   }
 
   async #storedSchema(

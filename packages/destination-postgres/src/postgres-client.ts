@@ -53,7 +53,6 @@ import {
   type LoadJob,
   type LoadJobFile,
   type Logger,
-  loadsTable,
   type PostgresCredentials,
   REFERENCE_FILE_FORMAT,
   type Schema,
@@ -64,7 +63,6 @@ import {
   type TableChain,
   type TableSchema,
   VERSION_TABLE_NAME,
-  versionTable,
   type WithDropTables,
   type WithLoadTransaction,
   type WithSqlClient,
@@ -94,6 +92,7 @@ import {
   stagingDialect,
   storageColumnsQuery,
   storedTableNames,
+  systemTableOf,
   tableChainFollowupSql,
   toSqlJobText,
   toStorageColumns,
@@ -308,7 +307,10 @@ export class PostgresClient
       await this.#transaction(c, async () => {
         if (!exists)
           await this.#run(c, createDatasetSql(this.#dialect, this.datasetName, { ifNotExists: true }));
-        for (const table of [this.#systemTable(VERSION_TABLE_NAME), this.#systemTable(LOADS_TABLE_NAME)]) {
+        for (const table of [
+          systemTableOf(this.schema, VERSION_TABLE_NAME),
+          systemTableOf(this.schema, LOADS_TABLE_NAME),
+        ]) {
           const columns = Object.values(table.columns).filter(isCompleteColumn);
           await this.#run(
             c,
@@ -536,7 +538,7 @@ export class PostgresClient
         onlyTables: options.tables,
       });
       // like dlt, the staging dataset also carries `_dlt_version` (never written to)
-      const version = this.#systemTable(VERSION_TABLE_NAME);
+      const version = systemTableOf(this.schema, VERSION_TABLE_NAME);
       const statements = [
         ...((await this.#datasetExists(c, dataset))
           ? []
@@ -959,10 +961,6 @@ export class PostgresClient
     } catch {
       // the statement ends anyway when its connection closes
     }
-  }
-
-  #systemTable(name: typeof VERSION_TABLE_NAME | typeof LOADS_TABLE_NAME): TableSchema {
-    return this.schema.getTable(name) ?? (name === VERSION_TABLE_NAME ? versionTable() : loadsTable());
   }
 
   async #storedSchema(

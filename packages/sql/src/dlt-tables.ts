@@ -11,6 +11,7 @@ import {
   pipelineStateTable,
   Schema,
   SchemaError,
+  type TableSchema,
   VERSION_TABLE_NAME,
   versionTable,
 } from "@tsdlt/core";
@@ -25,6 +26,14 @@ export const LOADS_TABLE_COLUMNS: readonly string[] = Object.freeze(Object.keys(
 export const STATE_TABLE_COLUMNS: readonly string[] = Object.freeze(
   Object.keys(pipelineStateTable().columns),
 );
+
+/** `_dlt_version` or `_dlt_loads` as `schema` defines it, else core's definition. */
+export function systemTableOf(
+  schema: Schema,
+  name: typeof VERSION_TABLE_NAME | typeof LOADS_TABLE_NAME,
+): TableSchema {
+  return schema.getTable(name) ?? (name === VERSION_TABLE_NAME ? versionTable() : loadsTable());
+}
 
 /**
  * The `_dlt_version.schema` value: the schema JSON, or base64(zlib level 9 of it) when its UTF-8 size

@@ -32,6 +32,7 @@ export {
   schemaVersionExistsQuery,
   storedSchemaQuery,
   storedStateQuery,
+  systemTableOf,
   VERSION_TABLE_COLUMNS,
 } from "./dlt-tables.js";
 export {

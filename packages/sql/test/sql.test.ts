@@ -2,9 +2,11 @@ import { inflateSync } from "node:zlib";
 import {
   type CompleteColumnSchema,
   defineCapabilities,
+  loadsTable,
   pipelineStateTable,
   Schema,
   type TableSchema,
+  versionTable,
 } from "@tsdlt/core";
 import { describe, expect, it } from "vitest";
 import {
@@ -29,6 +31,7 @@ import {
   storageColumnsQuery,
   storedSchemaQuery,
   storedStateQuery,
+  systemTableOf,
   toStorageColumns,
   truncateTableSql,
   withCatalog,
@@ -320,6 +323,18 @@ describe("information schema queries", () => {
 });
 
 describe("system table SQL", () => {
+  it("should take _dlt_version and _dlt_loads from the schema, else from core's definitions", () => {
+    const schema = shopSchema();
+    expect(systemTableOf(schema, "_dlt_version")).toEqual(versionTable());
+    expect(systemTableOf(schema, "_dlt_loads")).toEqual(loadsTable());
+    const extended: TableSchema = {
+      ...loadsTable(),
+      columns: { ...loadsTable().columns, x: { name: "x", data_type: "text" } },
+    };
+    schema.updateTable(extended);
+    expect(Object.keys(systemTableOf(schema, "_dlt_loads").columns)).toContain("x");
+  });
+
   it("should insert a _dlt_version row with the schema JSON", () => {
     const schema = shopSchema();
     const at = new Date("2024-05-01T00:00:00Z");
