@@ -36,6 +36,23 @@ import { dropDataset, POSTGRES_URL, postgresTitle } from "./server.js";
 
 const LOAD_ID = "1714557600.123456";
 
+/** Row `t1` of `all_types` as text: every type, at its extremes, as both COPY paths must load it. */
+const ALL_TYPES_FIRST_ROW = {
+  big: "9007199254740993",
+  small: -32768,
+  txt: 'a, "quoted"\nline\\ ✓ 🚀',
+  dbl: "-1.5e-07",
+  flag: true,
+  ts: "2024-05-01 10:00:00.123456+00",
+  naive: "2024-05-01 10:00:00",
+  day: "2024-02-29",
+  clock: "23:59:59.999999",
+  dec: "12345678901234567890123456789.123456789",
+  wei: `115792089237316195423570985008687907853269984665640564039457584007913129639935.${"0".repeat(78)}`,
+  bin: "0001feff",
+  doc: '{"a": [1, 2.5, {"b": null}], "s": "x\\"y"}',
+};
+
 function usersTable(disposition: "append" | "merge" | "replace" = "append"): TableSchema {
   return {
     name: "users",
@@ -216,6 +233,12 @@ describe.skipIf(!POSTGRES_URL)(postgresTitle("PostgresClient against a server"),
     return (await admin.query(sql)).rows;
   }
 
+  /** `all_types` as text, by `_dlt_id` (the jsonl and the csv path load the same values). */
+  const allTypesAsText = (): Promise<Record<string, unknown>[]> =>
+    rows(
+      `SELECT big::text, small, txt, dbl::text, flag, ts::text, naive::text, day::text, clock::text, dec::text, wei::text, encode(bin, 'hex') AS bin, doc::text FROM "${dataset}".all_types ORDER BY _dlt_id`,
+    );
+
   const user = (id: number, name: string) => ({ id, name, _dlt_load_id: LOAD_ID, _dlt_id: `r${id}` });
 
   describe("storage and schema", () => {
@@ -335,25 +358,9 @@ describe.skipIf(!POSTGRES_URL)(postgresTitle("PostgresClient against a server"),
         `{"big":9223372036854775807,"txt":null,"dbl":"-Infinity","doc":[],"unknown":{"ignored":true},"_dlt_load_id":"${LOAD_ID}","_dlt_id":"t3"}`,
       ];
       await load(client, typesTable(), await jobFile("all_types.types00000.0.jsonl", lines.join("\n")));
-      const text = await rows(
-        `SELECT big::text, small, txt, dbl::text, flag, ts::text, naive::text, day::text, clock::text, dec::text, wei::text, encode(bin, 'hex') AS bin, doc::text FROM "${dataset}".all_types ORDER BY _dlt_id`,
-      );
+      const text = await allTypesAsText();
       expect(text).toEqual([
-        {
-          big: "9007199254740993",
-          small: -32768,
-          txt: 'a, "quoted"\nline\\ ✓ 🚀',
-          dbl: "-1.5e-07",
-          flag: true,
-          ts: "2024-05-01 10:00:00.123456+00",
-          naive: "2024-05-01 10:00:00",
-          day: "2024-02-29",
-          clock: "23:59:59.999999",
-          dec: "12345678901234567890123456789.123456789",
-          wei: `115792089237316195423570985008687907853269984665640564039457584007913129639935.${"0".repeat(78)}`,
-          bin: "0001feff",
-          doc: '{"a": [1, 2.5, {"b": null}], "s": "x\\"y"}',
-        },
+        ALL_TYPES_FIRST_ROW,
         {
           big: "-9223372036854775808",
           small: null,
@@ -512,9 +519,7 @@ describe.skipIf(!POSTGRES_URL)(postgresTitle("PostgresClient against a server"),
         `6,,inner\\back slash and NULL,,,,,,,,,,,${LOAD_ID},t9`,
       ]);
       await load(client, typesTable(), file);
-      const text = await rows(
-        `SELECT big::text, small, txt, dbl::text, flag, ts::text, naive::text, day::text, clock::text, dec::text, wei::text, encode(bin, 'hex') AS bin, doc::text FROM "${dataset}".all_types ORDER BY _dlt_id`,
-      );
+      const text = await allTypesAsText();
       const empty = {
         small: null,
         dbl: null,
@@ -529,21 +534,7 @@ describe.skipIf(!POSTGRES_URL)(postgresTitle("PostgresClient against a server"),
         doc: null,
       };
       expect(text).toEqual([
-        {
-          big: "9007199254740993",
-          small: -32768,
-          txt: 'a, "quoted"\nline\\ ✓ 🚀',
-          dbl: "-1.5e-07",
-          flag: true,
-          ts: "2024-05-01 10:00:00.123456+00",
-          naive: "2024-05-01 10:00:00",
-          day: "2024-02-29",
-          clock: "23:59:59.999999",
-          dec: "12345678901234567890123456789.123456789",
-          wei: `115792089237316195423570985008687907853269984665640564039457584007913129639935.${"0".repeat(78)}`,
-          bin: "0001feff",
-          doc: '{"a": [1, 2.5, {"b": null}], "s": "x\\"y"}',
-        },
+        ALL_TYPES_FIRST_ROW,
         { ...empty, big: "-9223372036854775808", txt: "", dbl: "NaN", flag: false, doc: '"just a string"' },
         { ...empty, big: "9223372036854775807", txt: null, dbl: "-Infinity", doc: "[]" },
         {
