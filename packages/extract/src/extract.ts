@@ -81,6 +81,13 @@ export interface ExtractOptions {
   readonly fileMaxBytes?: number;
   /** Receives a counter per table (items written) while resources run. */
   readonly collector?: Collector;
+  /**
+   * Told of every job file closed while the resources still run, so that a caller can start on the
+   * files early (`pipeline.run()` normalizes them while extraction waits on I/O). Files are then also
+   * closed by age (see {@link ExtractFileListener.rotateAfterMs}).
+   */
+  readonly fileListener?: ExtractFileListener;
+
   /** Most deferred calls / async transformer calls running at once. @default {@link DEFAULT_MAX_PARALLEL_ITEMS} */
   readonly maxParallelItems?: number;
   /**
@@ -90,6 +97,32 @@ export interface ExtractOptions {
    */
   readonly nextItemMode?: NextItemMode;
   readonly logger?: Logger;
+}
+
+/** A job file extract closed while its resources still run (in the package's temporary folder). */
+export interface ClosedJobFile {
+  readonly table: string;
+  readonly fileName: string;
+  readonly path: string;
+}
+
+/** See {@link ExtractOptions.fileListener}. */
+export interface ExtractFileListener {
+  /**
+   * A table's open file is closed at the next batch boundary once it has been open this long, so
+   * that slow resources hand over their items in bounded slices of time.
+   */
+  readonly rotateAfterMs: number;
+  /**
+   * A file was closed and will not change. Return false to stop closing files by age (the listener
+   * has no use for more of them); files are then closed by size only.
+   */
+  fileClosed(file: ClosedJobFile): boolean;
+  /**
+   * Awaited before the package is committed (its files move) or discarded (its files are deleted):
+   * once it resolves, the listener must not open the reported paths any more.
+   */
+  beforeCommit(): Promise<void>;
 }
 
 /** Options of {@link extractSource}: {@link ExtractOptions} with a source instead of resources. */
@@ -138,6 +171,12 @@ class TableWriter {
   #inLine = 0;
   #fd: number | undefined;
   #itemsInFile = 0;
+  /** Name of the open file. */
+  #fileName = "";
+  /** When the open file was created (`performance.now()`). */
+  #openedAt = 0;
+  /** Reported when a file is closed while the resources run; cleared when it wants no more. */
+  #listener: ExtractFileListener | undefined;
   count = 0;
 
   constructor(
@@ -146,12 +185,14 @@ class TableWriter {
     bufferMaxItems: number,
     fileMaxItems: number,
     fileMaxBytes: number,
+    listener: ExtractFileListener | undefined,
   ) {
     this.table = table;
     this.#pkg = pkg;
     this.#bufferMaxItems = bufferMaxItems;
     this.#fileMaxItems = fileMaxItems;
     this.#fileMaxBytes = fileMaxBytes;
+    this.#listener = listener;
   }
 
   write(items: readonly unknown[], resourceName: string): void {
@@ -175,19 +216,27 @@ class TableWriter {
         this.flush();
       }
     }
+    const listener = this.#listener;
+    if (listener !== undefined && this.#fd !== undefined) {
+      if (performance.now() - this.#openedAt >= listener.rotateAfterMs) {
+        this.flush();
+        this.close();
+      }
+    }
   }
 
   /** Opens the current file, creating it when none is open; returns its descriptor. */
   #open(): number {
     if (this.#fd === undefined) {
-      const name = formatJobFileName({
+      this.#fileName = formatJobFileName({
         tableName: this.table,
         fileId: newFileId(),
         retryCount: 0,
         fileFormat: "typed-jsonl",
         compressed: false,
       });
-      this.#fd = openSync(this.#pkg.jobPath("new_jobs", name), "w");
+      this.#fd = openSync(this.#pkg.jobPath("new_jobs", this.#fileName), "w");
+      this.#openedAt = performance.now();
     }
     return this.#fd;
   }
@@ -209,11 +258,22 @@ class TableWriter {
     if (this.#itemsInFile >= this.#fileMaxItems || this.#bytesInFile >= this.#fileMaxBytes) this.close();
   }
 
-  close(): void {
-    if (this.#fd !== undefined) closeSync(this.#fd);
+  /** Closes the open file; while the resources run, the listener is told (unless `final`). */
+  close(final = false): void {
+    if (this.#fd === undefined) return;
+    closeSync(this.#fd);
     this.#fd = undefined;
     this.#itemsInFile = 0;
     this.#bytesInFile = 0;
+    const listener = this.#listener;
+    if (listener === undefined || final || this.#inLine > 0) return;
+    const fileName = this.#fileName;
+    const keep = listener.fileClosed({
+      table: this.table,
+      fileName,
+      path: this.#pkg.jobPath("new_jobs", fileName),
+    });
+    if (!keep) this.#listener = undefined;
   }
 }
 
@@ -274,7 +334,7 @@ export async function extractResources(options: ExtractOptions): Promise<Extract
   const writerFor = (table: string, pkg: LoadPackage): TableWriter => {
     let writer = writers.get(table);
     if (!writer) {
-      writer = new TableWriter(table, pkg, bufferMaxItems, fileMaxItems, fileMaxBytes);
+      writer = new TableWriter(table, pkg, bufferMaxItems, fileMaxItems, fileMaxBytes, options.fileListener);
       writers.set(table, writer);
     }
     return writer;
@@ -400,7 +460,8 @@ export async function extractResources(options: ExtractOptions): Promise<Extract
       writer.write([stateRow], PIPELINE_STATE_TABLE_NAME);
       writer.flush();
     }
-    for (const writer of writers.values()) writer.close();
+    for (const writer of writers.values()) writer.close(true);
+    await options.fileListener?.beforeCommit();
 
     schema.bumpVersion();
     pkg.writeSchemaDoc(schema.toDict());
@@ -425,7 +486,8 @@ export async function extractResources(options: ExtractOptions): Promise<Extract
       stateChanged: snapshot(sources[sourceName]) !== before,
     };
   } catch (error) {
-    for (const writer of writers.values()) writer.close();
+    for (const writer of writers.values()) writer.close(true);
+    await options.fileListener?.beforeCommit();
     storage.discardTempPackage(pkg);
     throw error;
   }

@@ -8,7 +8,13 @@ export { current } from "./context.js";
 export { Deferred, defer, isDeferred } from "./defer.js";
 export type { NextItemMode } from "./engine.js";
 export { DEFAULT_MAX_PARALLEL_ITEMS, NEXT_ITEM_MODES } from "./engine.js";
-export type { ExtractOptions, ExtractResult, ExtractSourceOptions } from "./extract.js";
+export type {
+  ClosedJobFile,
+  ExtractFileListener,
+  ExtractOptions,
+  ExtractResult,
+  ExtractSourceOptions,
+} from "./extract.js";
 export {
   applySourceSettings,
   DEFAULT_BUFFER_MAX_ITEMS,

@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   ExtractError,
@@ -418,6 +418,96 @@ describe("extractResources: buffering and rotation", () => {
     const { package: pkg } = await extract(fixture, [res], { bufferMaxItems: 2 });
     expect(batches(pkg, "a").map((b) => b.length)).toEqual([2]);
     expect(batches(pkg, "b").map((b) => b.length)).toEqual([1]);
+  });
+});
+
+describe("extractResources: fileListener (normalize while extracting)", () => {
+  /** Pages of 2 items, `waitMs` apart: a resource waiting on I/O. */
+  const slowPages = (pages: number, waitMs: number) =>
+    async function* slow(): AsyncGenerator<unknown> {
+      for (let page = 0; page < pages; page++) {
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+        yield [{ id: page * 2 + 1 }, { id: page * 2 + 2 }];
+      }
+    };
+
+  it("should close files by age while resources run, report each complete file, and wait before commit", async () => {
+    const reported: { table: string; fileName: string; text: string }[] = [];
+    const events: string[] = [];
+    const result = await extract(fixture, [resource(slowPages(12, 15), { name: "t" })], {
+      fileListener: {
+        rotateAfterMs: 40,
+        fileClosed(file) {
+          // the file is complete when reported: whole lines, each a JSON array of items
+          reported.push({
+            table: file.table,
+            fileName: file.fileName,
+            text: readFileSync(file.path, "utf8"),
+          });
+          events.push("closed");
+          return true;
+        },
+        async beforeCommit() {
+          events.push("beforeCommit");
+        },
+      },
+    });
+    expect(reported.length).toBeGreaterThanOrEqual(2);
+    for (const file of reported) {
+      expect(file.table).toBe("t");
+      expect(file.text.endsWith("]\n")).toBe(true);
+      for (const line of file.text.trim().split("\n")) expect(Array.isArray(JSON.parse(line))).toBe(true);
+    }
+    // every reported file is in the committed package, unchanged; a last one may be closed at the end
+    const files = jobFiles(result.package);
+    expect(files.length - reported.length).toBeGreaterThanOrEqual(0);
+    expect(files.length - reported.length).toBeLessThanOrEqual(1);
+    for (const file of reported) {
+      expect(files).toContain(file.fileName);
+      expect(readFileSync(join(result.package.path, "new_jobs", file.fileName), "utf8")).toBe(file.text);
+    }
+    expect(items(result.package, "t")).toHaveLength(24);
+    expect(events.at(-1)).toBe("beforeCommit");
+    expect(events.filter((e) => e === "beforeCommit")).toHaveLength(1);
+  });
+
+  it("should stop closing files by age once the listener returns false", async () => {
+    let reports = 0;
+    const result = await extract(fixture, [resource(slowPages(12, 15), { name: "t" })], {
+      fileListener: {
+        rotateAfterMs: 40,
+        fileClosed: () => {
+          reports++;
+          return false;
+        },
+        beforeCommit: async () => {},
+      },
+    });
+    expect(reports).toBe(1);
+    expect(jobFiles(result.package)).toHaveLength(2);
+    expect(items(result.package, "t")).toHaveLength(24);
+  });
+
+  it("should await beforeCommit before discarding the package of a failed extract", async () => {
+    let waited = false;
+    async function* failing(): AsyncGenerator<unknown> {
+      yield [{ id: 1 }];
+      throw new Error("boom");
+    }
+    await expect(
+      extract(fixture, [resource(failing, { name: "t" })], {
+        fileListener: {
+          rotateAfterMs: 0,
+          fileClosed: () => true,
+          beforeCommit: async () => {
+            await new Promise((resolve) => setTimeout(resolve, 5));
+            waited = true;
+          },
+        },
+      }),
+    ).rejects.toThrow(/boom/);
+    expect(waited).toBe(true);
+    expect(storageLeftovers(fixture)).toEqual([]);
   });
 });
 

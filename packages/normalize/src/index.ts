@@ -8,3 +8,5 @@ export {
   DEFAULT_PARALLEL_MIN_BYTES,
   normalizePackage,
 } from "./normalize-package.js";
+export type { StreamedJobFile, StreamingNormalizeOptions } from "./streaming-normalize.js";
+export { StreamingNormalizer } from "./streaming-normalize.js";

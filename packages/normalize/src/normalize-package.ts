@@ -105,6 +105,11 @@ export const DEFAULT_NORMALIZE_FILE_MAX_BYTES: number = 128 * 2 ** 20;
 /** Input formats the normalizer reads. */
 const INPUT_FORMATS = new Set(["typed-jsonl", "jsonl"]);
 
+/** True for the formats of extracted job files normalize reads. */
+export function isNormalizeInput(format: string): boolean {
+  return INPUT_FORMATS.has(format);
+}
+
 /**
  * Normalizes one extracted package into a normalized package in `loadStorage`, then deletes the
  * extracted package. On failure the extracted package is left intact and no output remains.
@@ -119,7 +124,7 @@ export async function normalizePackage(options: NormalizeOptions): Promise<Norma
   const { extracted, loadStorage, capabilities } = options;
   const logger = options.logger ?? silentLogger;
   const loadId = extracted.loadId;
-  const fileFormat = checkOptions(options);
+  const fileFormat = checkOptions(options, loadId);
 
   for (const state of ["normalized", "loaded"] as const) {
     const existing = loadStorage.getPackage(state, loadId);
@@ -140,7 +145,7 @@ export async function normalizePackage(options: NormalizeOptions): Promise<Norma
 
   const jobs = extracted.listJobs("new_jobs");
   for (const job of jobs) {
-    if (!INPUT_FORMATS.has(job.parsed.fileFormat)) {
+    if (!isNormalizeInput(job.parsed.fileFormat)) {
       throw new NormalizeError(
         `Job file \`${job.fileName}\` of load \`${loadId}\` has format \`${job.parsed.fileFormat}\`, which normalize cannot read yet (only typed-jsonl and jsonl).`,
         { code: "NOT_IMPLEMENTED", loadId, path: job.path },
@@ -154,15 +159,9 @@ export async function normalizePackage(options: NormalizeOptions): Promise<Norma
     capabilities.maxColumnIdentifierLength,
   );
   let output = loadStorage.createTempPackage(loadId);
-  let committed: LoadPackage;
-  let rowCounts: Record<string, number>;
-  let schemaUpdate: Record<string, TableSchema>;
+  let committed: NormalizeResult;
   try {
-    const seenBefore = new Set(
-      Object.values(schema.tables)
-        .filter((t) => t["x-normalizer"]?.["seen-data"] === true)
-        .map((t) => t.name),
-    );
+    const seenBefore = tablesWithData(schema);
     let touched: readonly TableSummary[] | undefined;
     const workers = options.workers ?? defaultNormalizeWorkers();
     if (
@@ -194,32 +193,79 @@ export async function normalizePackage(options: NormalizeOptions): Promise<Norma
       }
     }
     touched ??= await normalizeOnOneThread(schema, naming, loadId, output, jobs, fileFormat, options);
-    rowCounts = Object.fromEntries(touched.map((t) => [t.name, t.rows]));
-    finishTables(schema, touched, loadId, logger);
-    schemaUpdate = buildSchemaUpdate(schema, touched, seenBefore);
-    schema.bumpVersion();
-    output.writeSchemaDoc(schema.toDict());
-    output.writeJson(PACKAGE_FILES.schemaUpdates, schemaUpdate);
-    const stateFile = join(extracted.path, PACKAGE_FILES.packageState);
-    if (existsSync(stateFile)) {
-      writeFileAtomicSync(join(output.path, PACKAGE_FILES.packageState), readFileSync(stateFile));
-    }
-    committed = loadStorage.commitPackage(output, "normalized");
+    committed = commitNormalized({ extracted, loadStorage, output, schema, touched, seenBefore, logger });
   } catch (error) {
     loadStorage.deletePackage(output);
-    if (isTsdltError(error)) throw error;
-    throw new NormalizeError(
-      `Normalizing load package \`${loadId}\` failed: ${error instanceof Error ? error.message : String(error)}. The extracted package is kept and will be normalized again on the next run.`,
-      { code: "NORMALIZE_FAILED", loadId, cause: error },
-    );
+    throw normalizeFailure(error, loadId);
   }
+  return finishedPackage(extracted, committed, logger);
+}
+
+/** The `seen-data` tables of `schema`: those that received data in an earlier package. */
+export function tablesWithData(schema: Schema): Set<string> {
+  return new Set(
+    Object.values(schema.tables)
+      .filter((t) => t["x-normalizer"]?.["seen-data"] === true)
+      .map((t) => t.name),
+  );
+}
+
+/** What {@link commitNormalized} needs: a package normalized into `output`, not yet committed. */
+export interface NormalizedOutput {
+  readonly extracted: LoadPackage;
+  readonly loadStorage: PackageStorage;
+  readonly output: LoadPackage;
+  /** The evolved schema. */
+  readonly schema: Schema;
+  /** The tables that received job files. */
+  readonly touched: readonly TableSummary[];
+  /** {@link tablesWithData} of the schema before this package. */
+  readonly seenBefore: ReadonlySet<string>;
+  readonly logger: Logger;
+}
+
+/**
+ * Completes a normalized package in its temporary folder — table bookkeeping, the schema (version
+ * bumped), the schema update and the package state — and commits it to the load storage.
+ */
+export function commitNormalized(done: NormalizedOutput): NormalizeResult {
+  const { extracted, schema, touched, output } = done;
+  const rowCounts = Object.fromEntries(touched.map((t) => [t.name, t.rows]));
+  finishTables(schema, touched, extracted.loadId, done.logger);
+  const schemaUpdate = buildSchemaUpdate(schema, touched, done.seenBefore);
+  schema.bumpVersion();
+  output.writeSchemaDoc(schema.toDict());
+  output.writeJson(PACKAGE_FILES.schemaUpdates, schemaUpdate);
+  const stateFile = join(extracted.path, PACKAGE_FILES.packageState);
+  if (existsSync(stateFile)) {
+    writeFileAtomicSync(join(output.path, PACKAGE_FILES.packageState), readFileSync(stateFile));
+  }
+  const committed = done.loadStorage.commitPackage(output, "normalized");
+  return { loadId: extracted.loadId, package: committed, schema, rowCounts, schemaUpdate };
+}
+
+/** Deletes the extracted package of a committed normalized one, logs the row counts and returns it. */
+export function finishedPackage(
+  extracted: LoadPackage,
+  result: NormalizeResult,
+  logger: Logger,
+): NormalizeResult {
   rmSync(extracted.path, { recursive: true, force: true });
   logger.info(
-    `Normalized load package \`${loadId}\`: ${Object.entries(rowCounts)
+    `Normalized load package \`${result.loadId}\`: ${Object.entries(result.rowCounts)
       .map(([table, rows]) => `${table}: ${rows} row(s)`)
       .join(", ")}`,
   );
-  return { loadId, package: committed, schema, rowCounts, schemaUpdate };
+  return result;
+}
+
+/** The error a failed normalize of package `loadId` throws: tsdlt errors as they are, others wrapped. */
+export function normalizeFailure(error: unknown, loadId: string): Error {
+  if (isTsdltError(error)) return error;
+  return new NormalizeError(
+    `Normalizing load package \`${loadId}\` failed: ${error instanceof Error ? error.message : String(error)}. The extracted package is kept and will be normalized again on the next run.`,
+    { code: "NORMALIZE_FAILED", loadId, cause: error },
+  );
 }
 
 /** Total size in bytes of job files. */
@@ -230,7 +276,7 @@ function totalSize(jobs: readonly PackageJob[]): number {
 }
 
 /** Normalizes `jobs` one after another with one {@link RelationalNormalizer} into `output`. */
-async function normalizeOnOneThread(
+export async function normalizeOnOneThread(
   schema: Schema,
   naming: NamingConvention,
   loadId: string,
@@ -272,9 +318,11 @@ async function normalizeOnOneThread(
 }
 
 /** Checks the options; returns the format of the job files. */
-function checkOptions(options: NormalizeOptions): NormalizedFileFormat {
+export function checkOptions(
+  options: Omit<NormalizeOptions, "extracted">,
+  loadId: string,
+): NormalizedFileFormat {
   const { capabilities, fileMaxItems } = options;
-  const loadId = options.extracted.loadId;
   const format = options.fileFormat ?? capabilities.preferredLoaderFileFormat;
   if (format !== "jsonl" && format !== "csv") {
     const origin = options.fileFormat === undefined ? " (the destination's `preferredLoaderFileFormat`)" : "";
@@ -299,7 +347,11 @@ function checkOptions(options: NormalizeOptions): NormalizedFileFormat {
 }
 
 /** The schema's naming convention (`normalizers.names`) limited to the destination's identifier length. */
-function namingFor(schema: Schema, capabilities: DestinationCapabilities, loadId: string): NamingConvention {
+export function namingFor(
+  schema: Schema,
+  capabilities: DestinationCapabilities,
+  loadId: string,
+): NamingConvention {
   const maxLength = Math.min(capabilities.maxIdentifierLength, capabilities.maxColumnIdentifierLength);
   try {
     return namingConvention(schema.normalizers.names, { maxLength });

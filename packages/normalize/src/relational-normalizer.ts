@@ -323,7 +323,7 @@ export class RelationalNormalizer {
   private readonly randomIds = new RandomIdPool();
   private readonly names: SystemNames;
   /** The schema's row `filters`, when any table has them. */
-  private readonly rowFilters: RowFilters | undefined;
+  private rowFilters: RowFilters | undefined;
   /** `relational_no_coercion`: a value of another type than its column's always goes to a variant. */
   private readonly noCoercion: boolean;
   private readonly cId: string;
@@ -422,6 +422,22 @@ export class RelationalNormalizer {
   setPosition(fileName: string, line: number): void {
     this.fileName = fileName;
     this.line = line;
+  }
+
+  /**
+   * Adds the definition of a table that was declared after this normalizer was created (a table the
+   * extract of a streamed package declared later, see `StreamingNormalizer`), as if it had been in the
+   * schema from the start. Returns false, changing nothing, when the normalizer already knows a table
+   * of that name (it met it as a nested table, or it was in the schema).
+   */
+  adoptTable(table: TableSchema): boolean {
+    if (this.tables.has(table.name) || this.schema.tables[table.name] !== undefined) return false;
+    this.schema.tables[table.name] = table;
+    if (table.parent === undefined) this.ensureRootKeyPropagation(table.name);
+    if ((table.filters?.excludes ?? []).length > 0) {
+      this.rowFilters = RowFilters.fromSchema(this.schema, this.naming);
+    }
+    return true;
   }
 
   /** The state of root table `name` (already normalized). */

@@ -8,6 +8,7 @@ import { basename, extname, join, resolve } from "node:path";
 import {
   bumpStateVersion,
   type Collector,
+  createLoadId,
   type Destination,
   type DestinationClient,
   type DestinationContext,
@@ -58,7 +59,7 @@ import {
   type WriteDispositionHint,
 } from "@tsdlt/extract";
 import { loadPackage } from "@tsdlt/load";
-import { normalizePackage } from "@tsdlt/normalize";
+import { type NormalizeResult, normalizePackage, StreamingNormalizer } from "@tsdlt/normalize";
 import { createDataset, type Dataset } from "./dataset.js";
 import { type DestinationReference, destinationShortName, resolveDestination } from "./destinations.js";
 import { lockWorkingDir } from "./lock.js";
@@ -174,6 +175,12 @@ const RUN_OPTION_KEYS: readonly string[] = [
 ];
 
 /** Characters that cannot appear in a pipeline name (it is a folder name). */
+/**
+ * While `run()` extracts, a table's extracted file is closed (and normalized while extraction goes on)
+ * once it has been open this long, so normalize keeps up with resources that wait on I/O.
+ */
+const STREAMED_FILE_MAX_AGE_MS = 200;
+
 const INVALID_NAME_CHARS = /[.%{}/\\:*?"<>|\0]/;
 
 function checkOptions(given: object, known: readonly string[], fn: string): void {
@@ -253,6 +260,10 @@ export class Pipeline {
   #synced = false;
   /** Settings resolved from code, env and TOML at construction. */
   readonly #settings: PipelineSettings;
+  /** Set by `run()` while it extracts new data: extract hands its files to a streamed normalize. */
+  #normalizeWhileExtracting = false;
+  /** The streamed normalize of the package being extracted, until normalize finishes it. */
+  #streaming: StreamingNormalizer | undefined;
 
   constructor(options: PipelineOptions = {}) {
     checkOptions(options, PIPELINE_OPTION_KEYS, "pipeline");
@@ -688,7 +699,24 @@ export class Pipeline {
         if (refreshed.packageState.dropped_tables) delete state._local._last_extracted_hash;
       }
       let committedState: { version_hash: string; state: string } | undefined;
+      const streaming =
+        this.#normalizeWhileExtracting && destination !== undefined
+          ? new StreamingNormalizer({
+              loadId: createLoadId(),
+              schema,
+              ...this.#normalizeOptions(destination),
+            })
+          : undefined;
+      this.#streaming = streaming;
       const common = {
+        ...(streaming && {
+          loadId: streaming.loadId,
+          fileListener: {
+            rotateAfterMs: STREAMED_FILE_MAX_AGE_MS,
+            fileClosed: (file: { fileName: string; path: string }) => streaming.fileClosed(file),
+            beforeCommit: () => streaming.pause(),
+          },
+        }),
         sources: state.sources,
         schema,
         naming: this.#naming(destination, schema),
@@ -736,6 +764,7 @@ export class Pipeline {
         itemCounts: result.itemCounts,
       });
     } catch (error) {
+      await this.#dropStreaming();
       throw this.#stepFailed("extract", error, loadId);
     } finally {
       collector.stop();
@@ -784,10 +813,34 @@ export class Pipeline {
     );
   }
 
+  /** What normalize needs of the destination and the settings, streamed or not. */
+  #normalizeOptions(destination: Destination) {
+    return {
+      loadStorage: this.#loadStorage,
+      capabilities: destination.capabilities,
+      fileFormat: this.#normalizeFileFormat(destination),
+      logger: this.#logger,
+      collector: this.#collector,
+      ...(this.#settings.normalizeDataWriter.fileMaxBytes !== undefined
+        ? { fileMaxBytes: this.#settings.normalizeDataWriter.fileMaxBytes }
+        : {}),
+      ...(this.#settings.normalizeDataWriter.fileMaxItems !== undefined
+        ? { fileMaxItems: this.#settings.normalizeDataWriter.fileMaxItems }
+        : {}),
+    };
+  }
+
+  /** Throws away the streamed normalize of a package that will not be normalized from it. */
+  async #dropStreaming(): Promise<void> {
+    const streaming = this.#streaming;
+    this.#streaming = undefined;
+    await streaming?.abort();
+  }
+
   async #normalize(): Promise<NormalizeInfo> {
     const startedAt = new Date();
     const destination = await this.#resolveDestination();
-    const fileFormat = this.#normalizeFileFormat(destination);
+    this.#normalizeFileFormat(destination); // fails before any package when the format is refused
     const rowCounts: Record<string, number> = {};
     const packages: LoadPackageInfo[] = [];
     const collector = this.#collector;
@@ -804,21 +857,17 @@ export class Pipeline {
       }
       collector.start(`Normalize ${this.defaultSchemaName} in ${loadId}`);
       try {
-        const result = await normalizePackage({
+        let result: NormalizeResult | undefined;
+        const streaming = this.#streaming;
+        if (streaming?.loadId === loadId) {
+          this.#streaming = undefined;
+          result = await streaming.finish(extracted);
+        }
+        result ??= await normalizePackage({
           extracted,
-          loadStorage: this.#loadStorage,
-          capabilities: destination.capabilities,
-          fileFormat,
-          logger: this.#logger,
-          collector,
+          ...this.#normalizeOptions(destination),
           ...(this.#settings.normalize.workers !== undefined
             ? { workers: this.#settings.normalize.workers }
-            : {}),
-          ...(this.#settings.normalizeDataWriter.fileMaxBytes !== undefined
-            ? { fileMaxBytes: this.#settings.normalizeDataWriter.fileMaxBytes }
-            : {}),
-          ...(this.#settings.normalizeDataWriter.fileMaxItems !== undefined
-            ? { fileMaxItems: this.#settings.normalizeDataWriter.fileMaxItems }
             : {}),
         });
         collector.update("Files", { inc: files, total: files });
@@ -967,7 +1016,12 @@ export class Pipeline {
         }
         if (data !== undefined) {
           const { destination: _d, credentials: _c, datasetName: _n, ...hints } = options;
-          await this.extract(data, hints);
+          this.#normalizeWhileExtracting = true;
+          try {
+            await this.extract(data, hints);
+          } finally {
+            this.#normalizeWhileExtracting = false;
+          }
           await this.normalize();
           loadInfos.push(await this.load({ raiseOnFailedJobs }));
         } else if (loadInfos.length === 0) {
@@ -978,6 +1032,7 @@ export class Pipeline {
         if (error instanceof PipelineStepFailed) throw error;
         throw this.#stepFailed("run", error);
       } finally {
+        await this.#dropStreaming();
         this.#activeTrace = undefined;
         this.#persistTrace(trace);
       }

@@ -1,0 +1,242 @@
+/**
+ * Normalizing while extracting (issue 12): a {@link StreamingNormalizer} fed the files of a package as
+ * they close commits what {@link normalizePackage} commits for the same files, and it steps back
+ * (returns undefined, leaving no output) whenever that would not hold: the schema changed after a
+ * streamed file was normalized, a streamed file failed, or the thread was busy extracting.
+ */
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  createLoadId,
+  formatJobFileName,
+  type LoadPackage,
+  NormalizeError,
+  Schema,
+  toTypedJson,
+} from "@tsdlt/core";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type NormalizeResult, normalizePackage, StreamingNormalizer } from "../src/index.js";
+import { capabilities, createFixture, type Fixture, rows } from "./helpers.js";
+
+let fixture: Fixture;
+/** Fixtures of the usual-path comparisons. */
+let others: Fixture[] = [];
+beforeEach(() => {
+  fixture = createFixture();
+});
+afterEach(() => {
+  for (const f of [fixture, ...others]) f.cleanup();
+  others = [];
+});
+
+/** A package being extracted: files are written into its temporary folder, then it is committed. */
+class Extracting {
+  readonly pkg: LoadPackage;
+  readonly files: { fileName: string; path: string }[] = [];
+  readonly schema: Schema;
+  readonly fx: Fixture;
+  readonly loadId: string;
+  constructor(schema: Schema, fx: Fixture = fixture, loadId: string = createLoadId()) {
+    this.schema = schema;
+    this.fx = fx;
+    this.loadId = loadId;
+    this.pkg = fx.normalizeStorage.createTempPackage(loadId);
+  }
+
+  /** Writes one typed-jsonl job file of `table` (one line per batch); returns what extract reports. */
+  write(table: string, ...batches: (readonly unknown[] | string)[]): { fileName: string; path: string } {
+    const fileName = formatJobFileName({
+      tableName: table,
+      // ids in writing order: the usual path normalizes a package's files in the order of their names
+      fileId: String(this.files.length).padStart(10, "0"),
+      retryCount: 0,
+      fileFormat: "typed-jsonl",
+      compressed: false,
+    });
+    const path = this.pkg.jobPath("new_jobs", fileName);
+    const lines = batches.map((b) => (typeof b === "string" ? b : toTypedJson(b)));
+    writeFileSync(path, `${lines.join("\n")}\n`);
+    const file = { fileName, path };
+    this.files.push(file);
+    return file;
+  }
+
+  commit(): LoadPackage {
+    this.pkg.writeSchemaDoc(this.schema.toDict());
+    this.pkg.writeState({ created_at: new Date("2024-01-01T00:00:00Z") });
+    return this.fx.normalizeStorage.commitPackage(this.pkg, "extracted");
+  }
+}
+
+function streaming(extracting: Extracting, maxEventLoopUtilization = 1): StreamingNormalizer {
+  return new StreamingNormalizer({
+    loadId: extracting.loadId,
+    schema: extracting.schema,
+    loadStorage: fixture.loadStorage,
+    capabilities,
+    maxEventLoopUtilization,
+  });
+}
+
+const issue = (id: number, extra: Record<string, unknown> = {}) => ({
+  id,
+  title: `issue ${id}`,
+  user: { login: `u${id}`, site_admin: id % 2 === 0 },
+  labels: [{ name: "bug" }, { name: `l${id}` }],
+  ...extra,
+});
+
+/** Rows of a table without the random row keys (root rows get random `_dlt_id`s) and load ids. */
+function comparable(pkg: LoadPackage, table: string): Record<string, unknown>[] {
+  return rows(pkg, table)
+    .map(({ _dlt_id: _i, _dlt_parent_id: _p, _dlt_load_id: _l, ...rest }) => rest)
+    .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+}
+
+/** The same files normalized the usual way, in a fixture of their own. */
+async function normalizedAsUsual(
+  schema: Schema,
+  files: readonly { table: string; batches: (readonly unknown[] | string)[] }[],
+): Promise<NormalizeResult> {
+  const other = createFixture();
+  others.push(other);
+  const extracting = new Extracting(schema, other);
+  for (const file of files) extracting.write(file.table, ...file.batches);
+  return normalizePackage({ extracted: extracting.commit(), loadStorage: other.loadStorage, capabilities });
+}
+
+describe("StreamingNormalizer", () => {
+  it("commits what normalizePackage commits: rows, schema, version and tables declared at the end", async () => {
+    const schema = new Schema("shop");
+    schema.updateTable({ name: "issues", write_disposition: "append", columns: {} });
+    const extracting = new Extracting(schema);
+    const stream = streaming(extracting);
+    const files = [
+      { table: "issues", batches: [[issue(1), issue(2)]] },
+      // a number in a text column, and a new column
+      {
+        table: "issues",
+        batches: [[issue(3, { title: 3 })], [issue(4, { closed_at: "2024-05-01T10:00:00Z" })]],
+      },
+    ];
+    for (const file of files)
+      expect(stream.fileClosed(extracting.write(file.table, ...file.batches))).toBe(true);
+    await stream.pause();
+    // written after streaming stopped (the last file, and a table declared at the end, as the state is)
+    extracting.write("issues", [issue(5, { user: { login: "late", site_admin: false, type: "bot" } })]);
+    schema.updateTable({ name: "events", write_disposition: "append", columns: {} });
+    extracting.write("events", [{ kind: "opened", at: 1 }]);
+    const extracted = extracting.commit();
+    const committedSchema = Schema.fromDict(extracted.readSchemaDoc());
+    const result = await stream.finish(extracted);
+
+    expect(result).toBeDefined();
+    // pause() stops after the file being normalized: the second one may be left for finish()
+    expect(stream.streamedFiles).toBeGreaterThanOrEqual(1);
+    // the usual path starts from the schema extract committed
+    const usual = await normalizedAsUsual(committedSchema, [
+      ...files,
+      { table: "issues", batches: [[issue(5, { user: { login: "late", site_admin: false, type: "bot" } })]] },
+      { table: "events", batches: [[{ kind: "opened", at: 1 }]] },
+    ]);
+    const got = result as NormalizeResult;
+    for (const table of ["issues", "issues__labels", "events"]) {
+      expect(comparable(got.package, table), table).toEqual(comparable(usual.package, table));
+    }
+    expect(got.rowCounts).toEqual(usual.rowCounts);
+    expect(got.schemaUpdate).toEqual(usual.schemaUpdate);
+    const tables = (s: Schema) =>
+      Object.fromEntries(Object.entries(s.tables).map(([n, t]) => [n, t.columns]));
+    expect(tables(got.schema)).toEqual(tables(usual.schema));
+    expect(Object.keys(got.schema.tables)).toEqual(Object.keys(usual.schema.tables));
+    // columns from a streamed file and from the last one
+    expect(Object.keys(got.schema.tables.issues?.columns ?? {})).toEqual(
+      expect.arrayContaining(["closed_at", "user__type"]),
+    );
+    expect(got.schema.version).toBe(usual.schema.version);
+    expect(got.schema.versionHash).toBe(usual.schema.versionHash);
+    // committed like any normalized package; the extracted one is gone
+    expect(fixture.loadStorage.listPackages("normalized")).toEqual([extracting.loadId]);
+    expect(fixture.normalizeStorage.listPackages("extracted")).toEqual([]);
+  });
+
+  it("adopts a table declared while streaming (a table name picked per item)", async () => {
+    const schema = new Schema("events");
+    const extracting = new Extracting(schema);
+    const stream = streaming(extracting);
+    schema.updateTable({ name: "push", write_disposition: "append", columns: {} });
+    stream.fileClosed(extracting.write("push", [{ id: 1, commits: [{ sha: "a" }] }]));
+    schema.updateTable({
+      name: "fork",
+      write_disposition: "merge",
+      columns: { id: { name: "id", data_type: "text", primary_key: true } },
+    });
+    stream.fileClosed(extracting.write("fork", [{ id: 7, forkee: { name: "x" } }]));
+    await stream.pause();
+    const result = await stream.finish(extracting.commit());
+    expect(result?.rowCounts).toMatchObject({ push: 1, push__commits: 1, fork: 1 });
+    // the hint of the adopted table applied: `id` is text as declared, not the inferred bigint
+    expect(result?.schema.tables.fork?.columns.id?.data_type).toBe("text");
+    expect(rows((result as NormalizeResult).package, "fork")[0]?.id).toBe("7");
+  });
+
+  it("steps back, leaving no output, when a table's hints changed after its files were normalized", async () => {
+    const schema = new Schema("shop");
+    schema.updateTable({ name: "issues", write_disposition: "append", columns: {} });
+    const extracting = new Extracting(schema);
+    const stream = streaming(extracting);
+    stream.fileClosed(extracting.write("issues", [issue(1)]));
+    await stream.pause();
+    // e.g. an incremental bound late, or hints applied while the resource ran
+    schema.updateTable({ name: "issues", columns: { id: { name: "id", data_type: "text" } } });
+    const extracted = extracting.commit();
+    expect(await stream.finish(extracted)).toBeUndefined();
+    expect(existsSync(join(fixture.dir, "load", "new", extracting.loadId))).toBe(false);
+    expect(fixture.loadStorage.listPackages("normalized")).toEqual([]);
+
+    // the usual path then normalizes with the final hints
+    const result = await normalizePackage({ extracted, loadStorage: fixture.loadStorage, capabilities });
+    expect(rows(result.package, "issues")[0]?.id).toBe("1");
+  });
+
+  it("steps back when a streamed file fails, so that the usual path reports the error", async () => {
+    const extracting = new Extracting(new Schema("shop"));
+    const stream = streaming(extracting);
+    stream.fileClosed(extracting.write("issues", [issue(1)], "[{not json"));
+    stream.fileClosed(extracting.write("issues", [issue(2)]));
+    await stream.pause();
+    const extracted = extracting.commit();
+    expect(await stream.finish(extracted)).toBeUndefined();
+    expect(fixture.loadStorage.listPackages("normalized")).toEqual([]);
+    await expect(
+      normalizePackage({ extracted, loadStorage: fixture.loadStorage, capabilities }),
+    ).rejects.toThrow(NormalizeError);
+    await expect(
+      normalizePackage({ extracted, loadStorage: fixture.loadStorage, capabilities }),
+    ).rejects.toThrow(/Line 2 of job file `issues\.[0-9a-f]+\.0\.typed-jsonl`.*not valid JSON/);
+  });
+
+  it("does not start while the thread is busy extracting, and says it wants no more files", async () => {
+    const extracting = new Extracting(new Schema("shop"));
+    const stream = streaming(extracting, 0.5);
+    const until = performance.now() + 1100;
+    while (performance.now() < until) {
+      // a CPU-bound extract: the event loop never idles
+    }
+    expect(stream.fileClosed(extracting.write("issues", [issue(1)]))).toBe(false);
+    expect(await stream.finish(extracting.commit())).toBeUndefined();
+    expect(stream.streamedFiles).toBe(0);
+  });
+
+  it("abort() throws the streamed output away (extract failed)", async () => {
+    const extracting = new Extracting(new Schema("shop"));
+    const stream = streaming(extracting);
+    stream.fileClosed(extracting.write("issues", [issue(1)]));
+    await stream.pause();
+    const output = join(fixture.dir, "load", "new", extracting.loadId);
+    expect(existsSync(output)).toBe(true);
+    await stream.abort();
+    expect(existsSync(output)).toBe(false);
+    expect(fixture.loadStorage.listPackages("normalized")).toEqual([]);
+  });
+});
