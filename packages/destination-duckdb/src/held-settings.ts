@@ -10,7 +10,7 @@
  * setting is held. Changing or restoring a setting never fails the work: a setting DuckDB refuses
  * (e.g. a memory limit below what it holds right now) only affects speed and memory.
  */
-import type { DuckDBInstance } from "@duckdb/node-api";
+import type { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import { duckdbDialect } from "./duckdb-dialect.js";
 
 /** Names of the settings held here. */
@@ -65,10 +65,12 @@ class HeldSetting {
   enter(instance: DuckDBInstance, value: string | number): Promise<void> {
     return this.#step(async () => {
       if (this.#holders++ > 0) return;
-      const previous = await this.#current(instance);
-      if (previous === undefined) return;
-      if (await this.#run(instance, `SET GLOBAL ${this.#name} = ${sqlValue(value)}`))
+      await withConnection(instance, async (c) => {
+        const previous = await this.#current(c);
+        if (previous === undefined) return;
+        await c.run(`SET GLOBAL ${this.#name} = ${sqlValue(value)}`);
         this.#previous = previous;
+      });
     });
   }
 
@@ -81,9 +83,14 @@ class HeldSetting {
       if (previous === undefined) return;
       // not RESET: DuckDB 1.5 resets the configured `memory_limit` but its buffer pool keeps the lower
       // limit (`PRAGMA database_size` shows it)
-      for (const candidate of restoreCandidates(previous)) {
-        await this.#run(instance, `SET GLOBAL ${this.#name} = ${sqlValue(candidate)}`);
-        if (String(await this.#current(instance)) === String(previous)) break;
+      const candidates = restoreCandidates(previous);
+      for (const [i, candidate] of candidates.entries()) {
+        const restored = await withConnection(instance, async (c) => {
+          await c.run(`SET GLOBAL ${this.#name} = ${sqlValue(candidate)}`);
+          // a single candidate (a number) reads back as set
+          return i === candidates.length - 1 || String(await this.#current(c)) === String(previous);
+        });
+        if (restored === true) break;
       }
     });
   }
@@ -94,20 +101,9 @@ class HeldSetting {
     return step;
   }
 
-  async #current(instance: DuckDBInstance): Promise<string | number | bigint | undefined> {
-    return withConnection(instance, async (c) => {
-      const reader = await c.runAndReadAll(`SELECT current_setting('${this.#name}') AS v`);
-      return reader.getRowObjects()[0]?.v as string | number | bigint | undefined;
-    });
-  }
-
-  async #run(instance: DuckDBInstance, sql: string): Promise<boolean> {
-    return (
-      (await withConnection(instance, async (c) => {
-        await c.run(sql);
-        return true;
-      })) ?? false
-    );
+  async #current(c: DuckDBConnection): Promise<string | number | bigint | undefined> {
+    const reader = await c.runAndReadAll(`SELECT current_setting('${this.#name}') AS v`);
+    return reader.getRowObjects()[0]?.v as string | number | bigint | undefined;
   }
 }
 
@@ -117,7 +113,7 @@ class HeldSetting {
  */
 async function withConnection<T>(
   instance: DuckDBInstance,
-  work: (c: Awaited<ReturnType<DuckDBInstance["connect"]>>) => Promise<T>,
+  work: (c: DuckDBConnection) => Promise<T>,
 ): Promise<T | undefined> {
   try {
     const c = await instance.connect();
