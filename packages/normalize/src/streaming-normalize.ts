@@ -12,10 +12,12 @@
  * as usual. The same happens when a streamed file failed, so errors are reported exactly as without
  * streaming. Nothing is committed before `finish`, so a crash leaves only the extracted package.
  */
+import { statSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import {
   type LoadPackage,
   type NamingConvention,
+  type PackageJob,
   parseJobFileName,
   Schema,
   silentLogger,
@@ -28,6 +30,7 @@ import {
   checkOptions,
   commitNormalized,
   DEFAULT_NORMALIZE_FILE_MAX_BYTES,
+  DEFAULT_PARALLEL_MIN_BYTES,
   finishedPackage,
   isNormalizeInput,
   type NormalizeOptions,
@@ -36,11 +39,11 @@ import {
   normalizeFailure,
   tablesWithData,
 } from "./normalize-package.js";
+import { defaultNormalizeWorkers } from "./parallel-normalize.js";
 import { RelationalNormalizer } from "./relational-normalizer.js";
 
 /** Options of {@link StreamingNormalizer}. */
-export interface StreamingNormalizeOptions
-  extends Omit<NormalizeOptions, "extracted" | "workers" | "parallelMinBytes"> {
+export interface StreamingNormalizeOptions extends Omit<NormalizeOptions, "extracted"> {
   /** The load id extract writes the package under. */
   readonly loadId: string;
   /**
@@ -110,8 +113,9 @@ export class StreamingNormalizer {
   #busyMs = 0;
   /** The event loop was busy in the last window (more files would not be normalized in idle time). */
   #busy = false;
-  /** Files normalized while extract ran. */
+  /** Files normalized while extract ran, and their bytes. */
   #streamed = 0;
+  #streamedBytes = 0;
   #work:
     | {
         readonly schema: Schema;
@@ -207,6 +211,12 @@ export class StreamingNormalizer {
         this.#discard();
         return undefined;
       }
+      if (this.#leftForWorkers(jobs)) {
+        // extraction outran the thread: most of the package is left, and worker threads do it faster
+        logger.debug(`Load package \`${this.loadId}\`: streamed normalize discarded, most files are left.`);
+        this.#discard();
+        return undefined;
+      }
       this.#streamed = this.#done.size;
       for (const job of jobs) {
         await this.#normalizeFile({ fileName: job.fileName, path: job.path });
@@ -246,6 +256,20 @@ export class StreamingNormalizer {
       this.#options.collector?.update(table, { inc: rows });
     }
     return finishedPackage(extracted, result, logger);
+  }
+
+  /**
+   * True when the files not streamed are more than those streamed, and enough for the usual path's
+   * worker threads ({@link NormalizeOptions.parallelMinBytes}, more than one worker).
+   */
+  #leftForWorkers(left: readonly PackageJob[]): boolean {
+    const workers = this.#options.workers ?? defaultNormalizeWorkers();
+    if (workers <= 1 || left.length <= 1) return false;
+    const leftBytes = bytesOf(left.map((job) => job.path));
+    return (
+      leftBytes >= (this.#options.parallelMinBytes ?? DEFAULT_PARALLEL_MIN_BYTES) &&
+      leftBytes > this.#streamedBytes
+    );
   }
 
   /** Throws the output away (extract failed, or the caller normalizes the package itself). */
@@ -322,6 +346,7 @@ export class StreamingNormalizer {
     const root = work.normalizer.rootTable(work.naming.normalizeTablesPath(parsed.tableName));
     await normalizeJobFile(work.normalizer, root, file.path, file.fileName, parsed.compressed, this.loadId);
     this.#done.add(file.fileName);
+    this.#streamedBytes += bytesOf([file.path]);
   }
 
   /**
@@ -356,6 +381,19 @@ export class StreamingNormalizer {
     this.#state = "closed";
     if (work !== undefined) this.#options.loadStorage.deletePackage(work.output);
   }
+}
+
+/** Total size in bytes of the files at `paths` (a file that cannot be read counts 0). */
+function bytesOf(paths: readonly string[]): number {
+  let bytes = 0;
+  for (const path of paths) {
+    try {
+      bytes += statSync(path).size;
+    } catch {
+      // gone: nothing to count
+    }
+  }
+  return bytes;
 }
 
 /** The parts of a stored schema besides its tables and versions: what normalizing depends on. */

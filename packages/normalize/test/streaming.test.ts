@@ -228,6 +228,31 @@ describe("StreamingNormalizer", () => {
     expect(stream.streamedFiles).toBe(0);
   });
 
+  it("leaves a package to worker threads when most of it was extracted after streaming stopped", async () => {
+    const big = Array.from({ length: 200 }, (_, i) => issue(i));
+    const run = async (workers: number) => {
+      const extracting = new Extracting(new Schema("shop"));
+      const stream = new StreamingNormalizer({
+        loadId: extracting.loadId,
+        schema: extracting.schema,
+        loadStorage: fixture.loadStorage,
+        capabilities,
+        maxEventLoopUtilization: 1,
+        workers,
+        parallelMinBytes: 1000,
+      });
+      stream.fileClosed(extracting.write("issues", [issue(1)]));
+      await stream.pause();
+      extracting.write("issues", big);
+      extracting.write("issues", big);
+      return stream.finish(extracting.commit());
+    };
+    expect(await run(2)).toBeUndefined();
+    expect(fixture.loadStorage.listPackages("normalized")).toEqual([]);
+    // with one worker the usual path would normalize on this thread too: the streamed part is kept
+    expect((await run(1))?.rowCounts.issues).toBe(401);
+  });
+
   it("abort() throws the streamed output away (extract failed)", async () => {
     const extracting = new Extracting(new Schema("shop"));
     const stream = streaming(extracting);

@@ -701,11 +701,7 @@ export class Pipeline {
       let committedState: { version_hash: string; state: string } | undefined;
       const streaming =
         this.#normalizeWhileExtracting && destination !== undefined
-          ? new StreamingNormalizer({
-              loadId: createLoadId(),
-              schema,
-              ...this.#normalizeOptions(destination),
-            })
+          ? this.#streamingNormalizer(schema, destination)
           : undefined;
       this.#streaming = streaming;
       const common = {
@@ -828,6 +824,25 @@ export class Pipeline {
         ? { fileMaxItems: this.#settings.normalizeDataWriter.fileMaxItems }
         : {}),
     };
+  }
+
+  /**
+   * A streamed normalize of the package `schema` is extracted into; undefined when normalize cannot
+   * write the destination's job files (normalize itself then reports why).
+   */
+  #streamingNormalizer(schema: Schema, destination: Destination): StreamingNormalizer | undefined {
+    try {
+      return new StreamingNormalizer({
+        loadId: createLoadId(),
+        schema,
+        ...this.#normalizeOptions(destination),
+        ...(this.#settings.normalize.workers !== undefined
+          ? { workers: this.#settings.normalize.workers }
+          : {}),
+      });
+    } catch {
+      return undefined;
+    }
   }
 
   /** Throws away the streamed normalize of a package that will not be normalized from it. */

@@ -113,6 +113,29 @@ describe("normalize while extracting", () => {
     expect(streaming.defaultSchema.tables.issues?.columns.closed_at?.data_type).toBe("timestamp");
   });
 
+  it("should normalize while extracting an incremental resource, and store its cursor", async () => {
+    const p = pipelineNamed("incremental");
+    const updates = dlt.resource(
+      async function* (cursor = dlt.sources.incremental("id", { initialValue: 0 })) {
+        for (let page = 0; page < 20; page++) {
+          await sleep(30);
+          yield Array.from({ length: 20 }, (_, i) => issue(page * 20 + i + 1)).filter(
+            (row) => row.id > (cursor.lastValue as number),
+          );
+        }
+      },
+      { name: "issues", writeDisposition: "merge", primaryKey: "id" },
+    );
+    await p.run(updates);
+    expect(streamed()?.streamed).toBeGreaterThan(0);
+    expect(await tableRows(p, "issues")).toHaveLength(400);
+    expect(p.defaultSchema.tables.issues?.columns.id?.incremental).toBe(true);
+    const cursors = p.state.sources?.incremental?.resources?.issues?.incremental as
+      | Record<string, { last_value?: unknown }>
+      | undefined;
+    expect(cursors?.id?.last_value).toBe(400);
+  });
+
   it("should leave nothing behind when extract fails midway, and load the next run's data once", async () => {
     const p = pipelineNamed("failing");
     const failed = await p.run(slowIssues(30, { failAfter: 20 })).catch((e: unknown) => e);
