@@ -228,6 +228,20 @@ describe("StreamingNormalizer", () => {
     expect(stream.streamedFiles).toBe(0);
   });
 
+  it("asks for no more files once extracting and normalizing keep the thread busy", async () => {
+    const extracting = new Extracting(new Schema("shop"));
+    const stream = streaming(extracting);
+    expect(stream.fileClosed(extracting.write("issues", [issue(1)]))).toBe(true);
+    await stream.pause();
+    const until = performance.now() + 1100;
+    while (performance.now() < until) {
+      // extraction speeds up: no idle time left to normalize in
+    }
+    expect(stream.fileClosed(extracting.write("issues", [issue(2)]))).toBe(false);
+    const result = await stream.finish(extracting.commit());
+    expect(result?.rowCounts.issues).toBe(2);
+  });
+
   it("leaves a package to worker threads when most of it was extracted after streaming stopped", async () => {
     const big = Array.from({ length: 200 }, (_, i) => issue(i));
     const run = async (workers: number) => {
