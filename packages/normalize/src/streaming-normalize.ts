@@ -79,6 +79,9 @@ const START_WINDOW_MS = 150;
 /** Busy time (ms) after which streaming is not started at all: extract is CPU-bound. */
 const DECIDE_WITHIN_MS = 1000;
 
+/** Event loop business that shows a CPU-bound extract at once (no idle time at all). */
+const CPU_BOUND_UTILIZATION = 0.95;
+
 /** Milliseconds of event loop time over which {@link BUSY_UTILIZATION} is measured. */
 const BUSY_WINDOW_MS = 1000;
 
@@ -154,9 +157,10 @@ export class StreamingNormalizer {
       if (windowMs < START_WINDOW_MS && maxUtilization < 1) return true;
       this.#elu = performance.eventLoopUtilization();
       if (window.utilization > maxUtilization) {
-        // busy extracting (or starting up): wait and see, but not for long
+        // busy extracting (or starting up): wait and see, but not for long, and not at all when
+        // extraction never left the thread idle (CPU-bound)
         this.#busyMs += windowMs;
-        if (this.#busyMs < DECIDE_WITHIN_MS) return true;
+        if (this.#busyMs < DECIDE_WITHIN_MS && window.utilization < CPU_BOUND_UTILIZATION) return true;
         this.#state = "declined";
         this.#waiting.length = 0;
         this.#options.logger?.debug(
