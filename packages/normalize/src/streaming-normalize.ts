@@ -194,9 +194,8 @@ export class StreamingNormalizer {
    * Completes the package from `extracted` (the committed extracted package): checks that the schema
    * extract committed is the one the streamed files were normalized with, normalizes the files not
    * streamed, and commits the normalized package. Returns undefined, leaving no output, when
-   * streaming did not take place or its output cannot be used: normalize the package as usual then.
-   *
-   * @throws NormalizeError when the package cannot be committed
+   * streaming did not take place or its output cannot be used (also when a file or the commit
+   * failed): normalize the package as usual then, which reports what failed. Never rejects.
    */
   async finish(extracted: LoadPackage): Promise<NormalizeResult | undefined> {
     await this.pause();

@@ -174,13 +174,13 @@ const RUN_OPTION_KEYS: readonly string[] = [
   "raiseOnFailedJobs",
 ];
 
-/** Characters that cannot appear in a pipeline name (it is a folder name). */
 /**
  * While `run()` extracts, a table's extracted file is closed (and normalized while extraction goes on)
  * once it has been open this long, so normalize keeps up with resources that wait on I/O.
  */
 const STREAMED_FILE_MAX_AGE_MS = 200;
 
+/** Characters that cannot appear in a pipeline name (it is a folder name). */
 const INVALID_NAME_CHARS = /[.%{}/\\:*?"<>|\0]/;
 
 function checkOptions(given: object, known: readonly string[], fn: string): void {
@@ -809,7 +809,7 @@ export class Pipeline {
     );
   }
 
-  /** What normalize needs of the destination and the settings, streamed or not. */
+  /** What normalize needs of the destination and the settings (`[normalize]`), streamed or not. */
   #normalizeOptions(destination: Destination) {
     return {
       loadStorage: this.#loadStorage,
@@ -822,6 +822,9 @@ export class Pipeline {
         : {}),
       ...(this.#settings.normalizeDataWriter.fileMaxItems !== undefined
         ? { fileMaxItems: this.#settings.normalizeDataWriter.fileMaxItems }
+        : {}),
+      ...(this.#settings.normalize.workers !== undefined
+        ? { workers: this.#settings.normalize.workers }
         : {}),
     };
   }
@@ -836,9 +839,6 @@ export class Pipeline {
         loadId: createLoadId(),
         schema,
         ...this.#normalizeOptions(destination),
-        ...(this.#settings.normalize.workers !== undefined
-          ? { workers: this.#settings.normalize.workers }
-          : {}),
       });
     } catch {
       return undefined;
@@ -878,13 +878,7 @@ export class Pipeline {
           this.#streaming = undefined;
           result = await streaming.finish(extracted);
         }
-        result ??= await normalizePackage({
-          extracted,
-          ...this.#normalizeOptions(destination),
-          ...(this.#settings.normalize.workers !== undefined
-            ? { workers: this.#settings.normalize.workers }
-            : {}),
-        });
+        result ??= await normalizePackage({ extracted, ...this.#normalizeOptions(destination) });
         collector.update("Files", { inc: files, total: files });
         for (const [table, n] of Object.entries(result.rowCounts))
           rowCounts[table] = (rowCounts[table] ?? 0) + n;
