@@ -269,7 +269,7 @@ export function normalizeFailure(error: unknown, loadId: string): Error {
 }
 
 /** Total size in bytes of job files. */
-function totalSize(jobs: readonly PackageJob[]): number {
+export function totalSize(jobs: readonly Pick<PackageJob, "path">[]): number {
   let bytes = 0;
   for (const job of jobs) bytes += statSync(job.path).size;
   return bytes;

@@ -12,7 +12,6 @@
  * as usual. The same happens when a streamed file failed, so errors are reported exactly as without
  * streaming. Nothing is committed before `finish`, so a crash leaves only the extracted package.
  */
-import { statSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import {
   type LoadPackage,
@@ -38,6 +37,7 @@ import {
   namingFor,
   normalizeFailure,
   tablesWithData,
+  totalSize,
 } from "./normalize-package.js";
 import { defaultNormalizeWorkers } from "./parallel-normalize.js";
 import { RelationalNormalizer } from "./relational-normalizer.js";
@@ -87,6 +87,28 @@ const BUSY_WINDOW_MS = 1000;
 
 type StreamState = "waiting" | "streaming" | "declined" | "failed" | "closed";
 
+/** What the streamed files are normalized with and into. */
+interface StreamWork {
+  readonly schema: Schema;
+  readonly naming: NamingConvention;
+  readonly normalizer: RelationalNormalizer;
+  readonly output: LoadPackage;
+  /** The schema's settings and normalizers (sorted JSON) when streaming started. */
+  readonly settings: string;
+  /** Definitions (sorted JSON) of the tables as the streamed files were normalized with them. */
+  readonly tables: Map<string, string>;
+}
+
+/**
+ * Adds `table` (declared after streaming started) to the running normalizer and records the
+ * definition it was adopted with; false when the normalizer already met a table of that name.
+ */
+function adopt(work: StreamWork, table: TableSchema): boolean {
+  if (!work.normalizer.adoptTable(table)) return false;
+  work.tables.set(table.name, sortedJson(table));
+  return true;
+}
+
 /**
  * Normalizes the job files of a package while extract writes it; see the module comment.
  *
@@ -119,18 +141,7 @@ export class StreamingNormalizer {
   /** Files normalized while extract ran, and their bytes. */
   #streamed = 0;
   #streamedBytes = 0;
-  #work:
-    | {
-        readonly schema: Schema;
-        readonly naming: NamingConvention;
-        readonly normalizer: RelationalNormalizer;
-        readonly output: LoadPackage;
-        /** The schema's settings and normalizers (sorted JSON) when streaming started. */
-        readonly settings: string;
-        /** Definitions (sorted JSON) of the tables as the streamed files were normalized with them. */
-        readonly tables: Map<string, string>;
-      }
-    | undefined;
+  #work: StreamWork | undefined;
 
   constructor(options: StreamingNormalizeOptions) {
     this.loadId = options.loadId;
@@ -268,7 +279,7 @@ export class StreamingNormalizer {
   #leftForWorkers(left: readonly PackageJob[]): boolean {
     const workers = this.#options.workers ?? defaultNormalizeWorkers();
     if (workers <= 1 || left.length <= 1) return false;
-    const leftBytes = bytesOf(left.map((job) => job.path));
+    const leftBytes = totalSize(left);
     return (
       leftBytes >= (this.#options.parallelMinBytes ?? DEFAULT_PARALLEL_MIN_BYTES) &&
       leftBytes > this.#streamedBytes
@@ -327,13 +338,11 @@ export class StreamingNormalizer {
     try {
       const work = this.#work;
       if (work === undefined) return;
-      const table = parseJobFileName(file.fileName).tableName;
-      const name = work.naming.normalizeTablesPath(table);
+      const name = work.naming.normalizeTablesPath(parseJobFileName(file.fileName).tableName);
       // a table declared after streaming started (a table name picked per item): adopt its hints
       const declared = this.#options.schema.tables[name];
-      if (!work.tables.has(name) && declared !== undefined) {
-        if (!work.normalizer.adoptTable(structuredClone(declared))) throw new Error(`table ${name} clashes`);
-        work.tables.set(name, sortedJson(declared));
+      if (!work.tables.has(name) && declared !== undefined && !adopt(work, structuredClone(declared))) {
+        throw new Error(`table ${name} clashes`);
       }
       await this.#normalizeFile(file);
     } catch {
@@ -349,7 +358,7 @@ export class StreamingNormalizer {
     const root = work.normalizer.rootTable(work.naming.normalizeTablesPath(parsed.tableName));
     await normalizeJobFile(work.normalizer, root, file.path, file.fileName, parsed.compressed, this.loadId);
     this.#done.add(file.fileName);
-    this.#streamedBytes += bytesOf([file.path]);
+    this.#streamedBytes += totalSize([file]);
   }
 
   /**
@@ -367,9 +376,7 @@ export class StreamingNormalizer {
       if (table === undefined || sortedJson(table) !== definition) return false;
     }
     for (const [name, table] of Object.entries(doc.tables)) {
-      if (work.tables.has(name)) continue;
-      if (!work.normalizer.adoptTable(table as TableSchema)) return false;
-      work.tables.set(name, sortedJson(table));
+      if (!work.tables.has(name) && !adopt(work, table)) return false;
     }
     return true;
   }
@@ -384,19 +391,6 @@ export class StreamingNormalizer {
     this.#state = "closed";
     if (work !== undefined) this.#options.loadStorage.deletePackage(work.output);
   }
-}
-
-/** Total size in bytes of the files at `paths` (a file that cannot be read counts 0). */
-function bytesOf(paths: readonly string[]): number {
-  let bytes = 0;
-  for (const path of paths) {
-    try {
-      bytes += statSync(path).size;
-    } catch {
-      // gone: nothing to count
-    }
-  }
-  return bytes;
 }
 
 /** The parts of a stored schema besides its tables and versions: what normalizing depends on. */
