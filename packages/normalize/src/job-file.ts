@@ -42,6 +42,10 @@ export async function normalizeJobFile(
   for await (const bytes of readLineBuffers(path, gzipped)) {
     line++;
     normalizer.setPosition(fileName, line);
+    if (normalizer.plansRows(root)) {
+      normalizer.normalizeLine(root, bytes, parse);
+      continue;
+    }
     let tab = bytes[0] === OPEN ? bytes.indexOf(TAB) : -1;
     if (tab === -1) {
       const batch = parse(bytes.toString("utf8"));

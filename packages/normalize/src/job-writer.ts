@@ -12,6 +12,8 @@ import { closeSync, fsyncSync, openSync, rmSync, writeSync } from "node:fs";
 import { formatJobFileName, type LoadPackage, newFileId } from "@tsdlt/core";
 import { csvText } from "./csv-text.js";
 
+const NEWLINE = Uint8Array.of(0x0a);
+
 /** The job file formats normalize writes. */
 export type NormalizedFileFormat = "jsonl" | "csv";
 
@@ -89,6 +91,28 @@ export class JobWriter {
   write(line: string): void {
     this.ensureOpen();
     this.append(line);
+    this.rowsInFile++;
+    if (this.rowsInFile >= this.fileMaxItems || this.bytesInFile >= this.fileMaxBytes) this.closeFile();
+  }
+
+  /** Appends one row given as the UTF-8 bytes `[0, length)` of `bytes` (without the trailing newline). */
+  writeBytes(bytes: Uint8Array, length: number): void {
+    this.ensureOpen();
+    let buffer = this.buffer;
+    if (buffer === undefined) {
+      buffer = Buffer.allocUnsafe(this.bufferBytes);
+      this.buffer = buffer;
+    }
+    if (this.used + length + 1 > buffer.length) this.flush();
+    if (length + 1 > buffer.length) {
+      this.writeAll(bytes.subarray(0, length));
+      this.writeAll(NEWLINE);
+    } else {
+      buffer.set(new Uint8Array(bytes.buffer, bytes.byteOffset, length), this.used);
+      this.used += length;
+      buffer[this.used++] = 0x0a;
+    }
+    this.bytesInFile += length + 1;
     this.rowsInFile++;
     if (this.rowsInFile >= this.fileMaxItems || this.bytesInFile >= this.fileMaxBytes) this.closeFile();
   }

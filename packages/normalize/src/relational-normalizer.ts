@@ -22,6 +22,7 @@
  * Row `filters` of the schema's tables (REFERENCE §2.11) remove fields before contracts and types
  * are applied (see `row-filters.ts`).
  */
+import { isUtf8 } from "node:buffer";
 import {
   C_DLT_ID,
   C_DLT_LIST_IDX,
@@ -52,9 +53,11 @@ import {
 import { type ColumnInfo, columnInfo, encodeAs } from "./coercion.js";
 import { commas, csvFromJson, csvText } from "./csv-text.js";
 import { JobWriter, type NormalizedFileFormat, type WrittenJobFile } from "./job-writer.js";
+import { isCanonicalUtcBytes, skipSpace, skipValue } from "./json-bytes.js";
 import { jsonOf, sortedJson } from "./json-text.js";
 import { RandomIdPool } from "./random-ids.js";
 import { RowFilters, type TableRowFilter } from "./row-filters.js";
+import { copyBytes, FIELD_UNTYPED_NULL, RowPlan, writeAscii } from "./row-plan.js";
 import { fastDigest128 } from "./shake128.js";
 import { TypeInference } from "./type-inference.js";
 import { decodeTyped, isDict, valueType } from "./values.js";
@@ -67,6 +70,16 @@ const LIST_KEY = "list";
 const DEFAULT_MAX_NESTING = 1000;
 /** Cached children per key-trie node; beyond it (dynamic keys) names are computed per row. */
 const NODE_CHILDREN_LIMIT = 10_000;
+/** Row plans learned per table (see `row-plan.ts`); an item is tried against each. */
+const MAX_PLANS = 3;
+/** Row plans built per table and package at most: a table of ever-changing items stays general. */
+const MAX_PLAN_BUILDS = 16;
+/** Items of a table that may miss every plan beyond the ones that matched before plans are dropped. */
+const PLAN_MISS_ALLOWANCE = 256;
+const OPEN_BRACE = 0x7b;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const COMMA = 0x2c;
 
 /**
  * One schema mutation made by the normalizer, in call order: a table entering the schema, or a column
@@ -231,6 +244,11 @@ export class TableState {
   rowIdType: RowIdType | undefined;
   primaryKey: readonly string[] = [];
   propagation: readonly { readonly from: Slot; readonly to: string }[] | undefined;
+  /** Row plans learned from this table's items (see `row-plan.ts`), most recent first. */
+  plans: RowPlan<Slot, TableState>[] = [];
+  planBuilds = 0;
+  planHits = 0;
+  planMisses = 0;
   readonly idSlot: Slot;
   readonly loadIdSlot: Slot;
   readonly parentIdSlot: Slot;
@@ -292,6 +310,11 @@ export interface RelationalNormalizerOptions {
   readonly fileFormat?: NormalizedFileFormat;
   /** Destination cap on the nesting budget. */
   readonly maxTableNesting: number | undefined;
+  /**
+   * Scan items that look like the ones before them as bytes (`row-plan.ts`) instead of parsing them:
+   * the same output, faster. Off only to compare the two paths. @default true
+   */
+  readonly plannedRows?: boolean;
 }
 
 interface PropagationConfig {
@@ -350,6 +373,12 @@ export class RelationalNormalizer {
   private pendingCount = 0;
   /** Set while encoding when a `discard_row` filter hit a value of the row. */
   private dropRow = false;
+  /** Items may take the planned-row fast path (jsonl output, coercing normalizer, not switched off). */
+  private readonly planned: boolean;
+  /** Where a planned row is assembled before it is handed to its writer. */
+  private scratch: Buffer = Buffer.allocUnsafe(64 * 1024);
+  /** Parses the line being normalized whole (reports it when it is not valid JSON). */
+  private lineParser: (() => unknown) | undefined;
   /** Normalizes a key into a column name fragment (a path unless `use_break_path_on_normalize` is false). */
   private readonly normalizeKey: (key: string) => string;
   /** Normalizes a key into a nested table name fragment. */
@@ -404,6 +433,7 @@ export class RelationalNormalizer {
     }
     this.rowFilters = RowFilters.fromSchema(this.schema, this.naming);
     this.noCoercion = this.jsonModule() === RELATIONAL_NO_COERCION_NORMALIZER;
+    this.planned = options.plannedRows !== false && !this.csv && !this.noCoercion;
   }
 
   /** The schema's json normalizer module, which must be one tsdlt implements. */
@@ -572,6 +602,353 @@ export class RelationalNormalizer {
     for (const table of this.tables.values()) table.writer?.abort();
   }
 
+  // ---------------------------------------------------------------- planned rows (row-plan.ts)
+
+  /** True when the lines of `root`'s job files go through {@link normalizeLine}. */
+  plansRows(root: TableState): boolean {
+    return this.planned && (root.plans.length > 0 || root.planBuilds < MAX_PLAN_BUILDS);
+  }
+
+  /**
+   * Normalizes one line of an extracted job file: a JSON array of items, or one item. An item that
+   * follows one of the table's row plans is scanned as bytes; the others are parsed one by one (and
+   * teach the table a plan). `parse` parses the whole line, reporting it when it is not valid JSON.
+   */
+  normalizeLine(root: TableState, b: Buffer, parse: (text: string) => unknown): void {
+    const end = b.length;
+    const parseLine = (): unknown => parse(b.toString("utf8"));
+    if (!isUtf8(b)) {
+      this.normalizeItems(root, parseLine(), 0);
+      return;
+    }
+    this.lineParser = parseLine;
+    try {
+      const level = root.maxNesting;
+      const batch = b[0] === OPEN_BRACKET;
+      let p = batch ? skipSpace(b, 1, end) : 0;
+      if (batch && b[p] === CLOSE_BRACKET) {
+        if (skipSpace(b, p + 1, end) !== end) parseLine();
+        return;
+      }
+      for (let index = 0; ; index++) {
+        let next = this.plannedRow(root, b, p, end, level, undefined, 0, undefined);
+        if (next < 0) {
+          next = skipValue(b, p, end);
+          const item = next < 0 ? undefined : parseOrUndefined(b.toString("utf8", p, next));
+          if (item === undefined) {
+            this.normalizeItems(root, parseLine(), index);
+            return;
+          }
+          this.normalizeItem(root, item);
+          if (item !== null && typeof item === "object" && isDict(item)) {
+            this.learnPlan(root, item, level, undefined, true);
+          }
+        }
+        p = skipSpace(b, next, end);
+        if (!batch) {
+          if (p !== end) this.normalizeItems(root, parseLine(), index + 1);
+          return;
+        }
+        if (b[p] === COMMA) {
+          p = skipSpace(b, p + 1, end);
+          continue;
+        }
+        if (b[p] !== CLOSE_BRACKET || skipSpace(b, p + 1, end) !== end) {
+          this.normalizeItems(root, parseLine(), index + 1);
+        }
+        return;
+      }
+    } finally {
+      this.lineParser = undefined;
+    }
+  }
+
+  /** Normalizes the items of a parsed line (an array of items, or one item) from `from` on. */
+  private normalizeItems(root: TableState, batch: unknown, from: number): void {
+    if (!Array.isArray(batch)) {
+      if (from === 0) this.normalizeItem(root, batch);
+      return;
+    }
+    for (let i = from; i < batch.length; i++) this.normalizeItem(root, batch[i]);
+  }
+
+  /**
+   * Writes the object at `p` as a row of `table` (and its lists as nested rows) when it follows one
+   * of the table's plans; returns the index after it, or -1 (nothing written).
+   */
+  private plannedRow(
+    table: TableState,
+    b: Buffer,
+    p: number,
+    end: number,
+    level: number,
+    parentId: string | undefined,
+    listIdx: number,
+    extend: unknown[] | undefined,
+  ): number {
+    const plans = table.plans;
+    if (plans.length === 0 || b[p] !== OPEN_BRACE || !this.canPlan(table)) return -1;
+    for (const plan of plans) {
+      if (plan.level !== level || !plan.acceptsExtend(extend)) continue;
+      const next = plan.scan(b, p, end);
+      if (next >= 0) {
+        table.planHits++;
+        this.writePlanned(table, plan, b, level, parentId, listIdx, extend);
+        return next;
+      }
+    }
+    table.planMisses++;
+    if (table.planMisses > table.planHits + PLAN_MISS_ALLOWANCE) {
+      // the table's items keep changing: plans cost more than they save
+      table.plans = [];
+      table.planBuilds = MAX_PLAN_BUILDS;
+    }
+    return -1;
+  }
+
+  /** Assembles and writes the row a plan scanned, then its nested rows. */
+  private writePlanned(
+    table: TableState,
+    plan: RowPlan<Slot, TableState>,
+    b: Buffer,
+    level: number,
+    parentId: string | undefined,
+    listIdx: number,
+    extend: unknown[] | undefined,
+  ): void {
+    const isRoot = parentId === undefined;
+    const rowId = isRoot ? this.randomIds.next() : fastDigest128(`${parentId}${table.idInfix}${listIdx}`);
+    const { starts, ends, texts, fieldKeys } = plan;
+    const fields = starts.length;
+    let size = plan.fixedBytes + rowId.length + 32;
+    for (let f = 0; f < fields; f++) {
+      const start = starts[f] as number;
+      if (start < 0) continue;
+      const text = texts[f];
+      size +=
+        (fieldKeys[f] as Uint8Array).length +
+        (text === undefined ? (ends[f] as number) - start : text.length * 3);
+    }
+    let extendTexts: string[] | undefined;
+    if (extend !== undefined) {
+      extendTexts = [];
+      for (let i = 1; i < extend.length; i += 2) {
+        const text = jsonString(extend[i] as string);
+        extendTexts.push(text);
+        size += text.length * 3;
+      }
+    }
+    if (!isRoot) size += (parentId as string).length * 6;
+    let out = this.scratch;
+    if (size > out.length) {
+      out = Buffer.allocUnsafe(Math.max(size, out.length * 2));
+      this.scratch = out;
+    }
+    let o = 0;
+    for (let f = 0; f < fields; f++) {
+      const start = starts[f] as number;
+      if (start < 0) {
+        if (start === FIELD_UNTYPED_NULL) this.handleNull(table, plan.slots[f] as Slot);
+        continue;
+      }
+      const key = fieldKeys[f] as Uint8Array;
+      o = copyBytes(out, o, key, 0, key.length);
+      const text = texts[f];
+      if (text === undefined) o = copyBytes(out, o, b, start, ends[f] as number);
+      else o += out.write(text, o, "utf8");
+    }
+    if (extendTexts !== undefined) {
+      for (let i = 0; i < extendTexts.length; i++) {
+        const key = plan.extendKeys[i] as Uint8Array;
+        o = copyBytes(out, o, key, 0, key.length);
+        o += out.write(extendTexts[i] as string, o, "utf8");
+      }
+    }
+    if (isRoot) {
+      const field = plan.loadIdField;
+      o = copyBytes(out, o, field, 0, field.length);
+    } else {
+      let key = plan.parentIdKey;
+      o = copyBytes(out, o, key, 0, key.length);
+      o += out.write(jsonString(parentId), o, "utf8");
+      key = plan.listIdxKey;
+      o = copyBytes(out, o, key, 0, key.length);
+      o = writeAscii(out, o, String(listIdx));
+    }
+    const idKey = plan.idKey;
+    o = copyBytes(out, o, idKey, 0, idKey.length);
+    out[o++] = 0x22;
+    o = writeAscii(out, o, rowId);
+    out[o++] = 0x22;
+    out[o++] = 0x7d; // }
+    out[0] = OPEN_BRACE; // the first field's comma
+    this.writerOf(table).writeBytes(out, o);
+    table.rows++;
+    const lists = plan.listTables;
+    if (lists.length === 0) return;
+    let childExtend = extend;
+    for (const to of plan.propagateTo) {
+      childExtend = childExtend === extend ? (extend?.slice() ?? []) : childExtend;
+      const target = childExtend as unknown[];
+      let i = 0;
+      while (i < target.length && target[i] !== to) i += 2;
+      target[i] = to;
+      target[i + 1] = rowId;
+    }
+    // read before the nested rows reuse the plan's tables
+    for (let l = 0; l < lists.length; l++) {
+      this.normalizePlannedList(
+        lists[l] as TableState,
+        b,
+        plan.listStarts[l] as number,
+        plan.listEnds[l] as number,
+        level - 1,
+        rowId,
+        childExtend,
+      );
+    }
+  }
+
+  /** Normalizes the list at bytes `[start, end)` into rows of nested table `table`. */
+  private normalizePlannedList(
+    table: TableState,
+    b: Buffer,
+    start: number,
+    end: number,
+    level: number,
+    parentId: string,
+    extend: unknown[] | undefined,
+  ): void {
+    let p = skipSpace(b, start + 1, end);
+    if (b[p] === CLOSE_BRACKET) return;
+    for (let index = 0; ; index++) {
+      let next = table.isRoot ? -1 : this.plannedRow(table, b, p, end, level, parentId, index, extend);
+      if (next < 0) {
+        next = skipValue(b, p, end);
+        const item = next < 0 ? undefined : parseOrUndefined(b.toString("utf8", p, next));
+        if (item === undefined) this.malformedLine();
+        this.normalizeListItem(table, item, index, level, parentId, extend);
+      }
+      p = skipSpace(b, next, end);
+      if (b[p] === COMMA) {
+        p = skipSpace(b, p + 1, end);
+        continue;
+      }
+      if (b[p] !== CLOSE_BRACKET) this.malformedLine();
+      return;
+    }
+  }
+
+  /** Reports the line being normalized as invalid JSON (its bytes did not scan as JSON). */
+  private malformedLine(): never {
+    this.lineParser?.();
+    throw new Error(`tsdlt's row scanner could not read a line that parses as JSON (${this.where()})`);
+  }
+
+  /** The table's rows are written as they are (no filters or contract drops to apply). */
+  private canPlan(table: TableState): boolean {
+    if (table.discarded || table.filters !== undefined || this.skipWrite) return false;
+    if (this.rowFilters === undefined) return true;
+    table.rowFilter ??= this.rowFilters.forTable(table.name) ?? null;
+    return table.rowFilter === null;
+  }
+
+  /** After `dict` went the general way: learns a plan from it, unless the table has learned enough. */
+  private learnPlan(
+    table: TableState,
+    dict: Record<string, unknown>,
+    level: number,
+    extend: unknown[] | undefined,
+    isRoot: boolean,
+  ): void {
+    if (!this.planned || table.planBuilds >= MAX_PLAN_BUILDS) return;
+    table.planBuilds++;
+    const plan = this.buildPlan(table, dict, level, extend, isRoot);
+    if (plan === undefined) return;
+    table.plans.unshift(plan);
+    if (table.plans.length > MAX_PLANS) table.plans.pop();
+  }
+
+  /**
+   * The plan of rows like `dict` (just normalized the general way), walking it as {@link flatten}
+   * does; undefined when such rows need the general path anyway.
+   */
+  private buildPlan(
+    table: TableState,
+    dict: Record<string, unknown>,
+    level: number,
+    extend: unknown[] | undefined,
+    isRoot: boolean,
+  ): RowPlan<Slot, TableState> | undefined {
+    if (!this.canPlan(table) || table.idSlot.col?.type !== "text") return undefined;
+    if (isRoot) {
+      if (table.loadIdSlot.col?.type !== "text") return undefined;
+      table.rowIdType ??= this.resolveRowIdType(table);
+      if (table.rowIdType !== "random") return undefined;
+    } else if (table.parentIdSlot.col?.type !== "text" || table.listIdxSlot.col?.type !== "bigint") {
+      return undefined;
+    }
+    const used = new Set<Slot>([table.idSlot, table.loadIdSlot, table.parentIdSlot, table.listIdxSlot]);
+    table.propagation ??= this.resolvePropagation(table, isRoot);
+    const propagateTo: string[] = [];
+    for (const { from, to } of table.propagation) {
+      if (from !== table.idSlot) return undefined;
+      propagateTo.push(to);
+    }
+    const extendNames: string[] = [];
+    const extendKeys: Uint8Array[] = [];
+    if (extend !== undefined) {
+      for (let i = 0; i < extend.length; i += 2) {
+        const slot = table.slot(extend[i] as string);
+        if (typeof extend[i + 1] !== "string" || slot.col?.type !== "text" || used.has(slot))
+          return undefined;
+        used.add(slot);
+        extendNames.push(slot.name);
+        extendKeys.push(Buffer.from(slot.sepKey, "utf8"));
+      }
+    }
+    const plan = new RowPlan<Slot, TableState>(level, extendNames, propagateTo, {
+      extendKeys,
+      loadIdField: Buffer.from(`${table.loadIdSlot.sepKey}${jsonString(this.loadId)}`, "utf8"),
+      parentIdKey: Buffer.from(table.parentIdSlot.sepKey, "utf8"),
+      listIdxKey: Buffer.from(table.listIdxSlot.sepKey, "utf8"),
+      idKey: Buffer.from(table.idSlot.sepKey, "utf8"),
+    });
+    const stack: unknown[] = [dict, level, table.rootNode, plan.root];
+    while (stack.length > 0) {
+      const planned = stack.pop() as RowPlan<Slot, TableState>["root"];
+      const node = stack.pop() as KeyNode;
+      const lvl = stack.pop() as number;
+      const obj = stack.pop() as Record<string, unknown>;
+      for (const key in obj) {
+        // integer-like keys are enumerated before the others, not in the order of the JSON text
+        if (ARRAY_INDEX.test(key)) return undefined;
+        const v = obj[key];
+        const child = this.childNode(table, node, key);
+        if (lvl > 0 && v !== null && typeof v === "object") {
+          if (Array.isArray(v)) {
+            if (!this.keepsJson(child)) {
+              const listTable = this.listTableOf(table, child);
+              if (plan.listTables.includes(listTable)) return undefined;
+              planned.addList(key, plan.addListTable(listTable));
+              continue;
+            }
+          } else if (isDict(v) && !this.keepsJson(child)) {
+            stack.push(v, lvl - 1, child, planned.addDict(key));
+            continue;
+          }
+        }
+        const slot = child.slot;
+        if (v !== null && typeof v === "object") return undefined;
+        if (slot.invalidKey !== undefined || isDltName(slot.name) || used.has(slot)) return undefined;
+        used.add(slot);
+        planned.addLeaf(key, plan.addField(slot, slot.sepKey, slot.col));
+      }
+    }
+    plan.seal();
+    return plan;
+  }
+
   // ---------------------------------------------------------------- rows
 
   private normalizeRow(
@@ -608,25 +985,35 @@ export class RelationalNormalizer {
     parentId: string,
     extend: unknown[] | undefined,
   ): void {
-    for (let i = 0; i < seq.length; i++) {
-      const v = seq[i];
-      if (v !== null && typeof v === "object") {
-        if (Array.isArray(v)) {
-          // a list of lists: an intermediary row whose `list` becomes the next nested table
-          this.normalizeRow(table, { [LIST_KEY]: v }, level - 1, parentId, i, extend, false);
-          continue;
-        }
-        if (isDict(v)) {
-          this.normalizeRow(table, v, level, parentId, i, extend, false);
-          continue;
-        }
+    for (let i = 0; i < seq.length; i++) this.normalizeListItem(table, seq[i], i, level, parentId, extend);
+  }
+
+  /** Normalizes item `i` of a list into a row of nested table `table`. */
+  private normalizeListItem(
+    table: TableState,
+    v: unknown,
+    i: number,
+    level: number,
+    parentId: string,
+    extend: unknown[] | undefined,
+  ): void {
+    if (v !== null && typeof v === "object") {
+      if (Array.isArray(v)) {
+        // a list of lists: an intermediary row whose `list` becomes the next nested table
+        this.normalizeRow(table, { [LIST_KEY]: v }, level - 1, parentId, i, extend, false);
+        return;
       }
-      this.beginRow();
-      this.put(table.valueSlot, v);
-      if (extend !== undefined) this.applyExtend(table, extend);
-      this.addRowId(table, table.isRoot ? { [this.cValue]: v } : {}, parentId, i, table.isRoot);
-      this.writeRow(table);
+      if (isDict(v)) {
+        this.normalizeRow(table, v, level, parentId, i, extend, false);
+        if (!table.isRoot) this.learnPlan(table, v, level, extend, false);
+        return;
+      }
     }
+    this.beginRow();
+    this.put(table.valueSlot, v);
+    if (extend !== undefined) this.applyExtend(table, extend);
+    this.addRowId(table, table.isRoot ? { [this.cValue]: v } : {}, parentId, i, table.isRoot);
+    this.writeRow(table);
   }
 
   /**
@@ -707,7 +1094,7 @@ export class RelationalNormalizer {
     node: KeyNode,
     list: unknown[],
   ): unknown[] {
-    node.listTable ??= this.nestedTable(table, [...node.frags.slice(0, -1), node.listFrag]);
+    this.listTableOf(table, node);
     const out = lists ?? [];
     for (let i = 0; i < out.length; i += 2) {
       if (out[i] === node.listTable) {
@@ -717,6 +1104,12 @@ export class RelationalNormalizer {
     }
     out.push(node.listTable, list);
     return out;
+  }
+
+  /** The nested table of the lists found at `node` of `table`'s rows. */
+  private listTableOf(table: TableState, node: KeyNode): TableState {
+    node.listTable ??= this.nestedTable(table, [...node.frags.slice(0, -1), node.listFrag]);
+    return node.listTable;
   }
 
   private nestedTable(parent: TableState, frags: readonly string[]): TableState {
@@ -1438,11 +1831,26 @@ function jsonString(s: string): string {
   return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
 }
 
+/** A key V8 enumerates as an array index (before the other keys of an object). */
+const ARRAY_INDEX = /^(?:0|[1-9][0-9]{0,9})$/;
+
+/** `JSON.parse(text)`, or undefined when the text is not JSON. */
+function parseOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 /** A short rendering of a value for error messages (JSON, at most 80 characters). */
 function preview(v: unknown): string {
   const text = jsonOf(v);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
+
+/** Room for the characters of a candidate canonical timestamp. */
+const utcText = new Uint8Array(27);
 
 /**
  * True for `YYYY-MM-DDTHH:MM:SS[.f{1,6}]Z` with valid fields: the exact text a timezone-aware
@@ -1450,46 +1858,11 @@ function preview(v: unknown): string {
  */
 function isCanonicalUtc(s: string): boolean {
   const len = s.length;
-  if (len < 20 || len > 27 || len === 21 || s.charCodeAt(len - 1) !== 90 /* Z */) return false;
-  if (
-    s.charCodeAt(4) !== 45 ||
-    s.charCodeAt(7) !== 45 ||
-    s.charCodeAt(10) !== 84 ||
-    s.charCodeAt(13) !== 58 ||
-    s.charCodeAt(16) !== 58
-  ) {
-    return false;
-  }
-  if (len > 20 && s.charCodeAt(19) !== 46 /* . */) return false;
-  let year = 0;
-  for (let i = 0; i < 4; i++) {
-    const c = s.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return false;
-    year = year * 10 + c;
-  }
-  const month = two(s, 5);
-  const day = two(s, 8);
-  const hour = two(s, 11);
-  const minute = two(s, 14);
-  const second = two(s, 17);
-  if (year < 1 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23) return false;
-  if (minute < 0 || minute > 59 || second < 0 || second > 59) return false;
-  for (let i = 20; i < len - 1; i++) {
+  if (len < 20 || len > 27) return false;
+  for (let i = 0; i < len; i++) {
     const c = s.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
+    if (c > 0x7f) return false;
+    utcText[i] = c;
   }
-  if (day > 28) {
-    const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-    const max =
-      month === 2 ? (leap ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
-    if (day > max) return false;
-  }
-  return true;
-}
-
-/** Two digits at `i` as a number; -1 when not digits. */
-function two(s: string, i: number): number {
-  const a = s.charCodeAt(i) - 48;
-  const b = s.charCodeAt(i + 1) - 48;
-  return a < 0 || a > 9 || b < 0 || b > 9 ? -1 : a * 10 + b;
+  return isCanonicalUtcBytes(utcText, 0, len);
 }
