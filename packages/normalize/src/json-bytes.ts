@@ -22,6 +22,12 @@ export let stringHasEscape = false;
  * zero (and not `-0`), so it is exactly the text `String(value)` gives.
  */
 export let numberIsPlainInteger = false;
+/**
+ * Set by {@link scanNumber}: the number token is a decimal fraction `String(value)` gives as it is —
+ * at most 15 significant digits (so they survive the round trip through a double), no trailing zero,
+ * no exponent, and at least 1e-6 (smaller numbers are written with an exponent).
+ */
+export let numberIsPlainDecimal = false;
 
 /** True for JSON's whitespace: space, tab, line feed, carriage return. */
 export function isJsonSpace(c: number): boolean {
@@ -72,7 +78,9 @@ export function scanNumber(b: Uint8Array, pos: number, end: number): number {
     return -1;
   }
   const digits = p - intStart;
-  let plain = digits <= 15 && !(negative && digits === 1 && b[intStart] === ZERO);
+  const zeroInteger = digits === 1 && b[intStart] === ZERO;
+  let plain = digits <= 15 && !(negative && zeroInteger);
+  let decimal = false;
   c = p < end ? (b[p] as number) : 0;
   if (c === 0x2e /* . */) {
     plain = false;
@@ -80,10 +88,17 @@ export function scanNumber(b: Uint8Array, pos: number, end: number): number {
     const fracStart = p;
     while (p < end && (b[p] as number) >= ZERO && (b[p] as number) <= NINE) p++;
     if (p === fracStart) return -1;
+    let significant = zeroInteger ? 0 : digits;
+    let leadingZeros = 0;
+    if (zeroInteger) while (b[fracStart + leadingZeros] === ZERO) leadingZeros++;
+    significant += p - fracStart - leadingZeros;
+    decimal = b[p - 1] !== ZERO && significant <= 15 && leadingZeros <= 5;
     c = p < end ? (b[p] as number) : 0;
   }
+  numberIsPlainDecimal = false;
   if (c === 0x65 /* e */ || c === 0x45 /* E */) {
     plain = false;
+    decimal = false;
     p++;
     if (b[p] === 0x2b /* + */ || b[p] === MINUS) p++;
     const expStart = p;
@@ -91,6 +106,7 @@ export function scanNumber(b: Uint8Array, pos: number, end: number): number {
     if (p === expStart) return -1;
   }
   numberIsPlainInteger = plain;
+  numberIsPlainDecimal = decimal;
   return p;
 }
 

@@ -57,7 +57,7 @@ import { isCanonicalUtcBytes, skipSpace, skipValue } from "./json-bytes.js";
 import { jsonOf, sortedJson } from "./json-text.js";
 import { RandomIdPool } from "./random-ids.js";
 import { RowFilters, type TableRowFilter } from "./row-filters.js";
-import { copyBytes, FIELD_UNTYPED_NULL, RowPlan, writeAscii } from "./row-plan.js";
+import { copyBytes, FIELD_UNTYPED_NULL, RowPlan, writeAscii, writeJsonAscii } from "./row-plan.js";
 import { fastDigest128 } from "./shake128.js";
 import { TypeInference } from "./type-inference.js";
 import { decodeTyped, isDict, valueType } from "./values.js";
@@ -745,17 +745,39 @@ export class RelationalNormalizer {
       this.scratch = out;
     }
     let o = 0;
-    for (let f = 0; f < fields; f++) {
-      const start = starts[f] as number;
-      if (start < 0) {
-        if (start === FIELD_UNTYPED_NULL) this.handleNull(table, plan.slots[f] as Slot);
-        continue;
+    const runs = plan.runs;
+    for (let r = 0; r < runs.length; r += 2) {
+      const first = runs[r] as number;
+      const last = runs[r + 1] as number;
+      if (last > first) {
+        // a run of fields copied from the item as one block, when every value is there as it is
+        let whole = true;
+        for (let f = first; f <= last && whole; f++)
+          whole = (starts[f] as number) >= 0 && texts[f] === undefined;
+        if (whole) {
+          out[o++] = COMMA;
+          o = copyBytes(
+            out,
+            o,
+            b,
+            (starts[first] as number) - (plan.headLengths[first] as number),
+            ends[last] as number,
+          );
+          continue;
+        }
       }
-      const key = fieldKeys[f] as Uint8Array;
-      o = copyBytes(out, o, key, 0, key.length);
-      const text = texts[f];
-      if (text === undefined) o = copyBytes(out, o, b, start, ends[f] as number);
-      else o += out.write(text, o, "utf8");
+      for (let f = first; f <= last; f++) {
+        const start = starts[f] as number;
+        if (start < 0) {
+          if (start === FIELD_UNTYPED_NULL) this.handleNull(table, plan.slots[f] as Slot);
+          continue;
+        }
+        const key = fieldKeys[f] as Uint8Array;
+        o = copyBytes(out, o, key, 0, key.length);
+        const text = texts[f];
+        if (text === undefined) o = copyBytes(out, o, b, start, ends[f] as number);
+        else o += out.write(text, o, "utf8");
+      }
     }
     if (extendTexts !== undefined) {
       for (let i = 0; i < extendTexts.length; i++) {
@@ -770,7 +792,8 @@ export class RelationalNormalizer {
     } else {
       let key = plan.parentIdKey;
       o = copyBytes(out, o, key, 0, key.length);
-      o += out.write(jsonString(parentId), o, "utf8");
+      const end = writeJsonAscii(out, o, parentId);
+      o = end >= 0 ? end : o + out.write(jsonString(parentId), o, "utf8");
       key = plan.listIdxKey;
       o = copyBytes(out, o, key, 0, key.length);
       o = writeAscii(out, o, String(listIdx));

@@ -22,6 +22,7 @@ import {
   isCanonicalUtcBytes,
   isLiteral,
   NULL_BYTES,
+  numberIsPlainDecimal,
   numberIsPlainInteger,
   scanNumber,
   scanString,
@@ -148,6 +149,10 @@ export class RowPlan<S, T> {
   ends: Int32Array = new Int32Array(0);
   /** Scan result per field: the text to write instead of the bytes (decoded-and-encoded values). */
   texts: (string | undefined)[] = [];
+  /** Runs of fields as `[first, last, ...]`, in order: a run's fields may be copied as one block. */
+  runs: Int32Array = new Int32Array(0);
+  /** Per field: bytes of `"<key>":` in the item (before the value). */
+  headLengths: Int32Array = new Int32Array(0);
   /** Scan result per list: the bytes of the list, brackets included. */
   listStarts: Int32Array = new Int32Array(0);
   listEnds: Int32Array = new Int32Array(0);
@@ -202,9 +207,42 @@ export class RowPlan<S, T> {
     return this.listTables.length - 1;
   }
 
-  /** Sizes the scan arrays once the plan is complete. */
+  /**
+   * Completes the plan: sizes the scan arrays and finds the runs of fields that can be copied as one
+   * block — fields that follow each other in the item as in the row, each written under the key it
+   * has in the item (`"id":1,"node_id":"x",...`).
+   */
   seal(): void {
     const fields = this.slots.length;
+    this.headLengths = new Int32Array(fields);
+    const runEnd = new Int32Array(fields).map((_, f) => f);
+    const objects: PlannedObject[] = [this.root];
+    for (let k = 0; k < objects.length; k++) {
+      const members = (objects[k] as PlannedObject).members;
+      let previous = -1;
+      for (let m = 0; m < members.length; m++) {
+        const member = members[m] as PlanMember;
+        if (member.kind === MEMBER_DICT) objects.push(member.dict as PlannedObject);
+        if (member.kind !== MEMBER_LEAF) {
+          previous = -1;
+          continue;
+        }
+        const f = member.index;
+        const head = m === 0 ? member.key : member.key.subarray(1);
+        this.headLengths[f] = head.length;
+        const sameKey = Buffer.compare(head, (this.fieldKeys[f] as Uint8Array).subarray(1)) === 0;
+        if (sameKey && previous >= 0 && f === previous + 1) {
+          let first = previous;
+          while (first > 0 && runEnd[first - 1] === previous) first--;
+          for (let g = first; g <= previous; g++) runEnd[g] = f;
+          runEnd[f] = f;
+        }
+        previous = sameKey ? f : -1;
+      }
+    }
+    const runs: number[] = [];
+    for (let f = 0; f < fields; f = (runEnd[f] as number) + 1) runs.push(f, runEnd[f] as number);
+    this.runs = Int32Array.from(runs);
     this.starts = new Int32Array(fields);
     this.ends = new Int32Array(fields);
     this.texts = new Array(fields).fill(undefined);
@@ -284,6 +322,7 @@ export class RowPlan<S, T> {
         return this.take(f, p, next);
       }
       if (encoding === Encoding.double) {
+        if (numberIsPlainDecimal) return this.take(f, p, next);
         // a fraction or exponent: the shortest text of the number, as `String(n)` gives it
         const value = Number(b.toString("latin1", p, next));
         if (Number.isFinite(value)) {
@@ -366,6 +405,21 @@ export function copyBytes(out: Uint8Array, o: number, src: Uint8Array, start: nu
     for (let i = 0; i < n; i++) out[o + i] = src[start + i] as number;
   }
   return o + n;
+}
+
+/**
+ * Writes `text` as a JSON string (quoted) to `out` at `o` when it is printable ASCII without `"` or
+ * a backslash (an id); returns the index after it, or -1 (nothing that counts was written).
+ */
+export function writeJsonAscii(out: Uint8Array, o: number, text: string): number {
+  out[o] = 0x22;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return -1;
+    out[o + 1 + i] = c;
+  }
+  out[o + 1 + text.length] = 0x22;
+  return o + text.length + 2;
 }
 
 /** Writes an ASCII string (an id) to `out` at `o`; returns the index after it. */

@@ -206,6 +206,9 @@ describe("planned rows write what the general path writes", () => {
       '[{"id":8,"v":9.75,"n":8,"ok":true,"s":"h","1":"index key"},{"id":9,"v":1,"n":9,"ok":null,"s":null}]',
       '[{"id":10,"v":0.1,"n":10,"ok":true,"s":"i"},{"id":11,"v":0.30000000000000004,"n":11,"ok":true,"s":"j"}]',
       "[]",
+      '[{"id":14,"v":0.000001,"n":14,"ok":true,"s":"m"},{"id":15,"v":0.0000001,"n":15,"ok":true,"s":"n"}]',
+      '[{"id":16,"v":123456789012.345,"n":16,"ok":true,"s":"o"},{"id":17,"v":1234567890123.4567,"n":17,"ok":true,"s":"p"}]',
+      '[{"id":18,"v":1.50,"n":18,"ok":true,"s":"q"},{"id":19,"v":-0.0,"n":19,"ok":true,"s":"r"},{"id":20,"v":-100.25,"n":20,"ok":true,"s":"t"}]',
       '[{"id":12,"v":3,"n":12,"ok":true,"s":"k"},{"id":13,"v":4,"n":13,"ok":true,"s":"l"}]',
     ];
     const outcome = await expectSame("numbers", lines);
