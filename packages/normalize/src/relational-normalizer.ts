@@ -57,7 +57,16 @@ import { isCanonicalUtcBytes, skipSpace, skipValue } from "./json-bytes.js";
 import { jsonOf, sortedJson } from "./json-text.js";
 import { RandomIdPool } from "./random-ids.js";
 import { RowFilters, type TableRowFilter } from "./row-filters.js";
-import { copyBytes, FIELD_UNTYPED_NULL, RowPlan, writeAscii, writeJsonAscii } from "./row-plan.js";
+import {
+  copyBytes,
+  Encoding,
+  FIELD_UNTYPED_NULL,
+  RowPlan,
+  writeAscii,
+  writeCsvContent,
+  writeCsvString,
+  writeJsonAscii,
+} from "./row-plan.js";
 import { fastDigest128 } from "./shake128.js";
 import { TypeInference } from "./type-inference.js";
 import { decodeTyped, isDict, valueType } from "./values.js";
@@ -80,6 +89,13 @@ const OPEN_BRACE = 0x7b;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 const COMMA = 0x2c;
+/** Parts of a planned `csv` record besides its data fields (which are numbered from 0). */
+const CSV_LOAD_ID = -1;
+const CSV_ID = -2;
+const CSV_PARENT_ID = -3;
+const CSV_LIST_IDX = -4;
+/** The first propagated value; the next ones count down from it. */
+const CSV_EXTEND = -5;
 
 /**
  * One schema mutation made by the normalizer, in call order: a table entering the schema, or a column
@@ -433,7 +449,7 @@ export class RelationalNormalizer {
     }
     this.rowFilters = RowFilters.fromSchema(this.schema, this.naming);
     this.noCoercion = this.jsonModule() === RELATIONAL_NO_COERCION_NORMALIZER;
-    this.planned = options.plannedRows !== false && !this.csv && !this.noCoercion;
+    this.planned = options.plannedRows !== false && !this.noCoercion;
   }
 
   /** The schema's json normalizer module, which must be one tsdlt implements. */
@@ -718,6 +734,55 @@ export class RelationalNormalizer {
   ): void {
     const isRoot = parentId === undefined;
     const rowId = isRoot ? this.randomIds.next() : fastDigest128(`${parentId}${table.idInfix}${listIdx}`);
+    const writer = this.writerOf(table);
+    const length = this.csv
+      ? this.plannedCsvRecord(table, plan, writer, b, parentId, listIdx, rowId, extend)
+      : this.plannedJsonLine(table, plan, b, parentId, listIdx, rowId, extend);
+    writer.writeBytes(this.scratch, length);
+    table.rows++;
+    const lists = plan.listTables;
+    if (lists.length === 0) return;
+    let childExtend = extend;
+    for (const to of plan.propagateTo) {
+      childExtend = childExtend === extend ? (extend?.slice() ?? []) : childExtend;
+      const target = childExtend as unknown[];
+      let i = 0;
+      while (i < target.length && target[i] !== to) i += 2;
+      target[i] = to;
+      target[i + 1] = rowId;
+    }
+    // the lists' bytes were found by the scan; their items become rows of the nested tables now
+    for (let l = 0; l < lists.length; l++) {
+      this.normalizePlannedList(
+        lists[l] as TableState,
+        b,
+        plan.listStarts[l] as number,
+        plan.listEnds[l] as number,
+        level - 1,
+        rowId,
+        childExtend,
+      );
+    }
+  }
+
+  /** A scratch buffer of at least `size` bytes. */
+  private scratchOf(size: number): Buffer {
+    if (size > this.scratch.length)
+      this.scratch = Buffer.allocUnsafe(Math.max(size, this.scratch.length * 2));
+    return this.scratch;
+  }
+
+  /** Assembles the JSON line of a planned row in the scratch buffer; returns its length. */
+  private plannedJsonLine(
+    table: TableState,
+    plan: RowPlan<Slot, TableState>,
+    b: Buffer,
+    parentId: string | undefined,
+    listIdx: number,
+    rowId: string,
+    extend: unknown[] | undefined,
+  ): number {
+    const isRoot = parentId === undefined;
     const { starts, ends, texts, fieldKeys } = plan;
     const fields = starts.length;
     let size = plan.fixedBytes + rowId.length + 32;
@@ -739,11 +804,7 @@ export class RelationalNormalizer {
       }
     }
     if (!isRoot) size += (parentId as string).length * 6;
-    let out = this.scratch;
-    if (size > out.length) {
-      out = Buffer.allocUnsafe(Math.max(size, out.length * 2));
-      this.scratch = out;
-    }
+    const out = this.scratchOf(size);
     let o = 0;
     const runs = plan.runs;
     for (let r = 0; r < runs.length; r += 2) {
@@ -792,8 +853,8 @@ export class RelationalNormalizer {
     } else {
       let key = plan.parentIdKey;
       o = copyBytes(out, o, key, 0, key.length);
-      const end = writeJsonAscii(out, o, parentId);
-      o = end >= 0 ? end : o + out.write(jsonString(parentId), o, "utf8");
+      const end = writeJsonAscii(out, o, parentId as string);
+      o = end >= 0 ? end : o + out.write(jsonString(parentId as string), o, "utf8");
       key = plan.listIdxKey;
       o = copyBytes(out, o, key, 0, key.length);
       o = writeAscii(out, o, String(listIdx));
@@ -805,31 +866,124 @@ export class RelationalNormalizer {
     out[o++] = 0x22;
     out[o++] = 0x7d; // }
     out[0] = OPEN_BRACE; // the first field's comma
-    this.writerOf(table).writeBytes(out, o);
-    table.rows++;
-    const lists = plan.listTables;
-    if (lists.length === 0) return;
-    let childExtend = extend;
-    for (const to of plan.propagateTo) {
-      childExtend = childExtend === extend ? (extend?.slice() ?? []) : childExtend;
-      const target = childExtend as unknown[];
-      let i = 0;
-      while (i < target.length && target[i] !== to) i += 2;
-      target[i] = to;
-      target[i + 1] = rowId;
+    return o;
+  }
+
+  /**
+   * Assembles the `csv` record of a planned row in the scratch buffer; returns its length. The fields
+   * go in the header order of the open file (cached per file in the plan); a row with a value for a
+   * column the header lacks starts a new file first, as {@link csvRecord} does.
+   */
+  private plannedCsvRecord(
+    table: TableState,
+    plan: RowPlan<Slot, TableState>,
+    writer: JobWriter,
+    b: Buffer,
+    parentId: string | undefined,
+    listIdx: number,
+    rowId: string,
+    extend: unknown[] | undefined,
+  ): number {
+    const { starts, ends, texts, encodings, cols } = plan;
+    writer.ensureOpen();
+    if (plan.csvGeneration !== writer.generation || !this.csvHeaderHolds(plan)) {
+      this.csvPlanOrder(table, plan, writer, parentId === undefined);
+      if (!this.csvHeaderHolds(plan)) {
+        writer.rotate();
+        this.csvPlanOrder(table, plan, writer, parentId === undefined);
+      }
     }
-    // read before the nested rows reuse the plan's tables
-    for (let l = 0; l < lists.length; l++) {
-      this.normalizePlannedList(
-        lists[l] as TableState,
-        b,
-        plan.listStarts[l] as number,
-        plan.listEnds[l] as number,
-        level - 1,
-        rowId,
-        childExtend,
-      );
+    const width = writer.columnCount;
+    let size = width + 64 + rowId.length + (parentId?.length ?? 0) + plan.csvLoadId.length;
+    for (let f = 0; f < starts.length; f++) {
+      const start = starts[f] as number;
+      if (start >= 0) size += (texts[f]?.length ?? (ends[f] as number) - start) * 6 + 2;
     }
+    if (extend !== undefined)
+      for (let i = 1; i < extend.length; i += 2) size += (extend[i] as string).length * 6 + 2;
+    const out = this.scratchOf(size);
+    const parts = plan.csvParts;
+    const positions = plan.csvPositions;
+    let o = 0;
+    let last = -1;
+    for (let f = 0; f < starts.length; f++) {
+      if (starts[f] === FIELD_UNTYPED_NULL) this.handleNull(table, plan.slots[f] as Slot);
+    }
+    for (let k = 0; k < parts.length; k++) {
+      const part = parts[k] as number;
+      if (part >= 0 && (starts[part] as number) < 0) continue;
+      const position = positions[k] as number;
+      for (let c = last < 0 ? position : position - last; c > 0; c--) out[o++] = COMMA;
+      last = position;
+      if (part >= 0) {
+        const text = texts[part];
+        if (text !== undefined) {
+          o += out.write(csvFromJson((cols[part] as ColumnInfo).type, text), o, "utf8");
+          continue;
+        }
+        const start = starts[part] as number;
+        const end = ends[part] as number;
+        const encoding = encodings[part];
+        if (encoding === Encoding.text) o = writeCsvContent(out, o, b, start + 1, end - 1);
+        else if (encoding === Encoding.timestampUtc) o = copyBytes(out, o, b, start + 1, end - 1);
+        else o = copyBytes(out, o, b, start, end);
+      } else if (part === CSV_LOAD_ID) {
+        o = copyBytes(out, o, plan.csvLoadId, 0, plan.csvLoadId.length);
+      } else if (part === CSV_ID) {
+        o = writeCsvString(out, o, rowId);
+      } else if (part === CSV_PARENT_ID) {
+        o = writeCsvString(out, o, parentId as string);
+      } else if (part === CSV_LIST_IDX) {
+        o = writeAscii(out, o, String(listIdx));
+      } else {
+        o = writeCsvString(out, o, (extend as unknown[])[2 * (CSV_EXTEND - part) + 1] as string);
+      }
+    }
+    for (let c = width - 1 - Math.max(last, 0); c > 0; c--) out[o++] = COMMA;
+    return o;
+  }
+
+  /** False when a value of the scanned row has no column in the header of the open file. */
+  private csvHeaderHolds(plan: RowPlan<Slot, TableState>): boolean {
+    const missing = plan.csvMissing;
+    for (let i = 0; i < missing.length; i++) {
+      const part = missing[i] as number;
+      if (part < 0 || (plan.starts[part] as number) >= 0) return false;
+    }
+    return true;
+  }
+
+  /** Orders the parts of a planned row by their position in the header of `writer`'s open file. */
+  private csvPlanOrder(
+    table: TableState,
+    plan: RowPlan<Slot, TableState>,
+    writer: JobWriter,
+    isRoot: boolean,
+  ): void {
+    const found: [number, number][] = [];
+    const missing: number[] = [];
+    const place = (part: number, slot: Slot): void => {
+      const position = writer.positionOf(slot.name);
+      if (position >= 0) found.push([position, part]);
+      // a column without a data type only ever gets nulls in a planned row: it has no place
+      else if (part < 0 || slot.col !== undefined) missing.push(part);
+    };
+    for (let f = 0; f < plan.slots.length; f++) place(f, plan.slots[f] as Slot);
+    for (let i = 0; i < plan.extendNames.length; i++) {
+      place(CSV_EXTEND - i, table.slot(plan.extendNames[i] as string));
+    }
+    if (isRoot) {
+      place(CSV_LOAD_ID, table.loadIdSlot);
+    } else {
+      place(CSV_PARENT_ID, table.parentIdSlot);
+      place(CSV_LIST_IDX, table.listIdxSlot);
+    }
+    place(CSV_ID, table.idSlot);
+    found.sort((x, y) => x[0] - y[0]);
+    plan.csvPositions = Int32Array.from(found, ([position]) => position);
+    plan.csvParts = Int32Array.from(found, ([, part]) => part);
+    plan.csvMissing = Int32Array.from(missing);
+    plan.csvGeneration = writer.generation;
   }
 
   /** Normalizes the list at bytes `[start, end)` into rows of nested table `table`. */
@@ -933,6 +1087,7 @@ export class RelationalNormalizer {
     const plan = new RowPlan<Slot, TableState>(level, extendNames, propagateTo, {
       extendKeys,
       loadIdField: Buffer.from(`${table.loadIdSlot.sepKey}${jsonString(this.loadId)}`, "utf8"),
+      csvLoadId: Buffer.from(csvText(this.loadId), "utf8"),
       parentIdKey: Buffer.from(table.parentIdSlot.sepKey, "utf8"),
       listIdxKey: Buffer.from(table.listIdxSlot.sepKey, "utf8"),
       idKey: Buffer.from(table.idSlot.sepKey, "utf8"),

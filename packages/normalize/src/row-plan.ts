@@ -17,6 +17,7 @@
  */
 import { isPuaEncoded } from "@tsdlt/core";
 import { type ColumnInfo, encodeAs } from "./coercion.js";
+import { csvText } from "./csv-text.js";
 import {
   FALSE_BYTES,
   isCanonicalUtcBytes,
@@ -142,6 +143,15 @@ export class RowPlan<S, T> {
   readonly idKey: Uint8Array;
   /** `,"_dlt_load_id":"<load id>"` as UTF-8 (root rows). */
   readonly loadIdField: Uint8Array;
+  /** `csv`: the load id as a field. */
+  readonly csvLoadId: Uint8Array;
+  /** `csv`: the generation of the writer's open file the order below was made for (see `JobWriter`). */
+  csvGeneration = -1;
+  /** `csv`: the parts of a record (data fields from 0, the normalizer's own columns below 0) in header order, with their positions. */
+  csvParts: Int32Array = new Int32Array(0);
+  csvPositions: Int32Array = new Int32Array(0);
+  /** `csv`: the parts whose column is not in the open file's header. */
+  csvMissing: Int32Array = new Int32Array(0);
   /** Bytes of a row's fixed parts, at most (the row size bound adds the fields to it). */
   readonly fixedBytes: number;
   /** Scan result per field: start of the value's bytes, or {@link FIELD_NULL} / {@link FIELD_UNTYPED_NULL}. */
@@ -167,6 +177,7 @@ export class RowPlan<S, T> {
       readonly parentIdKey: Uint8Array;
       readonly listIdxKey: Uint8Array;
       readonly idKey: Uint8Array;
+      readonly csvLoadId: Uint8Array;
     },
   ) {
     this.level = level;
@@ -177,6 +188,7 @@ export class RowPlan<S, T> {
     this.parentIdKey = bytes.parentIdKey;
     this.listIdxKey = bytes.listIdxKey;
     this.idKey = bytes.idKey;
+    this.csvLoadId = bytes.csvLoadId;
     let fixed =
       this.loadIdField.length + this.parentIdKey.length + this.listIdxKey.length + this.idKey.length;
     for (const key of this.extendKeys) fixed += key.length;
@@ -426,4 +438,47 @@ export function writeJsonAscii(out: Uint8Array, o: number, text: string): number
 export function writeAscii(out: Uint8Array, o: number, text: string): number {
   for (let i = 0; i < text.length; i++) out[o + i] = text.charCodeAt(i);
   return o + text.length;
+}
+
+/** Bytes that make a `csv` field quoted wherever they are (unescaped JSON string text has no `"`, `\n`, `\r`). */
+function csvQuoteAnywhere(c: number): boolean {
+  return c === 0x2c || c === 0x22 || c === 0x0a || c === 0x0d;
+}
+
+/** Bytes that make a `csv` field quoted at its start or end: space, tab (and `\` at the start). */
+function csvEdge(c: number): boolean {
+  return c === 0x20 || c === 0x09;
+}
+
+/**
+ * Writes the text bytes `[start, end)` (a JSON string's content without escapes) as a `csv` field —
+ * quoted when `csvText` would quote it; returns the index after it.
+ */
+export function writeCsvContent(
+  out: Uint8Array,
+  o: number,
+  b: Uint8Array,
+  start: number,
+  end: number,
+): number {
+  let quote =
+    end === start || csvEdge(b[start] as number) || b[start] === 0x5c || csvEdge(b[end - 1] as number);
+  for (let i = start; i < end && !quote; i++) quote = csvQuoteAnywhere(b[i] as number);
+  if (!quote) return copyBytes(out, o, b, start, end);
+  out[o] = 0x22;
+  const next = copyBytes(out, o + 1, b, start, end);
+  out[next] = 0x22;
+  return next + 1;
+}
+
+/** Writes string `text` as a `csv` field (quoted when needed); returns the index after it. */
+export function writeCsvString(out: Buffer, o: number, text: string): number {
+  const n = text.length;
+  let plain =
+    n > 0 && !csvEdge(text.charCodeAt(0)) && text.charCodeAt(0) !== 0x5c && !csvEdge(text.charCodeAt(n - 1));
+  for (let i = 0; i < n && plain; i++) {
+    const c = text.charCodeAt(i);
+    plain = c < 0x80 && !csvQuoteAnywhere(c);
+  }
+  return plain ? writeAscii(out, o, text) : o + out.write(csvText(text), o, "utf8");
 }
