@@ -126,9 +126,17 @@ export interface DuckDBClientOptions {
   readonly memoryLimitIsDefault?: boolean;
   /** DuckDB's `threads`, set when the client opens. @default DuckDB's (the number of cores) */
   readonly threads?: number;
-  /** DuckDB's `threads` while a `jsonl` job runs; restored afterwards. @default the database's threads */
+  /** DuckDB's `threads` while a bulk insert runs; restored afterwards. @default the database's threads */
   readonly loadThreads?: number;
+  /**
+   * Keep the rows of a bulk insert in job file order (DuckDB's `preserve_insertion_order`, held off
+   * while the insert runs when false). @default true
+   */
+  readonly preserveInsertionOrder?: boolean;
 }
+
+/** How a bulk insert runs: keeping the job files' row order, or in any order (in parallel). */
+type BulkMode = "ordered" | "parallel";
 
 /** A row of {@link DuckDBClient.query}. */
 export type DuckDBRow = Record<string, unknown>;
@@ -182,8 +190,9 @@ export class DuckDBClient
   /** `memory_limit` held while a `jsonl` job runs (undefined: not changed). */
   #loadMemoryLimit: string | undefined;
   readonly #memoryLimitIsDefault: boolean;
-  /** `threads` held while a `jsonl` job runs (undefined: not changed). */
+  /** `threads` held while a bulk insert runs (undefined: not changed). */
   readonly #loadThreads: number | undefined;
+  readonly #preserveInsertionOrder: boolean | undefined;
   /** Bulk inserts under the memory limit outside a load transaction run one after another (see `#withLoadSettings`). */
   #bulkTurn: Promise<void> = Promise.resolve();
   /** The memory limit held by the bulk jobs of the running load transaction (see `#withLoadSettings`). */
@@ -210,6 +219,7 @@ export class DuckDBClient
     this.#loadMemoryLimit = options.databasePath === ":memory:" ? undefined : options.memoryLimit;
     this.#memoryLimitIsDefault = options.memoryLimitIsDefault === true;
     this.#loadThreads = options.loadThreads;
+    this.#preserveInsertionOrder = options.preserveInsertionOrder;
   }
 
   /**
@@ -426,7 +436,7 @@ export class DuckDBClient
       jobId,
       run: (signal?: AbortSignal) =>
         this.#runJob(context, signal, () => this.#insertStatements(table, dataset, [job], terminal), {
-          bulk: true,
+          bulk: this.#bulkMode(),
         }),
     };
   }
@@ -504,9 +514,14 @@ export class DuckDBClient
       jobId,
       run: (signal?: AbortSignal) =>
         this.#runJob(context, signal, () => this.#insertStatements(table, dataset, files, terminal), {
-          bulk: true,
+          bulk: this.#bulkMode(),
         }),
     };
+  }
+
+  /** How bulk inserts run: in file order, or (`preserveInsertionOrder: false`) in any order. */
+  #bulkMode(): BulkMode {
+    return this.#preserveInsertionOrder === false ? "parallel" : "ordered";
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -771,7 +786,7 @@ export class DuckDBClient
     context: DuckDBErrorContext,
     signal: AbortSignal | undefined,
     sql: () => Promise<readonly string[]>,
-    options: { readonly transaction?: boolean; readonly bulk?: boolean } = {},
+    options: { readonly transaction?: boolean; readonly bulk?: BulkMode } = {},
   ): Promise<void> {
     this.#assertOpen();
     const cancelled = (): DestinationError =>
@@ -822,7 +837,7 @@ export class DuckDBClient
           options.transaction ? transaction(c, runAll) : runAll(),
         );
       } catch (cause) {
-        if (options.bulk === true) this.#liftDefaultMemoryLimitAfter(cause, context);
+        if (options.bulk !== undefined) this.#liftDefaultMemoryLimitAfter(cause, context);
         throw toDestinationError(cause, context);
       } finally {
         signal?.removeEventListener("abort", interrupt);
@@ -851,24 +866,31 @@ export class DuckDBClient
    * it pinned by the transaction. (Measured on 1M rows: holding `threads` through the commit as well
    * raised the peak RSS by some 100 MB.)
    */
-  async #withLoadSettings<T>(bulk: boolean | undefined, work: () => Promise<T>): Promise<T> {
+  async #withLoadSettings<T>(bulk: BulkMode | undefined, work: () => Promise<T>): Promise<T> {
     const instance = this.#instance;
     const path = this.databasePath;
-    const threads = bulk === true ? this.#loadThreads : undefined;
+    const threads = bulk === undefined ? undefined : this.#loadThreads;
+    const withThreads = (): Promise<T> =>
+      withHeldSetting(instance, path, "threads", threads, () =>
+        withHeldSetting(
+          instance,
+          path,
+          "preserve_insertion_order",
+          bulk === "parallel" ? "false" : undefined,
+          work,
+        ),
+      );
     if (this.#loadTransaction !== undefined) {
-      if (bulk !== true) {
+      if (bulk === undefined) {
         await this.#releaseTransactionMemory();
       } else if (this.#loadMemoryLimit !== undefined) {
         this.#transactionMemory ??= holdSetting(instance, path, "memory_limit", this.#loadMemoryLimit);
         await this.#transactionMemory;
       }
-      return withHeldSetting(instance, path, "threads", threads, work);
+      return withThreads();
     }
-    const memoryLimit = bulk === true ? this.#loadMemoryLimit : undefined;
-    const held = (): Promise<T> =>
-      withHeldSetting(instance, path, "memory_limit", memoryLimit, () =>
-        withHeldSetting(instance, path, "threads", threads, work),
-      );
+    const memoryLimit = bulk !== undefined ? this.#loadMemoryLimit : undefined;
+    const held = (): Promise<T> => withHeldSetting(instance, path, "memory_limit", memoryLimit, withThreads);
     if (memoryLimit === undefined) return held();
     // The limit is sized for one insert (and DuckDB parallelizes each insert itself): parallel jobs
     // outside a load transaction take turns under it rather than run out of memory together.

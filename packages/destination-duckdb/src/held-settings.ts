@@ -1,7 +1,8 @@
 /**
  * Global DuckDB settings held while bulk inserts run (issue 12): a bounded buffer pool
  * (`memory_limit`), so that a long load keeps a flat memory profile instead of caching every block it
- * wrote, and fewer `threads` for a `read_json` insert. Other statements (follow-up SQL, the pipeline's
+ * wrote, fewer `threads` for a `read_json` insert, and `preserve_insertion_order` off for a large one
+ * that may run in parallel. Other statements (follow-up SQL, the pipeline's
  * `dataset()` and `sqlClient()` queries) keep the database's own settings.
  *
  * A setting changes when its first holder enters and gets its previous value back when the last one
@@ -14,10 +15,10 @@ import type { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import { duckdbDialect } from "./duckdb-dialect.js";
 
 /** Names of the settings held here. */
-export type HeldSettingName = "memory_limit" | "threads";
+export type HeldSettingName = "memory_limit" | "threads" | "preserve_insertion_order";
 
 /** A DuckDB value as SQL: a string literal, or a number as is. */
-function sqlValue(value: string | number | bigint): string {
+function sqlValue(value: string | number | bigint | boolean): string {
   return typeof value === "string" ? duckdbDialect.escapeLiteral(value) : String(value);
 }
 
@@ -39,7 +40,9 @@ const UNIT_BYTES: Readonly<Record<string, number>> = {
  * little below what was set, so setting `18.8 GiB` reads back as `18.7 GiB` (each restore would lower
  * the limit); `18.8 GiB` plus a MiB reads back as `18.8 GiB`.
  */
-function restoreCandidates(value: string | number | bigint): (string | number | bigint)[] {
+function restoreCandidates(
+  value: string | number | bigint | boolean,
+): (string | number | bigint | boolean)[] {
   if (typeof value !== "string") return [value];
   const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*$/i.exec(value);
   const unit = match ? UNIT_BYTES[(match[2] as string).toLowerCase()] : undefined;
@@ -53,7 +56,7 @@ class HeldSetting {
   readonly #name: HeldSettingName;
   #holders = 0;
   /** The value before the first holder entered; undefined when the setting was not changed. */
-  #previous: string | number | bigint | undefined;
+  #previous: string | number | bigint | boolean | undefined;
   /** Enter and leave steps run one after another. */
   #queue: Promise<void> = Promise.resolve();
 
@@ -101,9 +104,9 @@ class HeldSetting {
     return step;
   }
 
-  async #current(c: DuckDBConnection): Promise<string | number | bigint | undefined> {
+  async #current(c: DuckDBConnection): Promise<string | number | bigint | boolean | undefined> {
     const reader = await c.runAndReadAll(`SELECT current_setting('${this.#name}') AS v`);
-    return reader.getRowObjects()[0]?.v as string | number | bigint | undefined;
+    return reader.getRowObjects()[0]?.v as string | number | bigint | boolean | undefined;
   }
 }
 

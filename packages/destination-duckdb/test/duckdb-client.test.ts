@@ -1051,9 +1051,36 @@ describe("DuckDB memory and threads while loading", () => {
     expect(Number(row?.n)).toBe(1);
   });
 
+  it("should insert in any order with preserveInsertionOrder: false, and restore the setting", async () => {
+    const order = async (client: DuckDBClient): Promise<boolean> => {
+      const [row] = await client.query("SELECT current_setting('preserve_insertion_order') AS v");
+      return row?.v === true;
+    };
+    const client = await duckdb({ threads: 3, preserveInsertionOrder: false }).createClient(
+      shopSchema(),
+      context,
+    );
+    clients.push(client);
+    await client.initializeStorage();
+    await client.updateStoredSchema();
+    expect(await order(client)).toBe(true);
+    const rows = (from: number) =>
+      Array.from({ length: 3000 }, (_, i) => ({ id: from + i, _dlt_load_id: "1", _dlt_id: `r${from + i}` }));
+    const files = [await jobFile("users.a1.0.jsonl", rows(0)), await jobFile("users.b1.0.jsonl", rows(3000))];
+    await (await client.createBatchLoadJob(usersTable(), files, LOAD_ID, { staging: false }))?.run();
+    // the setting and the threads are the database's again; every row is there, once
+    expect(await order(client)).toBe(true);
+    expect((await settings(client)).threads).toBe(3);
+    const [row] = await client.query(
+      'SELECT count(*) AS n, count(DISTINCT id) AS ids, min(id) AS lo, max(id) AS hi FROM "shop_data"."users"',
+    );
+    expect([row?.n, row?.ids, row?.lo, row?.hi].map(Number)).toEqual([6000, 6000, 0, 5999]);
+  });
+
   it("should reject invalid memory and thread options", () => {
     expect(() => duckdb({ memoryLimit: "lots" })).toThrow(/memoryLimit/);
     expect(() => duckdb({ threads: 0 })).toThrow(/threads/);
     expect(() => duckdb({ loadThreads: 1.5 })).toThrow(/loadThreads/);
+    expect(() => duckdb({ preserveInsertionOrder: "no" as never })).toThrow(/preserveInsertionOrder/);
   });
 });
