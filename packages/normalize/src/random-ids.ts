@@ -12,11 +12,14 @@ const IDS_PER_FILL = 4096;
 /** Generates random `_dlt_id`s from a pool refilled in bulk. */
 export class RandomIdPool {
   private readonly bytes: number;
+  /** Base64 characters of an id without its `=` padding. */
+  private readonly unpadded: number;
   private readonly pool: Buffer;
   private offset: number;
 
   constructor(bytes: number = DLT_ID_LENGTH_BYTES) {
     this.bytes = bytes;
+    this.unpadded = Math.ceil((bytes * 4) / 3);
     this.pool = Buffer.allocUnsafe(bytes * IDS_PER_FILL);
     this.offset = this.pool.length;
   }
@@ -30,6 +33,6 @@ export class RandomIdPool {
     const start = this.offset;
     this.offset += this.bytes;
     const id = this.pool.toString("base64", start, this.offset);
-    return id.charCodeAt(id.length - 1) === 61 /* = */ ? id.replace(/=+$/, "") : id;
+    return id.charCodeAt(id.length - 1) === 61 /* = */ ? id.slice(0, this.unpadded) : id;
   }
 }

@@ -67,7 +67,7 @@ import {
   writeCsvString,
   writeJsonAscii,
 } from "./row-plan.js";
-import { fastDigest128 } from "./shake128.js";
+import { fastDigest128, nestedRowDigest } from "./shake128.js";
 import { TypeInference } from "./type-inference.js";
 import { decodeTyped, isDict, valueType } from "./values.js";
 
@@ -733,7 +733,9 @@ export class RelationalNormalizer {
     extend: unknown[] | undefined,
   ): void {
     const isRoot = parentId === undefined;
-    const rowId = isRoot ? this.randomIds.next() : fastDigest128(`${parentId}${table.idInfix}${listIdx}`);
+    const rowId = isRoot
+      ? this.randomIds.next()
+      : nestedRowDigest(parentId as string, table.idInfix, listIdx);
     const writer = this.writerOf(table);
     const length = this.csv
       ? this.plannedCsvRecord(table, plan, writer, b, parentId, listIdx, rowId, extend)
@@ -1347,7 +1349,7 @@ export class RelationalNormalizer {
     if (isRoot) {
       rowId = this.rootRowId(table, dict);
     } else {
-      rowId = fastDigest128(`${parentId}${table.idInfix}${listIdx}`);
+      rowId = nestedRowDigest(parentId as string, table.idInfix, listIdx);
       this.put(table.parentIdSlot, parentId);
       this.put(table.listIdxSlot, listIdx);
     }
