@@ -745,13 +745,10 @@ export class RelationalNormalizer {
     const lists = plan.listTables;
     if (lists.length === 0) return;
     let childExtend = extend;
-    for (const to of plan.propagateTo) {
-      childExtend = childExtend === extend ? (extend?.slice() ?? []) : childExtend;
-      const target = childExtend as unknown[];
-      let i = 0;
-      while (i < target.length && target[i] !== to) i += 2;
-      target[i] = to;
-      target[i + 1] = rowId;
+    if (plan.propagateTo.length > 0) {
+      const out = extend === undefined ? [] : extend.slice();
+      for (const to of plan.propagateTo) setPropagated(out, to, rowId);
+      childExtend = out;
     }
     // the lists' bytes were found by the scan; their items become rows of the nested tables now
     for (let l = 0; l < lists.length; l++) {
@@ -796,15 +793,9 @@ export class RelationalNormalizer {
         (fieldKeys[f] as Uint8Array).length +
         (text === undefined ? (ends[f] as number) - start : text.length * 3);
     }
-    let extendTexts: string[] | undefined;
-    if (extend !== undefined) {
-      extendTexts = [];
-      for (let i = 1; i < extend.length; i += 2) {
-        const text = jsonString(extend[i] as string);
-        extendTexts.push(text);
-        size += text.length * 3;
-      }
-    }
+    // (a JSON string takes at most 6 bytes per character: `\uXXXX`)
+    if (extend !== undefined)
+      for (let i = 1; i < extend.length; i += 2) size += (extend[i] as string).length * 6;
     if (!isRoot) size += (parentId as string).length * 6;
     const out = this.scratchOf(size);
     let o = 0;
@@ -842,11 +833,11 @@ export class RelationalNormalizer {
         else o += out.write(text, o, "utf8");
       }
     }
-    if (extendTexts !== undefined) {
-      for (let i = 0; i < extendTexts.length; i++) {
+    if (extend !== undefined) {
+      for (let i = 0; i < plan.extendKeys.length; i++) {
         const key = plan.extendKeys[i] as Uint8Array;
         o = copyBytes(out, o, key, 0, key.length);
-        o += out.write(extendTexts[i] as string, o, "utf8");
+        o += out.write(jsonString(extend[2 * i + 1] as string), o, "utf8");
       }
     }
     if (isRoot) {
@@ -1415,10 +1406,7 @@ export class RelationalNormalizer {
     for (const { from, to } of table.propagation) {
       if (from.stamp !== this.stamp) continue;
       out ??= extend === undefined ? [] : extend.slice();
-      let i = 0;
-      while (i < out.length && out[i] !== to) i += 2;
-      out[i] = to;
-      out[i + 1] = this.rowValues[from.index];
+      setPropagated(out, to, this.rowValues[from.index]);
     }
     return out ?? extend;
   }
@@ -2009,6 +1997,17 @@ const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 /** `JSON.stringify(s)`, without copying strings that need no escapes. */
 function jsonString(s: string): string {
   return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
+}
+
+/**
+ * Sets the propagated value of column `to` in `extend` (`[column, value, ...]`, the values a row hands
+ * to the rows of its nested tables), replacing the one an outer row handed down.
+ */
+function setPropagated(extend: unknown[], to: string, value: unknown): void {
+  let i = 0;
+  while (i < extend.length && extend[i] !== to) i += 2;
+  extend[i] = to;
+  extend[i + 1] = value;
 }
 
 /** A key V8 enumerates as an array index (before the other keys of an object). */

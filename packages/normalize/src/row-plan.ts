@@ -6,13 +6,14 @@
  * normalizer learns a {@link RowPlan} from it: the item's keys as the exact bytes the extracted JSON
  * spells them with, which keys are nested dicts (flattened) or lists (nested tables), and for every
  * column the encoding its values take. A later item is then scanned as UTF-8 bytes against the plan
- * ({@link scanPlannedObject}): a string, number or boolean that already has the text its column
- * writes is copied into the normalized row as it is, without `JSON.parse`, objects or strings.
+ * ({@link RowPlan.scan}): a string, number or boolean that already has the text its column writes is
+ * copied into the normalized row as it is, without `JSON.parse`, objects or strings; any other
+ * scalar (a typed PUA value, a number for a `text` column, an escaped string) is coerced as the
+ * general path does it.
  *
- * Whatever the plan does not foresee — another key or key order, a value that needs coercion or a
- * variant column, a typed (PUA-encoded) value, a null in a column that does not take one, an escape
- * sequence where the text would change — makes the scan fail before anything is written, and the
- * item goes the general way. The output is byte-for-byte what the general path writes (a test
+ * Whatever the plan does not foresee — another key or key order, a value that needs a variant column
+ * or a new one, a null in a column that does not take one, an invalid escape — makes the scan fail
+ * before anything is written, and the item goes the general way. The output is byte-for-byte what the general path writes (a test
  * normalizes the same packages both ways).
  */
 import { isPuaEncoded } from "@tsdlt/core";
@@ -33,22 +34,25 @@ import {
 } from "./json-bytes.js";
 import { decodeTyped, valueType } from "./values.js";
 
-/** How a planned column's values are checked and written (from the column's data type). */
+/**
+ * How a planned column's values are checked and written (from the column's data type): the values
+ * named here are copied as they are; other values of any encoding are coerced as the general path
+ * does them.
+ */
 export const Encoding = {
-  /** `text`: a string, copied unless it has escapes (then decoded and encoded again). */
+  /** `text`: a string without escapes. */
   text: 0,
-  /** `timestamp` with time zone: a string in the canonical UTC form, copied. Other values of every
-   * encoding are coerced as the general path does them. */
+  /** `timestamp` with time zone: a string in the canonical UTC form. */
   timestampUtc: 1,
-  /** `bigint`: a plain integer, copied. */
+  /** `bigint`: a plain integer. */
   bigint: 2,
-  /** `double`: a number, copied when plain, else rendered as `String(n)`. */
+  /** `double`: a plain integer or decimal (others are rendered as `String(n)`). */
   double: 3,
-  /** `bool`: `true` / `false`, copied. */
+  /** `bool`: `true` / `false`. */
   bool: 4,
   /** A column without a data type yet: only null is planned (the normalizer records it). */
   untyped: 5,
-  /** Any other column type: values are coerced as the general path does them. */
+  /** Any other column type: every value is coerced. */
   other: 6,
 } as const;
 export type Encoding = (typeof Encoding)[keyof typeof Encoding];
@@ -440,7 +444,10 @@ export function writeAscii(out: Uint8Array, o: number, text: string): number {
   return o + text.length;
 }
 
-/** Bytes that make a `csv` field quoted wherever they are (unescaped JSON string text has no `"`, `\n`, `\r`). */
+/**
+ * Bytes that make a `csv` field quoted wherever they are: the byte twin of `csvText`'s rules, for the
+ * content of an unescaped JSON string (which has no `"`, `\n` or `\r`, but the rule stays whole).
+ */
 function csvQuoteAnywhere(c: number): boolean {
   return c === 0x2c || c === 0x22 || c === 0x0a || c === 0x0d;
 }
@@ -471,14 +478,11 @@ export function writeCsvContent(
   return next + 1;
 }
 
-/** Writes string `text` as a `csv` field (quoted when needed); returns the index after it. */
+/** Writes string `text` as a `csv` field (quoted as `csvText` quotes it); returns the index after it. */
 export function writeCsvString(out: Buffer, o: number, text: string): number {
-  const n = text.length;
-  let plain =
-    n > 0 && !csvEdge(text.charCodeAt(0)) && text.charCodeAt(0) !== 0x5c && !csvEdge(text.charCodeAt(n - 1));
-  for (let i = 0; i < n && plain; i++) {
-    const c = text.charCodeAt(i);
-    plain = c < 0x80 && !csvQuoteAnywhere(c);
+  const field = csvText(text);
+  for (let i = 0; i < field.length; i++) {
+    if (field.charCodeAt(i) > 0x7f) return o + out.write(field, o, "utf8");
   }
-  return plain ? writeAscii(out, o, text) : o + out.write(csvText(text), o, "utf8");
+  return writeAscii(out, o, field);
 }
