@@ -7,7 +7,7 @@
  *
  * @internal
  */
-import { parentPort, workerData } from "node:worker_threads";
+import { type MessagePort, parentPort, workerData } from "node:worker_threads";
 import { LoadPackage, namingConvention, Schema } from "@tsdlt/core";
 import { normalizeJobFile } from "./job-file.js";
 import type { NormalizedFileFormat } from "./job-writer.js";
@@ -24,6 +24,8 @@ export interface NormalizeWorkerSetup {
   readonly fileMaxItems: number | undefined;
   readonly fileMaxBytes: number | undefined;
   readonly maxTableNesting: number | undefined;
+  /** Where the worker answers (the worker's own port when not given). */
+  readonly answers?: MessagePort;
 }
 
 /** Messages from the main thread. @internal */
@@ -53,6 +55,7 @@ export type FromNormalizeWorker =
 const port = parentPort;
 if (port !== null) {
   const setup = workerData as NormalizeWorkerSetup;
+  const answers = setup.answers ?? port;
   const output = new LoadPackage(setup.loadId, setup.outputPath);
   let current:
     | { normalizer: RelationalNormalizer; normalizeTablesPath: (name: string) => string }
@@ -89,7 +92,7 @@ if (port !== null) {
         reply = { type: "error", index: -1, message: error instanceof Error ? error.message : String(error) };
       }
       current = undefined;
-      port.postMessage(reply);
+      answers.postMessage(reply);
       return;
     }
     const { normalizer, normalizeTablesPath } = current as NonNullable<typeof current>;
@@ -108,7 +111,7 @@ if (port !== null) {
         index: message.index,
         report: normalizer.takeFileReport(),
       };
-      port.postMessage(reply);
+      answers.postMessage(reply);
     } catch (error) {
       normalizer.abort();
       const reply: FromNormalizeWorker = {
@@ -116,7 +119,7 @@ if (port !== null) {
         index: message.index,
         message: error instanceof Error ? error.message : String(error),
       };
-      port.postMessage(reply);
+      answers.postMessage(reply);
     }
   };
 

@@ -23,7 +23,7 @@
  */
 import { rmSync, truncateSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { Worker } from "node:worker_threads";
+import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from "node:worker_threads";
 import {
   type Collector,
   type ColumnSchema,
@@ -34,6 +34,7 @@ import {
   type NamingConvention,
   type PackageJob,
   type Schema,
+  type TableSchema,
 } from "@tsdlt/core";
 import type { NormalizedFileFormat } from "./job-writer.js";
 import type { FromNormalizeWorker, NormalizeWorkerSetup, ToNormalizeWorker } from "./normalize-worker.js";
@@ -50,6 +51,132 @@ export interface TableSummary {
   readonly nullOnly: Set<string>;
 }
 
+/**
+ * The job files {@link normalizeInWorkers} hands out: a fixed list ({@link JobFeed.of}), or the files of
+ * a package still being extracted (normalize while extracting), appended as extract closes them and
+ * sealed once extract has committed the package.
+ */
+export class JobFeed {
+  readonly jobs: PackageJob[] = [];
+  /**
+   * Workers that take files while the feed is open: extraction keeps a core busy, and a worker for
+   * each core would slow it down by more than it normalizes. The others join once it is sealed.
+   */
+  readonly workersWhileOpen: number;
+  #sealed = false;
+  /** No file may be sent (extract is moving them); resolves waiters once none is in flight. */
+  #held = false;
+  /** The running round should end once its files are answered (tables are to be adopted). */
+  #roundBreak = false;
+  #inFlight = 0;
+  #idle: (() => void)[] = [];
+  #adoptions: TableSchema[] = [];
+  #canceled = false;
+  /** The round's reaction to a change (more files, sealed, released, round break). */
+  onChange: (() => void) | undefined;
+
+  /** @param workersWhileOpen see {@link JobFeed.workersWhileOpen} (at least 1) */
+  constructor(workersWhileOpen: number = Number.POSITIVE_INFINITY) {
+    this.workersWhileOpen = Math.max(1, workersWhileOpen);
+  }
+
+  /** A sealed feed of `jobs`. */
+  static of(jobs: readonly PackageJob[]): JobFeed {
+    const feed = new JobFeed();
+    feed.jobs.push(...jobs);
+    feed.#sealed = true;
+    return feed;
+  }
+
+  get sealed(): boolean {
+    return this.#sealed;
+  }
+
+  /** True when file `index` may be sent now. */
+  canSend(index: number): boolean {
+    return !this.#held && !this.#roundBreak && index < this.jobs.length;
+  }
+
+  /** True when a round that sent files up to `nextToSend` has nothing more to wait for. */
+  roundComplete(nextToSend: number): boolean {
+    return this.#roundBreak || (this.#sealed && nextToSend >= this.jobs.length);
+  }
+
+  append(job: PackageJob): void {
+    this.jobs.push(job);
+    this.onChange?.();
+  }
+
+  /**
+   * Stops sending files; resolves when no file is in flight any more (so the files can move).
+   */
+  hold(): Promise<void> {
+    this.#held = true;
+    if (this.#inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  /**
+   * Ends the feed with the files of the committed package (`jobs`: every job file, by name, at its
+   * final path), adopting `tables` (declared by extract after the workers' schema was taken) before
+   * the files not sent yet are normalized, and sends again.
+   */
+  seal(jobs: readonly PackageJob[], tables: readonly TableSchema[]): void {
+    const byName = new Map(jobs.map((job) => [job.fileName, job]));
+    const known = new Set(this.jobs.map((job) => job.fileName));
+    for (let i = 0; i < this.jobs.length; i++) {
+      const moved = byName.get((this.jobs[i] as PackageJob).fileName);
+      if (moved !== undefined) this.jobs[i] = moved;
+    }
+    for (const job of jobs) if (!known.has(job.fileName)) this.jobs.push(job);
+    this.#adoptions.push(...tables);
+    if (tables.length > 0) this.#roundBreak = true;
+    this.#sealed = true;
+    this.#held = false;
+    this.onChange?.();
+  }
+
+  /**
+   * Adopts `tables` (declared after the workers' schema was taken) before the next file is sent: the
+   * running round ends once its files are answered, and the next one starts with them.
+   */
+  adopt(tables: readonly TableSchema[]): void {
+    if (tables.length === 0) return;
+    this.#adoptions.push(...tables);
+    this.#roundBreak = true;
+    this.onChange?.();
+  }
+
+  /** Ends the work early: no more files are sent, and {@link normalizeInWorkers} returns undefined. */
+  cancel(): void {
+    this.#canceled = true;
+    this.#held = false;
+    this.#roundBreak = true;
+    this.onChange?.();
+    for (const resolve of this.#idle.splice(0)) resolve();
+  }
+
+  get canceled(): boolean {
+    return this.#canceled;
+  }
+
+  /** Called by the round: a file was sent, or answered. */
+  sent(): void {
+    this.#inFlight++;
+  }
+  answered(): void {
+    this.#inFlight--;
+    if (this.#inFlight > 0) return;
+    for (const resolve of this.#idle.splice(0)) resolve();
+  }
+
+  /** Tables to adopt before the next round; clears the round break. */
+  takeAdoptions(): TableSchema[] {
+    this.#roundBreak = false;
+    return this.#adoptions.splice(0);
+  }
+}
+
 /** Options of {@link normalizeInWorkers}. */
 export interface ParallelNormalizeOptions {
   /** The package schema; evolved in place. */
@@ -59,7 +186,7 @@ export interface ParallelNormalizeOptions {
   readonly loadId: string;
   readonly output: LoadPackage;
   /** The extracted job files, in the order a single thread would normalize them. */
-  readonly jobs: readonly PackageJob[];
+  readonly jobs: readonly PackageJob[] | JobFeed;
   readonly workers: number;
   readonly fileFormat: NormalizedFileFormat;
   readonly fileMaxItems: number | undefined;
@@ -69,7 +196,10 @@ export interface ParallelNormalizeOptions {
   readonly logger: Logger;
 }
 
-/** Rounds after which a package whose files keep conflicting is normalized on one thread instead. */
+/**
+ * Rounds after which a package whose files keep conflicting is normalized on one thread instead
+ * (rounds that only adopt tables declared while extracting do not count).
+ */
 const MAX_ROUNDS = 4;
 
 /**
@@ -130,6 +260,12 @@ function noop(): void {}
 /** A worker and the files sent to it that it has not answered yet. */
 interface WorkerSlot {
   readonly worker: Worker;
+  /**
+   * The port the worker answers on. Its own (not the worker's) so that a thread kept busy by a
+   * CPU-bound extract can read the answers between two files ({@link receiveMessageOnPort}): the
+   * `message` events would only come once extraction ends.
+   */
+  readonly answers: MessagePort;
   readonly pending: number[];
   /** The worker thread has ended. */
   exited: boolean;
@@ -144,7 +280,9 @@ interface WorkerSlot {
 export async function normalizeInWorkers(
   options: ParallelNormalizeOptions,
 ): Promise<TableSummary[] | undefined> {
-  const { schema, naming, jobs, output, collector, logger } = options;
+  const { schema, naming, output, collector, logger } = options;
+  const feed = options.jobs instanceof JobFeed ? options.jobs : JobFeed.of(options.jobs);
+  const jobs = feed.jobs;
   // replays what a single thread does to the schema's normalizer config when it meets a root table
   const replay = new RelationalNormalizer({
     schema,
@@ -254,18 +392,20 @@ export async function normalizeInWorkers(
     fileMaxBytes: options.fileMaxBytes,
     maxTableNesting: options.maxTableNesting,
   };
-  const count = Math.max(1, Math.min(options.workers, jobs.length));
+  const count = Math.max(1, feed.sealed ? Math.min(options.workers, jobs.length) : options.workers);
   const url = workerUrl();
   const slots: WorkerSlot[] = Array.from({ length: count }, () => {
+    const { port1: answers, port2: answerPort } = new MessageChannel();
     const worker = new Worker(url, {
-      workerData: setup,
+      workerData: { ...setup, answers: answerPort },
+      transferList: [answerPort],
       resourceLimits: WORKER_LIMITS,
       // none of the process's Node options: the worker is compiled JavaScript that needs no loader or
       // custom export condition (`@tsdlt/core` must resolve to its build, also when the process runs
       // from sources), and options such as `--input-type` are not valid in a worker
       execArgv: [],
     });
-    const slot: WorkerSlot = { worker, pending: [], exited: false };
+    const slot: WorkerSlot = { worker, answers, pending: [], exited: false };
     // between rounds nobody else listens: an error then must not become an uncaught exception, and
     // the next round must know that the worker is gone
     worker.on("error", noop);
@@ -276,14 +416,23 @@ export async function normalizeInWorkers(
   });
   try {
     let start = 0;
-    for (let round = 1; start < jobs.length; round++) {
+    for (let round = 1; start < jobs.length || !feed.sealed; ) {
+      if (feed.canceled) return undefined;
+      for (const table of feed.takeAdoptions()) {
+        if (!replay.adoptTable(structuredClone(table))) {
+          logger.debug(
+            `normalize: table ${table.name} of load ${options.loadId} was met before it was declared; normalizing again`,
+          );
+          return undefined;
+        }
+      }
       if (round > MAX_ROUNDS) {
         logger.debug(
           `normalize: files of load ${options.loadId} kept conflicting; normalizing on one thread`,
         );
         return undefined;
       }
-      const outcome = await runRound(slots, schema, [...parents], jobs, start, merge);
+      const outcome = await runRound(slots, schema, [...parents], feed, start, merge);
       if (outcome.kind === "failed") {
         logger.debug(
           `normalize: a worker failed on file ${outcome.index} of load ${options.loadId} (${outcome.message}); normalizing on one thread`,
@@ -293,13 +442,19 @@ export async function normalizeInWorkers(
       discard(outcome.unmerged.values());
       if (outcome.next < jobs.length) {
         logger.debug(
-          `normalize: file ${outcome.next} of load ${options.loadId} conflicts with the schema merged so far; new round from it`,
+          outcome.conflict
+            ? `normalize: file ${outcome.next} of load ${options.loadId} conflicts with the schema merged so far; new round from it`
+            : `normalize: tables declared while extracting load ${options.loadId} are adopted; new round from file ${outcome.next}`,
         );
       }
+      if (outcome.conflict) round++;
       start = outcome.next;
     }
+    if (feed.canceled) return undefined;
   } finally {
+    feed.onChange = undefined;
     await Promise.all(slots.map((s) => s.worker.terminate()));
+    for (const slot of slots) slot.answers.close();
   }
 
   // a table gets job files with rows, or one empty job file (as on one thread)
@@ -323,6 +478,8 @@ type RoundOutcome =
       readonly next: number;
       /** Reports that were not merged (they came after a conflict). */
       readonly unmerged: ReadonlyMap<number, NormalizerFileReport>;
+      /** The round ended at a file that conflicts (not at a round break of the feed). */
+      readonly conflict: boolean;
     }
   | { readonly kind: "failed"; readonly index: number; readonly message: string };
 
@@ -334,7 +491,7 @@ function runRound(
   slots: readonly WorkerSlot[],
   schema: Schema,
   tables: readonly (readonly [string, string | null])[],
-  jobs: readonly PackageJob[],
+  feed: JobFeed,
   start: number,
   merge: (index: number, report: NormalizerFileReport) => boolean,
 ): Promise<RoundOutcome> {
@@ -342,6 +499,7 @@ function runRound(
   if (gone !== -1) {
     return Promise.resolve({ kind: "failed", index: start, message: `worker ${gone} has exited` });
   }
+  const jobs = feed.jobs;
   return new Promise((resolve) => {
     const doc = schema.toDict();
     const reports = new Map<number, NormalizerFileReport>();
@@ -351,11 +509,25 @@ function runRound(
     let failure: { index: number; message: string } | undefined;
     let outstanding = 0;
     const listeners: (() => void)[] = [];
+    const answerers = new Map<WorkerSlot, (message: FromNormalizeWorker) => void>();
+    /** Reads the answers that came in (the event loop may not get to them while extract runs). */
+    const readAnswers = (): void => {
+      for (const [slot, onMessage] of answerers) {
+        for (
+          let m = receiveMessageOnPort(slot.answers);
+          m !== undefined;
+          m = receiveMessageOnPort(slot.answers)
+        ) {
+          onMessage(m.message as FromNormalizeWorker);
+        }
+      }
+    };
 
     let closing = 0;
     const finish = (): void => {
       if (failure !== undefined) {
         for (const remove of listeners) remove();
+        feed.onChange = undefined;
         resolve({ kind: "failed", ...failure });
         return;
       }
@@ -370,11 +542,12 @@ function runRound(
       closing--;
       if (closing > 0) return;
       for (const remove of listeners) remove();
+      feed.onChange = undefined;
       if (failure !== undefined) resolve({ kind: "failed", ...failure });
-      else resolve({ kind: "merged", next: nextToMerge, unmerged: reports });
+      else resolve({ kind: "merged", next: nextToMerge, unmerged: reports, conflict: stopped });
     };
-    const send = (slot: WorkerSlot): void => {
-      if (stopped || nextToSend >= jobs.length) return;
+    const send = (slot: WorkerSlot, at: number): void => {
+      if (stopped || !feed.canSend(nextToSend) || (!feed.sealed && at >= feed.workersWhileOpen)) return;
       const index = nextToSend++;
       const job = jobs[index] as PackageJob;
       const message: ToNormalizeWorker = {
@@ -387,10 +560,11 @@ function runRound(
       };
       slot.pending.push(index);
       outstanding++;
+      feed.sent();
       slot.worker.postMessage(message);
     };
 
-    for (const slot of slots) {
+    for (const [at, slot] of slots.entries()) {
       slot.pending.length = 0;
       const round: ToNormalizeWorker = { type: "round", schema: doc, tables };
       slot.worker.postMessage(round);
@@ -404,6 +578,7 @@ function runRound(
         if (message.type === "closed") return;
         slot.pending.splice(slot.pending.indexOf(message.index), 1);
         outstanding--;
+        feed.answered();
         if (message.type === "error") {
           failure ??= { index: message.index, message: message.message };
           stopped = true;
@@ -418,9 +593,9 @@ function runRound(
             reports.delete(nextToMerge);
             nextToMerge++;
           }
-          send(slot);
+          send(slot, at);
         }
-        if (outstanding === 0 && (stopped || nextToSend >= jobs.length)) finish();
+        if (outstanding === 0 && (stopped || feed.roundComplete(nextToSend))) finish();
       };
       // a worker that fails (an uncaught error, out of memory) or exits is lost: its files count as failed
       let lost = false;
@@ -430,23 +605,41 @@ function runRound(
         failure ??= { index: slot.pending[0] ?? -1, message };
         stopped = true;
         outstanding -= slot.pending.length;
+        for (const _ of slot.pending) feed.answered();
         slot.pending.length = 0;
         if (closing > 0) closed();
         else if (outstanding === 0) finish();
       };
       const onError = (error: Error): void => onLost(error.message);
       const onExit = (code: number): void => onLost(`the worker exited with code ${code}`);
-      slot.worker.on("message", onMessage);
+      slot.answers.on("message", onMessage);
+      answerers.set(slot, onMessage);
       slot.worker.on("error", onError);
       slot.worker.on("exit", onExit);
       listeners.push(() => {
-        slot.worker.off("message", onMessage);
+        slot.answers.off("message", onMessage);
         slot.worker.off("error", onError);
         slot.worker.off("exit", onExit);
       });
     }
     // keep two files per worker in flight so that a worker never waits for the next one
-    for (let k = 0; k < 2; k++) for (const slot of slots) send(slot);
-    if (outstanding === 0) finish();
+    const fill = (): void => {
+      for (let k = 0; k < 2; k++) {
+        for (const [at, slot] of slots.entries()) if (slot.pending.length < 2 && !slot.exited) send(slot, at);
+      }
+    };
+    fill();
+    if (outstanding === 0 && (stopped || feed.roundComplete(nextToSend))) {
+      finish();
+      return;
+    }
+    feed.onChange = () => {
+      if (closing > 0 || failure !== undefined) return;
+      // called from extract closing a file: its thread may not have been idle since the last one
+      if (!feed.sealed) readAnswers();
+      if (closing > 0 || failure !== undefined) return;
+      fill();
+      if (outstanding === 0 && (stopped || feed.roundComplete(nextToSend))) finish();
+    };
   });
 }
