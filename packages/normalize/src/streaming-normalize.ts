@@ -179,8 +179,7 @@ export class StreamingNormalizer {
     if (this.#state !== "streaming") return false;
     const work = this.#work as StreamWork;
     if (work.workers !== undefined) {
-      this.#adoptDeclared(work, parseJobFileName(file.fileName).tableName);
-      this.#handToWorkers(work.workers.feed, file);
+      this.#handToWorkers(work, work.workers.feed, file);
       return true;
     }
     this.#queue.push(file);
@@ -267,7 +266,7 @@ export class StreamingNormalizer {
       return undefined;
     }
     logger.info(
-      `Load package \`${this.loadId}\`: ${this.#streamed} of ${extracted.listJobs("new_jobs").length} extracted file(s) were normalized ${work.workers ? "in worker threads " : ""}while extracting.`,
+      `Load package \`${this.loadId}\`: ${this.#streamed} of ${extracted.listJobs("new_jobs").length} extracted file(s) ${work.workers ? "went to worker threads" : "were normalized"} while extracting.`,
     );
     for (const [table, rows] of Object.entries(result.rowCounts)) {
       this.#options.collector?.update(table, { inc: rows });
@@ -318,8 +317,7 @@ export class StreamingNormalizer {
       const work = this.#start(true);
       if (work?.workers === undefined) return false;
       for (const waiting of this.#waiting.splice(0)) {
-        this.#adoptDeclared(work, parseJobFileName(waiting.fileName).tableName);
-        this.#handToWorkers(work.workers.feed, waiting);
+        this.#handToWorkers(work, work.workers.feed, waiting);
       }
       return true;
     }
@@ -395,9 +393,12 @@ export class StreamingNormalizer {
     }
   }
 
-  #handToWorkers(feed: JobFeed, file: StreamedJobFile): void {
+  /** Adopts the file's table when it was declared after streaming started, and feeds the file. */
+  #handToWorkers(work: StreamWork, feed: JobFeed, file: StreamedJobFile): void {
+    const parsed = parseJobFileName(file.fileName);
+    this.#adoptDeclared(work, parsed.tableName);
     this.#done.add(file.fileName);
-    feed.append({ ...file, state: "new_jobs", parsed: parseJobFileName(file.fileName) });
+    feed.append({ ...file, state: "new_jobs", parsed });
   }
 
   /**
